@@ -1,0 +1,20 @@
+//! idwallet-core: the whole wallet in pure Rust.
+//!
+//! Rooms (see DESIGN §1): [`platform`] holds the traits the host implements (key store,
+//! log sink) with software implementations for desktop and tests; [`store`] owns the
+//! encrypted SQLite file; [`wallet`] is the facade an app holds. Nothing here knows which
+//! platform it runs on or that an FFI exists.
+
+mod crypto;
+pub mod platform;
+pub mod store;
+pub mod wallet;
+
+pub use platform::{KeyStore, KeyStoreError, LogLevel, LogSink, SoftwareKeyStore};
+pub use store::{ActivityEntry, ActivityKind, Outcome, Record, StoreError};
+pub use wallet::{Item, OpenOptions, Wallet, WalletInfo};
+
+/// Seconds since the Unix epoch. One clock for the whole core, so tests reason about it.
+pub(crate) fn now_unix() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}

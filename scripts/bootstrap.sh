@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the tools the binding tests need, idempotently and cached under .tools/:
+#   - JNA (Debian libjna-java) for the Kotlin bindings on the JVM
+#   - kotlinc from the npm package kotlin-compiler (pinned)
+# Safe to run again: every step checks before it installs.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+tools="$root/.tools"
+KOTLIN_VERSION=2.4.20
+mkdir -p "$tools"
+
+sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if [ ! -f /usr/share/java/jna.jar ]; then
+  echo "bootstrap: installing libjna-java (Debian)"
+  sudo_if_needed apt-get update -qq
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libjna-java >/dev/null
+fi
+
+kotlinc="$tools/kotlin/node_modules/kotlin-compiler/bin/kotlinc"
+if [ ! -x "$kotlinc" ] || ! grep -q "\"version\": \"$KOTLIN_VERSION\"" "$tools/kotlin/node_modules/kotlin-compiler/package.json" 2>/dev/null; then
+  echo "bootstrap: installing kotlin-compiler@$KOTLIN_VERSION (npm) into .tools/kotlin"
+  mkdir -p "$tools/kotlin"
+  (cd "$tools/kotlin" && npm install --silent --no-audit --no-fund --prefix . "kotlin-compiler@$KOTLIN_VERSION" >/dev/null)
+  chmod +x "$kotlinc"
+fi
+if ! command -v java >/dev/null; then
+  echo "bootstrap: installing a JDK (Debian)"
+  sudo_if_needed apt-get update -qq
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jdk-headless >/dev/null
+fi
