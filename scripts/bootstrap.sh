@@ -2,10 +2,12 @@
 # Installs the tools the binding tests need, idempotently and cached under .tools/:
 #   - JNA (Debian libjna-java) for the Kotlin bindings on the JVM
 #   - kotlinc from the npm package kotlin-compiler (pinned)
+#   - a Python venv with the binding tests' pinned requirements
 # Safe to run again: every step checks before it installs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-tools="$root/.tools"
+# CI points this at a cache outside the clone so reruns on one machine reuse it.
+tools="${IDWALLET_TOOLS:-$root/.tools}"
 KOTLIN_VERSION=2.4.20
 mkdir -p "$tools"
 
@@ -28,4 +30,13 @@ if ! command -v java >/dev/null; then
   echo "bootstrap: installing a JDK (Debian)"
   sudo_if_needed apt-get update -qq
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jdk-headless >/dev/null
+fi
+
+venv="$tools/venv"
+req="$root/tests/python/requirements.txt"
+if [ ! -x "$venv/bin/python" ] || ! cmp -s "$req" "$venv/.requirements"; then
+  echo "bootstrap: creating the Python venv in .tools/venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req"
+  cp "$req" "$venv/.requirements"
 fi

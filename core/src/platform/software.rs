@@ -2,13 +2,13 @@
 //! AES-256-GCM under a key derived from the user's passphrase by Argon2id.
 //!
 //! File (CBOR): magic, format, KDF parameters and salt, and the sealed secrets (the device
-//! P-256 key as PKCS#8 and a 256-bit wrapping key). The KDF parameters are part of the AAD,
+//! P-256 key as PKCS#8 and a 256-bit wrapping key). Both keys are made when the store is
+//! created and the file is never rewritten, so two handles on one file cannot diverge. The KDF parameters are part of the AAD,
 //! so an attacker cannot downgrade them without the open failing.
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
@@ -63,23 +63,15 @@ impl KeyFile {
 struct Secrets {
     #[serde(with = "serde_bytes")]
     wrapping_key: Vec<u8>,
-    #[serde(with = "serde_bytes", default)]
-    device_key_pkcs8: Option<Vec<u8>>,
-}
-
-struct Unlocked {
-    /// Kept to re-seal the file when the device key is created later.
-    file_key: Zeroizing<[u8; KEY_LEN]>,
-    salt: Vec<u8>,
-    kdf: KdfParams,
-    secrets: Secrets,
-    device_key: Option<EcdsaKeyPair>,
+    #[serde(with = "serde_bytes")]
+    device_key_pkcs8: Vec<u8>,
 }
 
 /// Passphrase-sealed software key store. Thread-safe; cheap to share behind an `Arc`.
 pub struct SoftwareKeyStore {
     path: PathBuf,
-    state: Mutex<Unlocked>,
+    wrapping: SealingKey,
+    device_key: EcdsaKeyPair,
 }
 
 impl std::fmt::Debug for SoftwareKeyStore {
@@ -98,16 +90,13 @@ impl SoftwareKeyStore {
         }
         let salt = random_array::<16>().to_vec();
         let file_key = derive_file_key(passphrase, &salt, kdf)?;
-        let state = Unlocked {
-            file_key,
-            salt,
-            kdf,
-            secrets: Secrets { wrapping_key: random_array::<KEY_LEN>().to_vec(), device_key_pkcs8: None },
-            device_key: None,
-        };
-        write_file(&path, &state)?;
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
+            .map_err(|_| KeyStoreError::Unavailable { reason: "key generation failed".into() })?;
+        let secrets =
+            Secrets { wrapping_key: random_array::<KEY_LEN>().to_vec(), device_key_pkcs8: pkcs8.as_ref().to_vec() };
+        write_file(&path, file_key.as_ref(), kdf, salt, &secrets)?;
         tracing::info!(target: "idwallet::keystore", "software key store created");
-        Ok(Self { path, state: Mutex::new(state) })
+        Self::unlocked(path, &secrets)
     }
 
     /// Open an existing key store. A wrong passphrase is `WrongPassphrase`; a damaged file
@@ -135,13 +124,21 @@ impl SoftwareKeyStore {
         if secrets.wrapping_key.len() != KEY_LEN {
             return Err(KeyStoreError::Corrupt);
         }
-        let device_key = match &secrets.device_key_pkcs8 {
-            Some(pkcs8) => Some(load_device_key(pkcs8)?),
-            None => None,
-        };
         tracing::debug!(target: "idwallet::keystore", "software key store opened");
-        let state = Unlocked { file_key, salt: file.salt, kdf: file.kdf, secrets, device_key };
-        Ok(Self { path, state: Mutex::new(state) })
+        Self::unlocked(path, &secrets)
+    }
+
+    fn unlocked(path: PathBuf, secrets: &Secrets) -> Result<Self, KeyStoreError> {
+        Ok(Self {
+            path,
+            wrapping: SealingKey::new(&secrets.wrapping_key).ok_or(KeyStoreError::Corrupt)?,
+            device_key: EcdsaKeyPair::from_pkcs8(
+                &ECDSA_P256_SHA256_FIXED_SIGNING,
+                &secrets.device_key_pkcs8,
+                &SystemRandom::new(),
+            )
+            .map_err(|_| KeyStoreError::Corrupt)?,
+        })
     }
 
     /// Open the key store at `path`, creating it with default KDF cost if none exists.
@@ -155,56 +152,30 @@ impl SoftwareKeyStore {
     pub fn path(&self) -> &Path {
         &self.path
     }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Unlocked> {
-        // A panic while holding the lock cannot leave the secrets half-written (they are
-        // replaced whole), so a poisoned lock is still safe to use.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
 }
 
 impl KeyStore for SoftwareKeyStore {
     fn device_public_key(&self) -> Result<Vec<u8>, KeyStoreError> {
-        let mut state = self.lock();
-        if state.device_key.is_none() {
-            let rng = SystemRandom::new();
-            let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-                .map_err(|_| KeyStoreError::Unavailable { reason: "key generation failed".into() })?;
-            let key = load_device_key(pkcs8.as_ref())?;
-            state.secrets.device_key_pkcs8 = Some(pkcs8.as_ref().to_vec());
-            if let Err(e) = write_file(&self.path, &state) {
-                state.secrets.device_key_pkcs8 = None;
-                return Err(e);
-            }
-            state.device_key = Some(key);
-            tracing::info!(target: "idwallet::keystore", "device signing key created");
-        }
-        Ok(state.device_key.as_ref().map(|k| k.public_key().as_ref().to_vec()).unwrap_or_default())
+        Ok(self.device_key.public_key().as_ref().to_vec())
     }
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyStoreError> {
-        self.device_public_key()?;
-        let state = self.lock();
-        let key = state.device_key.as_ref().ok_or(KeyStoreError::NotFound)?;
-        key.sign(&SystemRandom::new(), message)
+        self.device_key
+            .sign(&SystemRandom::new(), message)
             .map(|sig| sig.as_ref().to_vec())
             .map_err(|_| KeyStoreError::Unavailable { reason: "signing failed".into() })
     }
 
     fn wrap_key(&self, key: &[u8]) -> Result<Vec<u8>, KeyStoreError> {
-        let state = self.lock();
-        let sealing = SealingKey::new(&state.secrets.wrapping_key).ok_or(KeyStoreError::Corrupt)?;
         let mut out = vec![WRAP_VERSION];
-        out.extend(sealing.seal(WRAP_AAD, key));
+        out.extend(self.wrapping.seal(WRAP_AAD, key));
         Ok(out)
     }
 
     fn unwrap_key(&self, wrapped: &[u8]) -> Result<Vec<u8>, KeyStoreError> {
-        let state = self.lock();
-        let sealing = SealingKey::new(&state.secrets.wrapping_key).ok_or(KeyStoreError::Corrupt)?;
         match wrapped.split_first() {
             Some((&WRAP_VERSION, sealed)) => {
-                sealing.open(WRAP_AAD, sealed).map(|k| k.to_vec()).map_err(|_| KeyStoreError::UnwrapFailed)
+                self.wrapping.open(WRAP_AAD, sealed).map(|k| k.to_vec()).map_err(|_| KeyStoreError::UnwrapFailed)
             }
             _ => Err(KeyStoreError::UnwrapFailed),
         }
@@ -227,37 +198,39 @@ fn derive_file_key(passphrase: &[u8], salt: &[u8], kdf: KdfParams) -> Result<Zer
     Ok(out)
 }
 
-fn load_device_key(pkcs8: &[u8]) -> Result<EcdsaKeyPair, KeyStoreError> {
-    EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8, &SystemRandom::new())
-        .map_err(|_| KeyStoreError::Corrupt)
-}
-
-/// Seal the secrets and replace the file atomically (temp file, fsync, rename), so a crash
-/// leaves the old or the new key store, never half of one.
-fn write_file(path: &Path, state: &Unlocked) -> Result<(), KeyStoreError> {
+/// Seal the secrets and publish the file atomically: write a temp file, fsync, then
+/// hard-link it into place, which fails rather than replace a key store created meanwhile.
+/// A crash leaves no key store or a whole one, never half of one.
+fn write_file(
+    path: &Path,
+    file_key: &[u8],
+    kdf: KdfParams,
+    salt: Vec<u8>,
+    secrets: &Secrets,
+) -> Result<(), KeyStoreError> {
     let mut plain = Zeroizing::new(Vec::new());
-    ciborium::into_writer(&state.secrets, &mut *plain).map_err(|_| KeyStoreError::Corrupt)?;
-    let mut file =
-        KeyFile { magic: MAGIC.into(), format: FORMAT, kdf: state.kdf, salt: state.salt.clone(), sealed: Vec::new() };
-    let sealing = SealingKey::new(state.file_key.as_ref()).ok_or(KeyStoreError::Corrupt)?;
+    ciborium::into_writer(secrets, &mut *plain).map_err(|_| KeyStoreError::Corrupt)?;
+    let mut file = KeyFile { magic: MAGIC.into(), format: FORMAT, kdf, salt, sealed: Vec::new() };
+    let sealing = SealingKey::new(file_key).ok_or(KeyStoreError::Corrupt)?;
     file.sealed = sealing.seal(&file.aad(), &plain);
     let mut bytes = Vec::new();
     ciborium::into_writer(&file, &mut bytes).map_err(|_| KeyStoreError::Corrupt)?;
 
-    let tmp = path.with_extension("keystore-tmp");
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(&bytes)?;
         f.sync_all()?;
-        fs::rename(&tmp, path)?;
+        fs::hard_link(&tmp, path)?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::File::open(dir)?.sync_all()?;
         }
         Ok::<_, std::io::Error>(())
     })();
-    result.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        unavailable(&e)
+    let _ = fs::remove_file(&tmp);
+    result.map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => KeyStoreError::AlreadyExists,
+        _ => unavailable(&e),
     })
 }
 

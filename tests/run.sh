@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Every test of idwallet, on a fresh machine: installs what the tests need (idempotent,
+# cached in .tools/), then runs the Rust tests, checks the committed Swift bindings, and
+# runs the Kotlin (JVM) and Python binding tests against the debug library.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+target=${CARGO_TARGET_DIR:-$root/target}
+tools=${IDWALLET_TOOLS:-$root/.tools}
+logs=build/test-logs
+mkdir -p "$logs"
+
+bash scripts/bootstrap.sh
+
+echo "== Rust tests"
+cargo test --workspace --all-targets 2>&1 | tee "$logs/rust.txt"
+
+echo "== bindings"
+cargo build -q -p idwallet-ffi --lib
+lib="$target/debug/libidwallet_ffi.so"
+scripts/gen-bindings.sh --check "$lib"
+
+echo "== Kotlin binding tests (JVM)"
+kotlin=$tools/kotlin/node_modules/kotlin-compiler
+klib=$kotlin/lib
+cp_base="/usr/share/java/jna.jar:$klib/kotlinx-coroutines-core-jvm.jar"
+mkdir -p build/kotlin
+# kotlinc takes ~20 s: compile the generated bindings once per change, then only the tests.
+sum=$(sha256sum build/bindings/kotlin/org/idwallet/idwallet.kt | cut -d' ' -f1)
+if [ ! -f build/kotlin/bindings.jar ] || [ "$(cat build/kotlin/bindings.sha 2>/dev/null)" != "$sum" ]; then
+  "$kotlin/bin/kotlinc" build/bindings/kotlin/org/idwallet/idwallet.kt -cp "$cp_base" -Werror -nowarn \
+    -d build/kotlin/bindings.jar
+  echo "$sum" > build/kotlin/bindings.sha
+fi
+"$kotlin/bin/kotlinc" tests/kotlin/*.kt -cp "build/kotlin/bindings.jar:$cp_base:$klib/kotlin-test.jar" -Werror \
+  -d build/kotlin/tests.jar
+java -Djna.library.path="$target/debug" \
+  -cp "build/kotlin/tests.jar:build/kotlin/bindings.jar:$cp_base:$klib/kotlin-test.jar:$klib/kotlin-stdlib.jar" \
+  org.idwallet.test.WalletTestKt 2>&1 | tee "$logs/kotlin.txt"
+
+echo "== Python binding tests"
+rm -rf build/python && mkdir -p build/python
+cp build/bindings/python/idwallet.py "$lib" build/python/
+PYTHONPATH=build/python "$tools/venv/bin/python" -m pytest -q -p no:cacheprovider tests/python 2>&1 | tee "$logs/python.txt"
+
+# One closing line over all suites (each suite above already failed the script on failure).
+python3 - "$logs" <<'PY'
+import re, sys, pathlib
+logs = pathlib.Path(sys.argv[1])
+passed = failed = 0
+for line in (logs / "rust.txt").read_text().splitlines():
+    m = re.search(r"test result: \w+\. (\d+) passed; (\d+) failed", line) or re.match(r"crash: (\d+) passed, (\d+) failed", line)
+    if m:
+        passed += int(m[1]); failed += int(m[2])
+m = re.search(r"kotlin: (\d+) passed, (\d+) failed", (logs / "kotlin.txt").read_text())
+passed += int(m[1]); failed += int(m[2])
+m = re.search(r"(\d+) passed", (logs / "python.txt").read_text())
+passed += int(m[1])
+print(f"idwallet: {passed} passed, {failed} failed")
+sys.exit(1 if failed or not passed else 0)
+PY

@@ -1,0 +1,123 @@
+//! Public errors and the one place core errors map onto them (application-services
+//! style). Core errors carry no personal data; this mapping keeps it that way and decides
+//! what an app developer can act on. Flat errors surface in Kotlin/Swift/Python with their
+//! readable `Display` text as the exception message.
+
+use idwallet_core::platform::KeyStoreError as CoreKeyStoreError;
+use idwallet_core::StoreError;
+
+/// What went wrong with a wallet, by what the app can do about it.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi(flat_error)]
+pub enum WalletError {
+    /// No wallet file exists and creation was not asked for.
+    #[error("no wallet exists at this path")]
+    NoWallet,
+    /// The file is not an idwallet wallet (another app's database, a random file).
+    #[error("the file is not an idwallet wallet")]
+    NotAWallet,
+    /// The wallet file is damaged. The app may offer to reset it (and refresh from the issuer).
+    #[error("the wallet file is damaged")]
+    Corrupt,
+    /// The wallet was written by a newer app version; update the app.
+    #[error("{0}")]
+    TooNew(String),
+    /// The key store cannot unlock this wallet: it belongs to another device or key store.
+    #[error("this key store cannot open the wallet")]
+    WrongKey,
+    /// The key store failed (see the message); e.g. user authentication was cancelled.
+    #[error("key store: {0}")]
+    KeyStore(String),
+    /// No record with that id.
+    #[error("{0}")]
+    NotFound(String),
+    /// A stored value failed authentication: the file was altered outside idwallet.
+    #[error("{0}")]
+    Tampered(String),
+    /// Another process holds the wallet; retry later.
+    #[error("the wallet is busy in another process")]
+    Busy,
+    /// The wallet was closed; open it again.
+    #[error("the wallet is closed")]
+    Closed,
+    /// Disk or SQLite failure (full disk, permissions…).
+    #[error("storage failure: {0}")]
+    Storage(String),
+}
+
+impl From<StoreError> for WalletError {
+    fn from(e: StoreError) -> Self {
+        let text = e.to_string();
+        match e {
+            StoreError::NoWallet => Self::NoWallet,
+            StoreError::NotAWallet => Self::NotAWallet,
+            StoreError::Corrupt => Self::Corrupt,
+            StoreError::TooNew { .. } => Self::TooNew(text),
+            StoreError::WrongKey => Self::WrongKey,
+            StoreError::KeyStore(inner) => Self::KeyStore(inner.to_string()),
+            StoreError::NotFound { .. } => Self::NotFound(text),
+            StoreError::Tampered { .. } => Self::Tampered(text),
+            StoreError::Busy => Self::Busy,
+            StoreError::Io { reason } => Self::Storage(reason),
+        }
+    }
+}
+
+/// Errors a key store (ours or one the app implements) reports.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum KeyStoreError {
+    /// The passphrase or user authentication was wrong.
+    #[error("the key store passphrase is wrong")]
+    WrongPassphrase,
+    /// A wrapped key was not made by this key store or was altered.
+    #[error("the wrapped key does not belong to this key store")]
+    UnwrapFailed,
+    /// No key store (or no key) exists.
+    #[error("no key store exists at this location")]
+    NotFound,
+    /// A key store already exists where a new one was to be created.
+    #[error("a key store already exists at this location")]
+    AlreadyExists,
+    /// The key store's own storage is damaged.
+    #[error("the key store is damaged")]
+    Corrupt,
+    /// The platform could not do it; `reason` must not contain personal data.
+    #[error("the key store is unavailable: {reason}")]
+    Unavailable { reason: String },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for KeyStoreError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        // The host's exception text is not ours to vouch for: log that it happened, keep
+        // it out of the error that travels on.
+        tracing::warn!(target: "idwallet::ffi", "a host key store threw an undeclared exception");
+        drop(e);
+        Self::Unavailable { reason: "the host key store threw an unexpected exception".into() }
+    }
+}
+
+impl From<CoreKeyStoreError> for KeyStoreError {
+    fn from(e: CoreKeyStoreError) -> Self {
+        match e {
+            CoreKeyStoreError::WrongPassphrase => Self::WrongPassphrase,
+            CoreKeyStoreError::UnwrapFailed => Self::UnwrapFailed,
+            CoreKeyStoreError::NotFound => Self::NotFound,
+            CoreKeyStoreError::AlreadyExists => Self::AlreadyExists,
+            CoreKeyStoreError::Corrupt => Self::Corrupt,
+            CoreKeyStoreError::Unavailable { reason } => Self::Unavailable { reason },
+        }
+    }
+}
+
+impl From<KeyStoreError> for CoreKeyStoreError {
+    fn from(e: KeyStoreError) -> Self {
+        match e {
+            KeyStoreError::WrongPassphrase => Self::WrongPassphrase,
+            KeyStoreError::UnwrapFailed => Self::UnwrapFailed,
+            KeyStoreError::NotFound => Self::NotFound,
+            KeyStoreError::AlreadyExists => Self::AlreadyExists,
+            KeyStoreError::Corrupt => Self::Corrupt,
+            KeyStoreError::Unavailable { reason } => Self::Unavailable { reason },
+        }
+    }
+}

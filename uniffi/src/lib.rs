@@ -1,0 +1,17 @@
+//! idwallet-ffi: the only crate that knows uniffi.
+//!
+//! It holds conversions (remote records mirroring core types), the public errors and
+//! their one-place mapping from core errors, the foreign traits the host implements, and
+//! the runtime for async exports. Logic lives in `idwallet-core`; a branch here that
+//! decides something about the user's data belongs there instead.
+
+mod errors;
+mod platform;
+mod runtime;
+mod wallet;
+
+pub use errors::{KeyStoreError, WalletError};
+pub use platform::{KeyStore, LogSink, SoftwareKeyStore};
+pub use wallet::Wallet;
+
+uniffi::setup_scaffolding!("idwallet");

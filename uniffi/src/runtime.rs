@@ -1,0 +1,28 @@
+//! One bounded tokio runtime for everything the FFI runs off the caller's thread
+//! (after matrix-sdk-ffi's `platform`): few workers, a small blocking pool, named threads.
+//! Async exports are polled by the foreign language's executor; the work itself runs here.
+
+use std::sync::LazyLock;
+
+static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(4)
+        .thread_stack_size(2 * 1024 * 1024)
+        .thread_name("idwallet-worker")
+        .enable_all()
+        .build()
+        .expect("the idwallet runtime could not start its threads")
+});
+
+/// Run blocking work (KDFs, SQLite, inference) on the runtime's blocking pool.
+///
+/// A panic in `f` is resumed in the awaiting future, where uniffi catches it and raises
+/// it in the foreign language as an exception, as for a panic in a synchronous call.
+pub(crate) async fn run_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    match RUNTIME.spawn_blocking(f).await {
+        Ok(value) => value,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => panic!("the idwallet runtime shut down while work was running"),
+    }
+}
