@@ -1,5 +1,6 @@
 //! Wallet storage benchmarks: cold open, and the cost of sealing — put/get of one record
-//! through the store vs. the same row through plain rusqlite with the same pragmas.
+//! through the store vs. the same row through plain rusqlite: same schema (32-byte row
+//! key, kind index), same pragmas, same durability (synchronous=FULL), no encryption.
 //! `scripts/bench.sh` runs this and prints the ratios.
 
 use std::hint::black_box;
@@ -21,19 +22,28 @@ fn plain_db(path: &std::path::Path) -> Connection {
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON; PRAGMA temp_store = MEMORY;
          CREATE TABLE IF NOT EXISTS records (row_key BLOB PRIMARY KEY, kind TEXT NOT NULL, value BLOB NOT NULL,
-                                             updated_at INTEGER NOT NULL) STRICT, WITHOUT ROWID;",
+                                             updated_at INTEGER NOT NULL) STRICT, WITHOUT ROWID;
+         CREATE INDEX IF NOT EXISTS records_by_kind ON records(kind);",
     )
     .unwrap();
     conn
 }
 
+/// A 32-byte key, like the store's HMAC row keys.
+fn plain_key(i: u64) -> Vec<u8> {
+    let mut k = format!("key-{}", i % 1000).into_bytes();
+    k.resize(32, b'.');
+    k
+}
+
 fn plain_put(conn: &Connection, i: u64) {
     let tx = conn.unchecked_transaction().unwrap();
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO records (row_key, kind, value, updated_at) VALUES (?1, 'item', ?2, 0)
          ON CONFLICT(row_key) DO UPDATE SET value = ?2",
-        params![format!("key-{}", i % 1000).into_bytes(), &VALUE[..]],
     )
+    .unwrap()
+    .execute(params![plain_key(i), &VALUE[..]])
     .unwrap();
     tx.commit().unwrap();
 }
@@ -86,7 +96,7 @@ fn benches(c: &mut Criterion) {
     });
     get.bench_function("plain rusqlite", |b| {
         b.iter_batched(
-            || format!("key-{}", fastrand(&mut i)).into_bytes(),
+            || plain_key(fastrand(&mut i)),
             |k| {
                 let v: Vec<u8> = plain
                     .prepare_cached("SELECT value FROM records WHERE row_key = ?1")

@@ -6,6 +6,7 @@
 //! platform it runs on or that an FFI exists.
 
 mod crypto;
+pub mod documents;
 pub mod platform;
 pub mod store;
 pub mod wallet;

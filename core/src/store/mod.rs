@@ -189,11 +189,8 @@ impl Store {
         let row_key = self.keys.row_key(R::KIND, id);
         let row: Option<(u32, Vec<u8>)> = self
             .conn()
-            .query_row(
-                "SELECT sealed_version, sealed FROM records WHERE row_key = ?1 AND kind = ?2",
-                params![row_key, R::KIND],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .prepare_cached("SELECT sealed_version, sealed FROM records WHERE row_key = ?1 AND kind = ?2")
+            .and_then(|mut stmt| stmt.query_row(params![row_key, R::KIND], |r| Ok((r.get(0)?, r.get(1)?))))
             .optional()
             .map_err(map_sql)?;
         let Some((version, sealed)) = row else { return Ok(None) };
@@ -306,11 +303,11 @@ impl Writer<'_> {
             .map_err(|_| StoreError::Io { reason: "encoding failed".into() })?;
         let sealed = self.keys.seal.seal(&record_aad(SCHEMA_VERSION, R::KIND, &row_key), &plain);
         self.tx
-            .execute(
+            .prepare_cached(
                 "INSERT INTO records (row_key, kind, sealed_version, sealed, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT(row_key) DO UPDATE SET sealed_version = ?3, sealed = ?4, updated_at = ?5",
-                params![row_key, R::KIND, SCHEMA_VERSION, sealed, crate::now_unix()],
             )
+            .and_then(|mut stmt| stmt.execute(params![row_key, R::KIND, SCHEMA_VERSION, sealed, crate::now_unix()]))
             .map_err(map_sql)?;
         Ok(())
     }
