@@ -5,6 +5,7 @@
 //! encrypted SQLite file; [`wallet`] is the facade an app holds. Nothing here knows which
 //! platform it runs on or that an FFI exists.
 
+pub mod credential;
 mod crypto;
 pub mod documents;
 pub mod platform;

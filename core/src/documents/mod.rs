@@ -11,6 +11,7 @@ mod validate;
 use ciborium::Value;
 use serde::{Deserialize, Serialize};
 
+pub(crate) use validate::portrait as validate_portrait;
 pub use validate::{id_number_check_digit, vin_check_digit};
 
 /// Why a document's data was refused. Names the field, never its value.
@@ -29,7 +30,7 @@ pub(crate) fn invalid(field: &'static str, problem: &'static str) -> DocumentErr
 }
 
 /// The kinds of document the wallet holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentKind {
     ResidentIdCard,
@@ -57,6 +58,15 @@ impl DocumentKind {
             Self::ResidencePermit => "residence_permit",
             Self::HouseholdRegister => "household_register",
         }
+    }
+
+    /// The compact wire number (position in [`DocumentKind::ALL`]).
+    pub fn number(self) -> u8 {
+        Self::ALL.iter().position(|k| *k == self).expect("every kind is in ALL") as u8
+    }
+
+    pub fn from_number(n: u64) -> Result<Self, DocumentError> {
+        usize::try_from(n).ok().and_then(|n| Self::ALL.get(n).copied()).ok_or(DocumentError::UnknownKind)
     }
 
     pub fn from_code(code: &str) -> Result<Self, DocumentError> {
@@ -286,6 +296,11 @@ impl Claims {
         Ok(claims)
     }
 
+    /// The element's compact wire number: its position in [`Claims::element_ids`].
+    pub fn element_number(kind: DocumentKind, id: &str) -> Option<u8> {
+        Self::element_ids(kind).iter().position(|e| *e == id).map(|n| n as u8)
+    }
+
     /// Every element id this kind can carry (portrait included where it applies).
     pub fn element_ids(kind: DocumentKind) -> &'static [&'static str] {
         match kind {
@@ -323,11 +338,11 @@ impl Claims {
     }
 }
 
-/// Element id of the portrait: a small greyscale JPEG (≈48×64) for staff to compare faces.
+/// Element id of the portrait: a 48×64 greyscale JPEG in compact form ([`portrait`]).
 pub const PORTRAIT: &str = "portrait";
 
-/// Largest portrait accepted, to keep the hotel QR within its byte budget.
-pub const MAX_PORTRAIT_BYTES: usize = 1200;
+/// Largest (compact) portrait accepted, to keep the hotel QR within its byte budget.
+pub const MAX_PORTRAIT_BYTES: usize = 330;
 
 #[cfg(test)]
 mod tests;

@@ -124,7 +124,24 @@ fn portraits_from_photos_fit_the_budget() {
     img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
     let portrait = portrait::from_photo(&png).unwrap();
     assert!(portrait.len() <= MAX_PORTRAIT_BYTES);
-    let decoded = image::load_from_memory(&portrait).unwrap();
+    let decoded = image::load_from_memory(&portrait::to_jpeg(&portrait).unwrap()).unwrap();
     assert_eq!((decoded.width(), decoded.height()), (portrait::WIDTH, portrait::HEIGHT));
     assert!(portrait::from_photo(b"not an image").is_err());
+}
+
+#[test]
+fn compact_portraits_expand_to_the_jpeg_they_came_from() {
+    let img =
+        image::DynamicImage::ImageLuma8(image::GrayImage::from_fn(48, 64, |x, y| image::Luma([(x * 5 + y * 3) as u8])));
+    let mut jpeg = Vec::new();
+    let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 40);
+    img.to_luma8().write_with_encoder(enc).unwrap();
+    let compact = portrait::compact(&jpeg, 40).unwrap();
+    assert!(compact.len() + 250 < jpeg.len(), "{} vs {}", compact.len(), jpeg.len());
+    let expanded = portrait::to_jpeg(&compact).unwrap();
+    let (a, b) =
+        (image::load_from_memory(&jpeg).unwrap().to_luma8(), image::load_from_memory(&expanded).unwrap().to_luma8());
+    assert_eq!(a, b);
+    assert!(portrait::to_jpeg(b"garbage").is_err());
+    assert!(portrait::compact(&jpeg, 41).is_err());
 }

@@ -160,15 +160,13 @@ pub(super) fn claims(claims: &Claims) -> Result<(), DocumentError> {
     Ok(())
 }
 
-/// A portrait must be a small JPEG or PNG.
+/// A portrait must be a compact JPEG (see [`super::portrait`]) within the byte budget.
 pub(crate) fn portrait(bytes: &[u8]) -> Result<(), DocumentError> {
-    let is_jpeg = bytes.starts_with(&[0xff, 0xd8, 0xff]);
-    let is_png = bytes.starts_with(b"\x89PNG\r\n\x1a\n");
-    if !(is_jpeg || is_png) {
-        return Err(invalid("portrait", "must be a JPEG or PNG image"));
-    }
     if bytes.len() > MAX_PORTRAIT_BYTES {
         return Err(invalid("portrait", "too large for a QR credential"));
     }
-    Ok(())
+    match bytes {
+        [q, 0xff, 0xd8, ..] if (1..=100).contains(q) => Ok(()),
+        _ => Err(invalid("portrait", "must be a compact JPEG portrait")),
+    }
 }
