@@ -14,7 +14,7 @@ pub mod wallet;
 
 pub use platform::{KeyStore, KeyStoreError, LogLevel, LogSink, SoftwareKeyStore};
 pub use store::{ActivityEntry, ActivityKind, Outcome, Record, StoreError};
-pub use wallet::{Item, OpenOptions, Wallet, WalletInfo};
+pub use wallet::{HeldDocument, Item, OpenOptions, Wallet, WalletError, WalletInfo};
 
 /// Seconds since the Unix epoch. One clock for the whole core, so tests reason about it.
 pub(crate) fn now_unix() -> i64 {

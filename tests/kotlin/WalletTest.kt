@@ -102,7 +102,7 @@ private fun verifyP1363(publicKey: ByteArray, message: ByteArray, signature: Byt
     }
 }
 
-val tests = linkedMapOf<String, () -> Unit>(
+val walletTests = linkedMapOf<String, () -> Unit>(
     "a wallet opened with a Kotlin key store keeps items across reopen" to {
         val dir = tempDir()
         val path = File(dir, "wallet.db").path
@@ -214,6 +214,7 @@ val tests = linkedMapOf<String, () -> Unit>(
 )
 
 fun main() {
+    val tests = walletTests + credentialTests
     var failed = 0
     for ((name, test) in tests) {
         try {

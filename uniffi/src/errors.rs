@@ -43,6 +43,77 @@ pub enum WalletError {
     /// Disk or SQLite failure (full disk, permissions…).
     #[error("storage failure: {0}")]
     Storage(String),
+    /// The document cannot be presented so (e.g. a hotel may not see this kind, or the
+    /// credential expired); the message says why.
+    #[error("{0}")]
+    NotPresentable(String),
+}
+
+impl From<idwallet_core::WalletError> for WalletError {
+    fn from(e: idwallet_core::WalletError) -> Self {
+        match e {
+            idwallet_core::WalletError::Store(s) => s.into(),
+            idwallet_core::WalletError::Credential(c) => Self::NotPresentable(c.to_string()),
+        }
+    }
+}
+
+/// Why a QR code was refused by a verifier, or an issuer input was bad. The variant is the
+/// reason staff are shown; the message explains it without any personal data.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi(flat_error)]
+pub enum CredentialError {
+    #[error("{0}")]
+    NotIdwallet(String),
+    #[error("{0}")]
+    Malformed(String),
+    #[error("{0}")]
+    UnknownIssuer(String),
+    #[error("{0}")]
+    BadSignature(String),
+    #[error("{0}")]
+    Expired(String),
+    #[error("{0}")]
+    NotYetValid(String),
+    /// Older than the freshness window (or dated in the future): ask for a fresh QR code.
+    #[error("{0}")]
+    Stale(String),
+    #[error("{0}")]
+    WrongAudience(String),
+    #[error("{0}")]
+    OverDisclosure(String),
+    #[error("{0}")]
+    Revoked(String),
+    #[error("{0}")]
+    Suspended(String),
+    #[error("{0}")]
+    NoQrCode(String),
+    #[error("{0}")]
+    InvalidInput(String),
+}
+
+impl From<idwallet_core::credential::CredentialError> for CredentialError {
+    fn from(e: idwallet_core::credential::CredentialError) -> Self {
+        use idwallet_core::credential::CredentialError as C;
+        let text = e.to_string();
+        match e {
+            C::UnknownPrefix | C::BadEncoding => Self::NotIdwallet(text),
+            C::TooLarge { .. } | C::Malformed { .. } | C::NonCanonical | C::DuplicateKey | C::UnsupportedAlgorithm => {
+                Self::Malformed(text)
+            }
+            C::UnknownIssuer | C::IssuerKeyNotValid => Self::UnknownIssuer(text),
+            C::BadIssuerSignature | C::BadDeviceSignature | C::DigestMismatch { .. } => Self::BadSignature(text),
+            C::Expired { .. } => Self::Expired(text),
+            C::NotYetValid { .. } => Self::NotYetValid(text),
+            C::Stale { .. } | C::FromTheFuture { .. } => Self::Stale(text),
+            C::WrongAudience { .. } | C::KindNotAllowed { .. } => Self::WrongAudience(text),
+            C::OverDisclosure { .. } => Self::OverDisclosure(text),
+            C::Revoked => Self::Revoked(text),
+            C::Suspended => Self::Suspended(text),
+            C::NoQrCode | C::BadImage => Self::NoQrCode(text),
+            C::BadStatusList { .. } | C::Document(_) | C::KeyStore(_) => Self::InvalidInput(text),
+        }
+    }
 }
 
 impl From<StoreError> for WalletError {

@@ -5,12 +5,14 @@
 //! the runtime for async exports. Logic lives in `idwallet-core`; a branch here that
 //! decides something about the user's data belongs there instead.
 
+mod credential;
 mod errors;
 mod platform;
 mod runtime;
 mod wallet;
 
-pub use errors::{KeyStoreError, WalletError};
+pub use credential::{SyntheticIssuer, Verifier};
+pub use errors::{CredentialError, KeyStoreError, WalletError};
 pub use platform::{KeyStore, LogSink, SoftwareKeyStore};
 pub use wallet::Wallet;
 

@@ -52,6 +52,9 @@ pub enum ActivityKind {
     WalletCreated,
     RecordStored,
     RecordDeleted,
+    DocumentStored,
+    Presented,
+    Verified,
 }
 
 /// How an activity ended.
@@ -75,14 +78,31 @@ pub struct ActivityEntry {
 /// An encrypted wallet file on the device.
 #[derive(uniffi::Object)]
 pub struct Wallet {
-    inner: RwLock<Option<core::Wallet>>,
+    inner: Arc<RwLock<Option<core::Wallet>>>,
 }
 
 impl Wallet {
-    fn with<T>(&self, f: impl FnOnce(&core::Wallet) -> Result<T, core::StoreError>) -> Result<T, WalletError> {
+    pub(crate) fn with<T, E: Into<WalletError>>(
+        &self,
+        f: impl FnOnce(&core::Wallet) -> Result<T, E>,
+    ) -> Result<T, WalletError> {
         let guard = self.inner.read().unwrap_or_else(|p| p.into_inner());
         let wallet = guard.as_ref().ok_or(WalletError::Closed)?;
-        Ok(f(wallet)?)
+        f(wallet).map_err(Into::into)
+    }
+
+    /// Run `f` on the wallet off the caller's thread.
+    pub(crate) async fn with_blocking<T: Send + 'static, E: Into<WalletError> + 'static>(
+        &self,
+        f: impl FnOnce(&core::Wallet) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, WalletError> {
+        let inner = self.inner.clone();
+        run_blocking(move || {
+            let guard = inner.read().unwrap_or_else(|p| p.into_inner());
+            let wallet = guard.as_ref().ok_or(WalletError::Closed)?;
+            f(wallet).map_err(Into::into)
+        })
+        .await
     }
 }
 
@@ -97,7 +117,7 @@ impl Wallet {
         options: OpenOptions,
     ) -> Result<Arc<Self>, WalletError> {
         let wallet = run_blocking(move || core::Wallet::open(path, Arc::new(HostKeyStore(key_store)), options)).await?;
-        Ok(Arc::new(Self { inner: RwLock::new(Some(wallet)) }))
+        Ok(Arc::new(Self { inner: Arc::new(RwLock::new(Some(wallet))) }))
     }
 
     /// Flush and close the wallet file, reporting any error; later calls fail with

@@ -3,12 +3,18 @@
 
 use serde::{Deserialize, Serialize};
 
-/// What happened. Later rooms add presentations, verifications, unlocks and reports.
+/// What happened. Later rooms add unlocks and reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ActivityKind {
     WalletCreated,
     RecordStored,
     RecordDeleted,
+    /// An issuer credential was stored (detail: the document kind).
+    DocumentStored,
+    /// A QR presentation was made (counterparty: the audience).
+    Presented,
+    /// A presentation was verified here as staff (counterparty: the audience).
+    Verified,
 }
 
 /// How it ended.

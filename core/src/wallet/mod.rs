@@ -9,8 +9,12 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::credential::{
+    self, CredentialError, IssuerCredential, Presentation, Profile, VerifiedPresentation, Verifier,
+};
+use crate::documents::{Claims, DocumentKind};
 use crate::platform::KeyStore;
-use crate::store::{ActivityEntry, ActivityKind, Record, Store, StoreError, SCHEMA_VERSION};
+use crate::store::{ActivityEntry, ActivityKind, Outcome, Record, Store, StoreError, SCHEMA_VERSION};
 
 /// How to open a wallet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,10 +56,42 @@ pub struct WalletInfo {
     pub file_bytes: u64,
 }
 
+/// A document the holder keeps: its claims and the issuer's credential over them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeldDocument {
+    pub kind: DocumentKind,
+    pub claims: Claims,
+    pub credential: IssuerCredential,
+    /// Seconds since the Unix epoch.
+    pub stored_at: i64,
+}
+
+impl Record for HeldDocument {
+    const KIND: &'static str = "document";
+    fn id(&self) -> &str {
+        self.kind.code()
+    }
+}
+
+/// Why a wallet operation that spans rooms failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WalletError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Credential(#[from] CredentialError),
+}
+
 /// An open wallet.
-#[derive(Debug)]
 pub struct Wallet {
     store: Store,
+    key_store: Arc<dyn KeyStore>,
+}
+
+impl std::fmt::Debug for Wallet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Wallet").finish_non_exhaustive()
+    }
 }
 
 impl Wallet {
@@ -68,7 +104,7 @@ impl Wallet {
         options: OpenOptions,
     ) -> Result<Self, StoreError> {
         let _span = tracing::info_span!(target: "idwallet::wallet", "open").entered();
-        Ok(Self { store: Store::open(path.as_ref(), key_store, options.create_if_missing)? })
+        Ok(Self { store: Store::open(path.as_ref(), key_store.clone(), options.create_if_missing)?, key_store })
     }
 
     pub fn path(&self) -> PathBuf {
@@ -127,6 +163,63 @@ impl Wallet {
     /// Delete the item under `key`; false if there was none.
     pub fn delete_item(&self, key: &str) -> Result<bool, StoreError> {
         self.store.delete::<Item>(key, Some(ActivityEntry::now(ActivityKind::RecordDeleted).detail(Item::KIND)))
+    }
+
+    /// The device key this wallet's credentials are bound to (SEC1 P-256).
+    pub fn device_public_key(&self) -> Result<Vec<u8>, StoreError> {
+        Ok(self.key_store.device_public_key()?)
+    }
+
+    /// Keep a document and its issuer credential (replacing the one of the same kind).
+    pub fn store_document(&self, claims: Claims, credential: IssuerCredential) -> Result<HeldDocument, WalletError> {
+        claims.validate().map_err(CredentialError::from)?;
+        let doc = HeldDocument { kind: claims.kind(), claims, credential, stored_at: crate::now_unix() };
+        let entry = ActivityEntry::now(ActivityKind::DocumentStored).detail(doc.kind.code());
+        self.store.put(&doc, Some(entry))?;
+        Ok(doc)
+    }
+
+    /// All held documents, in the order of [`DocumentKind::ALL`].
+    pub fn documents(&self) -> Result<Vec<HeldDocument>, StoreError> {
+        let mut docs: Vec<HeldDocument> = self.store.list()?;
+        docs.sort_by_key(|d| d.kind);
+        Ok(docs)
+    }
+
+    pub fn document(&self, kind: DocumentKind) -> Result<HeldDocument, StoreError> {
+        self.store.get(kind.code())
+    }
+
+    /// Make a QR presentation of the `kind` document for `profile`'s audience, at `now`.
+    pub fn present(&self, kind: DocumentKind, profile: &Profile, now: i64) -> Result<Presentation, WalletError> {
+        let _span = tracing::info_span!(target: "idwallet::wallet", "present", audience = %profile.audience).entered();
+        let doc = self.document(kind)?;
+        let result = credential::present(&doc.credential, kind, profile, self.key_store.as_ref(), now);
+        let outcome = match &result {
+            Ok(_) => Outcome::Success,
+            Err(e) => Outcome::Failure { reason: e.to_string() },
+        };
+        let entry = ActivityEntry::now(ActivityKind::Presented)
+            .counterparty(profile.audience.as_str())
+            .detail(kind.code())
+            .outcome(outcome);
+        self.store.write(|w| w.log(&entry))?;
+        Ok(result?)
+    }
+
+    /// Verify a presentation as staff with `verifier`, and log the result here.
+    pub fn verify(&self, verifier: &Verifier, text: &str, now: i64) -> Result<VerifiedPresentation, WalletError> {
+        let result = verifier.verify_text(text, now);
+        let (outcome, detail) = match &result {
+            Ok(v) => (Outcome::Success, Some(v.kind.code())),
+            Err(e) => (Outcome::Failure { reason: e.to_string() }, None),
+        };
+        let mut entry = ActivityEntry::now(ActivityKind::Verified)
+            .counterparty(verifier.profile.audience.as_str())
+            .outcome(outcome);
+        entry.detail = detail.map(str::to_owned);
+        self.store.write(|w| w.log(&entry))?;
+        Ok(result?)
     }
 
     /// The underlying store, for the rooms that keep their own records.

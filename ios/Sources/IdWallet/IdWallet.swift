@@ -1411,9 +1411,405 @@ public func FfiConverterTypeSoftwareKeyStore_lower(_ value: SoftwareKeyStore) ->
 
 
 /**
+ * Issues the core's synthetic, clearly fictitious citizens' documents — for demos and
+ * tests of apps before they reach a real issuer. Real keys, real signatures.
+ */
+public protocol SyntheticIssuerProtocol: AnyObject, Sendable {
+    
+    /**
+     * Issue all five documents of synthetic citizen `citizen` to `wallet`'s device key,
+     * valid for `valid_secs` (negative: already expired, for tests). Status indexes are
+     * `citizen * 8 + document number`.
+     */
+    func issueCitizen(wallet: Wallet, citizen: UInt32, validSecs: Int64) async throws 
+    
+    /**
+     * Revoke the `kind` document of `citizen`.
+     */
+    func revoke(citizen: UInt32, kind: DocumentKind) 
+    
+    /**
+     * A signed status list token reflecting revocations so far (ttl 1 hour).
+     */
+    func statusList() throws  -> Data
+    
+    /**
+     * The trust list (CBOR) verifiers need for this issuer.
+     */
+    func trustList()  -> Data
+    
+}
+/**
+ * Issues the core's synthetic, clearly fictitious citizens' documents — for demos and
+ * tests of apps before they reach a real issuer. Real keys, real signatures.
+ */
+open class SyntheticIssuer: SyntheticIssuerProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_idwallet_ffi_fn_clone_syntheticissuer(self.handle, $0) }
+    }
+public convenience init(name: String) {
+    let handle =
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_constructor_syntheticissuer_new(
+        FfiConverterString.lower(name),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_idwallet_ffi_fn_free_syntheticissuer(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Issue all five documents of synthetic citizen `citizen` to `wallet`'s device key,
+     * valid for `valid_secs` (negative: already expired, for tests). Status indexes are
+     * `citizen * 8 + document number`.
+     */
+open func issueCitizen(wallet: Wallet, citizen: UInt32, validSecs: Int64)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_syntheticissuer_issue_citizen(
+                        self.uniffiCloneHandle(),FfiConverterTypeWallet_lower(wallet),FfiConverterUInt32.lower(citizen),FfiConverterInt64.lower(validSecs)
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_void,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_void,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
+}
+    
+    /**
+     * Revoke the `kind` document of `citizen`.
+     */
+open func revoke(citizen: UInt32, kind: DocumentKind)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_syntheticissuer_revoke(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt32.lower(citizen),
+        FfiConverterTypeDocumentKind_lower(kind),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * A signed status list token reflecting revocations so far (ttl 1 hour).
+     */
+open func statusList()throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeCredentialError_lift) {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_syntheticissuer_status_list(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The trust list (CBOR) verifiers need for this issuer.
+     */
+open func trustList() -> Data  {
+    return try!  FfiConverterData.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_syntheticissuer_trust_list(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyntheticIssuer: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = SyntheticIssuer
+
+    public static func lift(_ handle: UInt64) throws -> SyntheticIssuer {
+        return SyntheticIssuer(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: SyntheticIssuer) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyntheticIssuer {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SyntheticIssuer, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyntheticIssuer_lift(_ handle: UInt64) throws -> SyntheticIssuer {
+    return try FfiConverterTypeSyntheticIssuer.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyntheticIssuer_lower(_ value: SyntheticIssuer) -> UInt64 {
+    return FfiConverterTypeSyntheticIssuer.lower(value)
+}
+
+
+
+
+
+
+/**
+ * An offline verifier for one audience, holding cached issuer keys and status lists.
+ */
+public protocol VerifierProtocol: AnyObject, Sendable {
+    
+    /**
+     * Verify and cache a signed status list token; returns its URI.
+     */
+    func addStatusList(token: Data) throws  -> String
+    
+    /**
+     * Find and verify the QR code in a photo or screenshot (PNG/JPEG bytes).
+     */
+    func verifyImage(image: Data, at: Int64?) throws  -> VerifiedPresentation
+    
+    /**
+     * Verify QR text, at `at` (Unix seconds) or now.
+     */
+    func verifyText(text: String, at: Int64?) throws  -> VerifiedPresentation
+    
+}
+/**
+ * An offline verifier for one audience, holding cached issuer keys and status lists.
+ */
+open class Verifier: VerifierProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_idwallet_ffi_fn_clone_verifier(self.handle, $0) }
+    }
+    /**
+     * A verifier for `audience` ("hotel" or "police") trusting the issuers in
+     * `trust_list` (CBOR, as an issuer publishes it).
+     */
+public convenience init(audience: String, trustList: Data)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeCredentialError_lift) {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_constructor_verifier_new(
+        FfiConverterString.lower(audience),
+        FfiConverterData.lower(trustList),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_idwallet_ffi_fn_free_verifier(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Verify and cache a signed status list token; returns its URI.
+     */
+open func addStatusList(token: Data)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeCredentialError_lift) {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_verifier_add_status_list(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(token),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Find and verify the QR code in a photo or screenshot (PNG/JPEG bytes).
+     */
+open func verifyImage(image: Data, at: Int64? = nil)throws  -> VerifiedPresentation  {
+    return try  FfiConverterTypeVerifiedPresentation_lift(try rustCallWithError(FfiConverterTypeCredentialError_lift) {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_verifier_verify_image(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(image),
+        FfiConverterOptionInt64.lower(at),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Verify QR text, at `at` (Unix seconds) or now.
+     */
+open func verifyText(text: String, at: Int64? = nil)throws  -> VerifiedPresentation  {
+    return try  FfiConverterTypeVerifiedPresentation_lift(try rustCallWithError(FfiConverterTypeCredentialError_lift) {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_verifier_verify_text(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(text),
+        FfiConverterOptionInt64.lower(at),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVerifier: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Verifier
+
+    public static func lift(_ handle: UInt64) throws -> Verifier {
+        return Verifier(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Verifier) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Verifier {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Verifier, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifier_lift(_ handle: UInt64) throws -> Verifier {
+    return try FfiConverterTypeVerifier.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifier_lower(_ value: Verifier) -> UInt64 {
+    return FfiConverterTypeVerifier.lower(value)
+}
+
+
+
+
+
+
+/**
  * An encrypted wallet file on the device.
  */
 public protocol WalletProtocol: AnyObject, Sendable {
+    
+    /**
+     * Kinds of document held.
+     */
+    func documentKinds() throws  -> [DocumentKind]
+    
+    /**
+     * A fresh QR presentation of the `kind` document for `audience` ("hotel", "police"),
+     * signed by the device key off the caller's thread.
+     */
+    func present(kind: DocumentKind, audience: String) async throws  -> PresentationQr
     
     /**
      * The newest `limit` activity entries, newest first.
@@ -1527,6 +1923,38 @@ public static func `open`(path: String, keyStore: KeyStore, options: OpenOptions
 }
     
 
+    
+    /**
+     * Kinds of document held.
+     */
+open func documentKinds()throws  -> [DocumentKind]  {
+    return try  FfiConverterSequenceTypeDocumentKind.lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_wallet_document_kinds(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A fresh QR presentation of the `kind` document for `audience` ("hotel", "police"),
+     * signed by the device key off the caller's thread.
+     */
+open func present(kind: DocumentKind, audience: String)async throws  -> PresentationQr  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_wallet_present(
+                        self.uniffiCloneHandle(),FfiConverterTypeDocumentKind_lower(kind),FfiConverterString.lower(audience)
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePresentationQr_lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
+}
     
     /**
      * The newest `limit` activity entries, newest first.
@@ -1742,6 +2170,63 @@ public func FfiConverterTypeActivityEntry_lower(_ value: ActivityEntry) -> RustB
 
 
 /**
+ * One disclosed claim.
+ */
+public struct DisclosedClaim: Equatable, Hashable {
+    public var id: String
+    public var value: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String, value: String) {
+        self.id = id
+        self.value = value
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DisclosedClaim: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDisclosedClaim: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DisclosedClaim {
+        return
+            try DisclosedClaim(
+                id: FfiConverterString.read(from: &buf), 
+                value: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DisclosedClaim, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.value, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDisclosedClaim_lift(_ buf: RustBuffer) throws -> DisclosedClaim {
+    return try FfiConverterTypeDisclosedClaim.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDisclosedClaim_lower(_ value: DisclosedClaim) -> RustBuffer {
+    return FfiConverterTypeDisclosedClaim.lower(value)
+}
+
+
+/**
  * An app-defined value kept sealed in the wallet.
  */
 public struct Item: Equatable, Hashable {
@@ -1925,6 +2410,178 @@ public func FfiConverterTypeOpenOptions_lower(_ value: OpenOptions) -> RustBuffe
 
 
 /**
+ * A QR code to show: its text, a PNG, and what it discloses to whom until when.
+ */
+public struct PresentationQr: Equatable, Hashable {
+    public var text: String
+    /**
+     * The QR code as a PNG (ECC level M, 4 px per module).
+     */
+    public var png: Data
+    public var audience: String
+    public var disclosed: [String]
+    public var createdAt: Int64
+    /**
+     * Refresh before this (Unix seconds): verifiers refuse older codes.
+     */
+    public var expiresAt: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(text: String, 
+        /**
+         * The QR code as a PNG (ECC level M, 4 px per module).
+         */png: Data, audience: String, disclosed: [String], createdAt: Int64, 
+        /**
+         * Refresh before this (Unix seconds): verifiers refuse older codes.
+         */expiresAt: Int64) {
+        self.text = text
+        self.png = png
+        self.audience = audience
+        self.disclosed = disclosed
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PresentationQr: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePresentationQr: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PresentationQr {
+        return
+            try PresentationQr(
+                text: FfiConverterString.read(from: &buf), 
+                png: FfiConverterData.read(from: &buf), 
+                audience: FfiConverterString.read(from: &buf), 
+                disclosed: FfiConverterSequenceString.read(from: &buf), 
+                createdAt: FfiConverterInt64.read(from: &buf), 
+                expiresAt: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PresentationQr, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.text, into: &buf)
+        FfiConverterData.write(value.png, into: &buf)
+        FfiConverterString.write(value.audience, into: &buf)
+        FfiConverterSequenceString.write(value.disclosed, into: &buf)
+        FfiConverterInt64.write(value.createdAt, into: &buf)
+        FfiConverterInt64.write(value.expiresAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePresentationQr_lift(_ buf: RustBuffer) throws -> PresentationQr {
+    return try FfiConverterTypePresentationQr.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePresentationQr_lower(_ value: PresentationQr) -> RustBuffer {
+    return FfiConverterTypePresentationQr.lower(value)
+}
+
+
+/**
+ * What staff may see of an accepted QR code.
+ */
+public struct VerifiedPresentation: Equatable, Hashable {
+    public var kind: DocumentKind
+    public var issuer: String
+    public var audience: String
+    public var presentedAt: Int64
+    public var credentialExpiresAt: Int64
+    public var claims: [DisclosedClaim]
+    /**
+     * The portrait as a standard JPEG, if disclosed.
+     */
+    public var portraitJpeg: Data?
+    public var status: StatusCheck
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(kind: DocumentKind, issuer: String, audience: String, presentedAt: Int64, credentialExpiresAt: Int64, claims: [DisclosedClaim], 
+        /**
+         * The portrait as a standard JPEG, if disclosed.
+         */portraitJpeg: Data?, status: StatusCheck) {
+        self.kind = kind
+        self.issuer = issuer
+        self.audience = audience
+        self.presentedAt = presentedAt
+        self.credentialExpiresAt = credentialExpiresAt
+        self.claims = claims
+        self.portraitJpeg = portraitJpeg
+        self.status = status
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension VerifiedPresentation: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVerifiedPresentation: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VerifiedPresentation {
+        return
+            try VerifiedPresentation(
+                kind: FfiConverterTypeDocumentKind.read(from: &buf), 
+                issuer: FfiConverterString.read(from: &buf), 
+                audience: FfiConverterString.read(from: &buf), 
+                presentedAt: FfiConverterInt64.read(from: &buf), 
+                credentialExpiresAt: FfiConverterInt64.read(from: &buf), 
+                claims: FfiConverterSequenceTypeDisclosedClaim.read(from: &buf), 
+                portraitJpeg: FfiConverterOptionData.read(from: &buf), 
+                status: FfiConverterTypeStatusCheck.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: VerifiedPresentation, into buf: inout [UInt8]) {
+        FfiConverterTypeDocumentKind.write(value.kind, into: &buf)
+        FfiConverterString.write(value.issuer, into: &buf)
+        FfiConverterString.write(value.audience, into: &buf)
+        FfiConverterInt64.write(value.presentedAt, into: &buf)
+        FfiConverterInt64.write(value.credentialExpiresAt, into: &buf)
+        FfiConverterSequenceTypeDisclosedClaim.write(value.claims, into: &buf)
+        FfiConverterOptionData.write(value.portraitJpeg, into: &buf)
+        FfiConverterTypeStatusCheck.write(value.status, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifiedPresentation_lift(_ buf: RustBuffer) throws -> VerifiedPresentation {
+    return try FfiConverterTypeVerifiedPresentation.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifiedPresentation_lower(_ value: VerifiedPresentation) -> RustBuffer {
+    return FfiConverterTypeVerifiedPresentation.lower(value)
+}
+
+
+/**
  * What a wallet holds, without its contents.
  */
 public struct WalletInfo: Equatable, Hashable {
@@ -2014,6 +2671,9 @@ public enum ActivityKind: Equatable, Hashable {
     case walletCreated
     case recordStored
     case recordDeleted
+    case documentStored
+    case presented
+    case verified
 
 
 
@@ -2041,6 +2701,12 @@ public struct FfiConverterTypeActivityKind: FfiConverterRustBuffer {
         
         case 3: return .recordDeleted
         
+        case 4: return .documentStored
+        
+        case 5: return .presented
+        
+        case 6: return .verified
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -2060,6 +2726,18 @@ public struct FfiConverterTypeActivityKind: FfiConverterRustBuffer {
         case .recordDeleted:
             writeInt(&buf, Int32(3))
         
+        
+        case .documentStored:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .presented:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .verified:
+            writeInt(&buf, Int32(6))
+        
         }
     }
 }
@@ -2077,6 +2755,274 @@ public func FfiConverterTypeActivityKind_lift(_ buf: RustBuffer) throws -> Activ
 #endif
 public func FfiConverterTypeActivityKind_lower(_ value: ActivityKind) -> RustBuffer {
     return FfiConverterTypeActivityKind.lower(value)
+}
+
+
+
+/**
+ * Why a QR code was refused by a verifier, or an issuer input was bad. The variant is the
+ * reason staff are shown; the message explains it without any personal data.
+ */
+public 
+enum CredentialError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+
+    
+    
+    case NotIdwallet(message: String)
+    
+    case Malformed(message: String)
+    
+    case UnknownIssuer(message: String)
+    
+    case BadSignature(message: String)
+    
+    case Expired(message: String)
+    
+    case NotYetValid(message: String)
+    
+    /**
+     * Older than the freshness window (or dated in the future): ask for a fresh QR code.
+     */
+    case Stale(message: String)
+    
+    case WrongAudience(message: String)
+    
+    case OverDisclosure(message: String)
+    
+    case Revoked(message: String)
+    
+    case Suspended(message: String)
+    
+    case NoQrCode(message: String)
+    
+    case InvalidInput(message: String)
+    
+
+    
+
+    
+
+    
+    public var errorDescription: String? {
+        String(reflecting: self)
+    }
+    
+}
+
+#if compiler(>=6)
+extension CredentialError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCredentialError: FfiConverterRustBuffer {
+    typealias SwiftType = CredentialError
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CredentialError {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+
+        
+
+        
+        case 1: return .NotIdwallet(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .Malformed(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .UnknownIssuer(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 4: return .BadSignature(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 5: return .Expired(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 6: return .NotYetValid(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 7: return .Stale(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 8: return .WrongAudience(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 9: return .OverDisclosure(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 10: return .Revoked(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 11: return .Suspended(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 12: return .NoQrCode(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 13: return .InvalidInput(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: CredentialError, into buf: inout [UInt8]) {
+        switch value {
+
+        
+
+        
+        case .NotIdwallet(_ /* message is ignored*/):
+            writeInt(&buf, Int32(1))
+        case .Malformed(_ /* message is ignored*/):
+            writeInt(&buf, Int32(2))
+        case .UnknownIssuer(_ /* message is ignored*/):
+            writeInt(&buf, Int32(3))
+        case .BadSignature(_ /* message is ignored*/):
+            writeInt(&buf, Int32(4))
+        case .Expired(_ /* message is ignored*/):
+            writeInt(&buf, Int32(5))
+        case .NotYetValid(_ /* message is ignored*/):
+            writeInt(&buf, Int32(6))
+        case .Stale(_ /* message is ignored*/):
+            writeInt(&buf, Int32(7))
+        case .WrongAudience(_ /* message is ignored*/):
+            writeInt(&buf, Int32(8))
+        case .OverDisclosure(_ /* message is ignored*/):
+            writeInt(&buf, Int32(9))
+        case .Revoked(_ /* message is ignored*/):
+            writeInt(&buf, Int32(10))
+        case .Suspended(_ /* message is ignored*/):
+            writeInt(&buf, Int32(11))
+        case .NoQrCode(_ /* message is ignored*/):
+            writeInt(&buf, Int32(12))
+        case .InvalidInput(_ /* message is ignored*/):
+            writeInt(&buf, Int32(13))
+
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCredentialError_lift(_ buf: RustBuffer) throws -> CredentialError {
+    return try FfiConverterTypeCredentialError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCredentialError_lower(_ value: CredentialError) -> RustBuffer {
+    return FfiConverterTypeCredentialError.lower(value)
+}
+
+
+/**
+ * The five kinds of document.
+ */
+
+public enum DocumentKind: Equatable, Hashable {
+    
+    case residentIdCard
+    case drivingLicence
+    case vehicleRegistration
+    case residencePermit
+    case householdRegister
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension DocumentKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDocumentKind: FfiConverterRustBuffer {
+    typealias SwiftType = DocumentKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DocumentKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .residentIdCard
+        
+        case 2: return .drivingLicence
+        
+        case 3: return .vehicleRegistration
+        
+        case 4: return .residencePermit
+        
+        case 5: return .householdRegister
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: DocumentKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .residentIdCard:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .drivingLicence:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .vehicleRegistration:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .residencePermit:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .householdRegister:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDocumentKind_lift(_ buf: RustBuffer) throws -> DocumentKind {
+    return try FfiConverterTypeDocumentKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDocumentKind_lower(_ value: DocumentKind) -> RustBuffer {
+    return FfiConverterTypeDocumentKind.lower(value)
 }
 
 
@@ -2370,6 +3316,88 @@ public func FfiConverterTypeOutcome_lower(_ value: Outcome) -> RustBuffer {
 
 
 /**
+ * Whether the credential's status could be checked.
+ */
+
+public enum StatusCheck: Equatable, Hashable {
+    
+    case valid
+    case notApplicable
+    /**
+     * No current status list: the verifier cannot tell (not the same as revoked).
+     */
+    case unknown(staleSince: Int64?
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension StatusCheck: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStatusCheck: FfiConverterRustBuffer {
+    typealias SwiftType = StatusCheck
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StatusCheck {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .valid
+        
+        case 2: return .notApplicable
+        
+        case 3: return .unknown(staleSince: try FfiConverterOptionInt64.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: StatusCheck, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .valid:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .notApplicable:
+            writeInt(&buf, Int32(2))
+        
+        
+        case let .unknown(staleSince):
+            writeInt(&buf, Int32(3))
+            FfiConverterOptionInt64.write(staleSince, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStatusCheck_lift(_ buf: RustBuffer) throws -> StatusCheck {
+    return try FfiConverterTypeStatusCheck.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStatusCheck_lower(_ value: StatusCheck) -> RustBuffer {
+    return FfiConverterTypeStatusCheck.lower(value)
+}
+
+
+
+/**
  * What went wrong with a wallet, by what the app can do about it.
  */
 public 
@@ -2431,6 +3459,12 @@ enum WalletError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      * Disk or SQLite failure (full disk, permissions…).
      */
     case Storage(message: String)
+    
+    /**
+     * The document cannot be presented so (e.g. a hotel may not see this kind, or the
+     * credential expired); the message says why.
+     */
+    case NotPresentable(message: String)
     
 
     
@@ -2505,6 +3539,10 @@ public struct FfiConverterTypeWalletError: FfiConverterRustBuffer {
             message: try FfiConverterString.read(from: &buf)
         )
         
+        case 12: return .NotPresentable(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
 
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -2538,6 +3576,8 @@ public struct FfiConverterTypeWalletError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(10))
         case .Storage(_ /* message is ignored*/):
             writeInt(&buf, Int32(11))
+        case .NotPresentable(_ /* message is ignored*/):
+            writeInt(&buf, Int32(12))
 
         
         }
@@ -2562,6 +3602,30 @@ public func FfiConverterTypeWalletError_lower(_ value: WalletError) -> RustBuffe
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionInt64: FfiConverterRustBuffer {
+    typealias SwiftType = Int64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
     typealias SwiftType = String?
 
@@ -2578,6 +3642,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
+    typealias SwiftType = Data?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterData.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterData.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -2610,6 +3698,31 @@ fileprivate struct FfiConverterOptionTypeLogSink: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]
+
+    public static func write(_ value: [String], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterString.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [String]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeActivityEntry: FfiConverterRustBuffer {
     typealias SwiftType = [ActivityEntry]
 
@@ -2627,6 +3740,31 @@ fileprivate struct FfiConverterSequenceTypeActivityEntry: FfiConverterRustBuffer
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeActivityEntry.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeDisclosedClaim: FfiConverterRustBuffer {
+    typealias SwiftType = [DisclosedClaim]
+
+    public static func write(_ value: [DisclosedClaim], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDisclosedClaim.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DisclosedClaim] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [DisclosedClaim]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDisclosedClaim.read(from: &buf))
         }
         return seq
     }
@@ -2677,6 +3815,31 @@ fileprivate struct FfiConverterSequenceTypeKindCount: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeKindCount.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeDocumentKind: FfiConverterRustBuffer {
+    typealias SwiftType = [DocumentKind]
+
+    public static func write(_ value: [DocumentKind], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDocumentKind.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DocumentKind] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [DocumentKind]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDocumentKind.read(from: &buf))
         }
         return seq
     }
@@ -2761,6 +3924,27 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_func_set_log_sink() != 28879) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_idwallet_ffi_checksum_method_syntheticissuer_issue_citizen() != 23074) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_syntheticissuer_revoke() != 18308) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_syntheticissuer_status_list() != 3200) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_syntheticissuer_trust_list() != 40990) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_verifier_add_status_list() != 21492) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_verifier_verify_image() != 24226) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_verifier_verify_text() != 22527) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_idwallet_ffi_checksum_method_keystore_device_public_key() != 40602) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -2794,6 +3978,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_method_softwarekeystore_wrap_key() != 36748) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_idwallet_ffi_checksum_method_wallet_document_kinds() != 63534) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_wallet_present() != 42555) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_idwallet_ffi_checksum_method_wallet_activity() != 22347) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -2813,6 +4003,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_wallet_put_item() != 21791) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_constructor_syntheticissuer_new() != 22109) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_constructor_verifier_new() != 46406) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_constructor_softwarekeystore_create() != 25854) {

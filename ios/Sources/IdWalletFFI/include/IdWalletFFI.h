@@ -307,6 +307,71 @@ typedef struct UniffiVTableCallbackInterfaceLogSink {
 } UniffiVTableCallbackInterfaceLogSink;
 
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_SYNTHETICISSUER
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_SYNTHETICISSUER
+uint64_t uniffi_idwallet_ffi_fn_clone_syntheticissuer(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FREE_SYNTHETICISSUER
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FREE_SYNTHETICISSUER
+void uniffi_idwallet_ffi_fn_free_syntheticissuer(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CONSTRUCTOR_SYNTHETICISSUER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CONSTRUCTOR_SYNTHETICISSUER_NEW
+uint64_t uniffi_idwallet_ffi_fn_constructor_syntheticissuer_new(RustBuffer name, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_SYNTHETICISSUER_ISSUE_CITIZEN
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_SYNTHETICISSUER_ISSUE_CITIZEN
+uint64_t uniffi_idwallet_ffi_fn_method_syntheticissuer_issue_citizen(uint64_t ptr, uint64_t wallet, uint32_t citizen, int64_t valid_secs
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_SYNTHETICISSUER_REVOKE
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_SYNTHETICISSUER_REVOKE
+void uniffi_idwallet_ffi_fn_method_syntheticissuer_revoke(uint64_t ptr, uint32_t citizen, RustBuffer kind, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_SYNTHETICISSUER_STATUS_LIST
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_SYNTHETICISSUER_STATUS_LIST
+RustBuffer uniffi_idwallet_ffi_fn_method_syntheticissuer_status_list(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_SYNTHETICISSUER_TRUST_LIST
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_SYNTHETICISSUER_TRUST_LIST
+RustBuffer uniffi_idwallet_ffi_fn_method_syntheticissuer_trust_list(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_VERIFIER
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_VERIFIER
+uint64_t uniffi_idwallet_ffi_fn_clone_verifier(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FREE_VERIFIER
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FREE_VERIFIER
+void uniffi_idwallet_ffi_fn_free_verifier(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CONSTRUCTOR_VERIFIER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CONSTRUCTOR_VERIFIER_NEW
+uint64_t uniffi_idwallet_ffi_fn_constructor_verifier_new(RustBuffer audience, RustBuffer trust_list, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_VERIFIER_ADD_STATUS_LIST
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_VERIFIER_ADD_STATUS_LIST
+RustBuffer uniffi_idwallet_ffi_fn_method_verifier_add_status_list(uint64_t ptr, RustBuffer token, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_VERIFIER_VERIFY_IMAGE
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_VERIFIER_VERIFY_IMAGE
+RustBuffer uniffi_idwallet_ffi_fn_method_verifier_verify_image(uint64_t ptr, RustBuffer image, RustBuffer at, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_VERIFIER_VERIFY_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_VERIFIER_VERIFY_TEXT
+RustBuffer uniffi_idwallet_ffi_fn_method_verifier_verify_text(uint64_t ptr, RustBuffer text, RustBuffer at, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_KEYSTORE
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_KEYSTORE
 uint64_t uniffi_idwallet_ffi_fn_clone_keystore(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -425,6 +490,16 @@ void uniffi_idwallet_ffi_fn_free_wallet(uint64_t handle, RustCallStatus *_Nonnul
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CONSTRUCTOR_WALLET_OPEN
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CONSTRUCTOR_WALLET_OPEN
 uint64_t uniffi_idwallet_ffi_fn_constructor_wallet_open(RustBuffer path, uint64_t key_store, RustBuffer options
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_DOCUMENT_KINDS
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_DOCUMENT_KINDS
+RustBuffer uniffi_idwallet_ffi_fn_method_wallet_document_kinds(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_PRESENT
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_PRESENT
+uint64_t uniffi_idwallet_ffi_fn_method_wallet_present(uint64_t ptr, RustBuffer kind, RustBuffer audience
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_ACTIVITY
@@ -733,6 +808,48 @@ uint16_t uniffi_idwallet_ffi_checksum_func_set_log_sink(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_SYNTHETICISSUER_ISSUE_CITIZEN
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_SYNTHETICISSUER_ISSUE_CITIZEN
+uint16_t uniffi_idwallet_ffi_checksum_method_syntheticissuer_issue_citizen(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_SYNTHETICISSUER_REVOKE
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_SYNTHETICISSUER_REVOKE
+uint16_t uniffi_idwallet_ffi_checksum_method_syntheticissuer_revoke(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_SYNTHETICISSUER_STATUS_LIST
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_SYNTHETICISSUER_STATUS_LIST
+uint16_t uniffi_idwallet_ffi_checksum_method_syntheticissuer_status_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_SYNTHETICISSUER_TRUST_LIST
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_SYNTHETICISSUER_TRUST_LIST
+uint16_t uniffi_idwallet_ffi_checksum_method_syntheticissuer_trust_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_VERIFIER_ADD_STATUS_LIST
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_VERIFIER_ADD_STATUS_LIST
+uint16_t uniffi_idwallet_ffi_checksum_method_verifier_add_status_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_VERIFIER_VERIFY_IMAGE
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_VERIFIER_VERIFY_IMAGE
+uint16_t uniffi_idwallet_ffi_checksum_method_verifier_verify_image(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_VERIFIER_VERIFY_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_VERIFIER_VERIFY_TEXT
+uint16_t uniffi_idwallet_ffi_checksum_method_verifier_verify_text(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_KEYSTORE_DEVICE_PUBLIC_KEY
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_KEYSTORE_DEVICE_PUBLIC_KEY
 uint16_t uniffi_idwallet_ffi_checksum_method_keystore_device_public_key(void
@@ -799,6 +916,18 @@ uint16_t uniffi_idwallet_ffi_checksum_method_softwarekeystore_wrap_key(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_DOCUMENT_KINDS
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_DOCUMENT_KINDS
+uint16_t uniffi_idwallet_ffi_checksum_method_wallet_document_kinds(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_PRESENT
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_PRESENT
+uint16_t uniffi_idwallet_ffi_checksum_method_wallet_present(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_ACTIVITY
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_ACTIVITY
 uint16_t uniffi_idwallet_ffi_checksum_method_wallet_activity(void
@@ -838,6 +967,18 @@ uint16_t uniffi_idwallet_ffi_checksum_method_wallet_items(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_PUT_ITEM
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_PUT_ITEM
 uint16_t uniffi_idwallet_ffi_checksum_method_wallet_put_item(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_CONSTRUCTOR_SYNTHETICISSUER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_CONSTRUCTOR_SYNTHETICISSUER_NEW
+uint16_t uniffi_idwallet_ffi_checksum_constructor_syntheticissuer_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_CONSTRUCTOR_VERIFIER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_CONSTRUCTOR_VERIFIER_NEW
+uint16_t uniffi_idwallet_ffi_checksum_constructor_verifier_new(void
     
 );
 #endif

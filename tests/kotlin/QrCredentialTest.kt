@@ -1,0 +1,89 @@
+// Hotel and police staff verify a holder's QR code, as the apps will: the holder wallet
+// presents, a Verifier configured for an audience checks it offline from the text and from
+// the PNG, and tampered, expired and revoked codes fail with the right exception.
+package org.idwallet.test
+
+import java.io.File
+import java.nio.file.Files
+import javax.imageio.ImageIO
+import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
+import kotlin.test.assertNotNull
+import kotlin.test.assertNull
+import kotlin.test.assertTrue
+import kotlinx.coroutines.runBlocking
+import org.idwallet.*
+
+private fun holderWallet(issuer: SyntheticIssuer, citizen: UInt, validSecs: Long = 86_400): Wallet = runBlocking {
+    val dir = Files.createTempDirectory("idwallet-qr").toFile()
+    val wallet = Wallet.open(File(dir, "holder.db").path, JcaKeyStore(), OpenOptions())
+    issuer.issueCitizen(wallet, citizen, validSecs)
+    wallet
+}
+
+val credentialTests = linkedMapOf<String, () -> Unit>(
+    "a hotel verifies the QR from text and PNG and sees only name, ID number and portrait" to {
+        val issuer = SyntheticIssuer("Test Public Security Bureau")
+        val wallet = holderWallet(issuer, 3u)
+        assertEquals(DocumentKind.entries.toList(), wallet.documentKinds())
+        val qr = runBlocking { wallet.present(DocumentKind.RESIDENT_ID_CARD, "hotel") }
+        assertTrue(qr.text.startsWith("IDW1"))
+        assertEquals(listOf("name", "id_number", "portrait"), qr.disclosed)
+
+        val hotel = Verifier("hotel", issuer.trustList())
+        hotel.addStatusList(issuer.statusList())
+        val fromText = hotel.verifyText(qr.text)
+        assertEquals(listOf("name", "id_number"), fromText.claims.map { it.id })
+        assertEquals(18, fromText.claims.first { it.id == "id_number" }.value.length)
+        assertEquals(StatusCheck.Valid, fromText.status)
+        val portrait = ImageIO.read(fromText.portraitJpeg!!.inputStream())
+        assertEquals(48 to 64, portrait.width to portrait.height)
+
+        val fromPng = hotel.verifyImage(qr.png)
+        assertEquals(fromText.claims, fromPng.claims)
+        assertEquals(ActivityKind.PRESENTED, wallet.activity(1u)[0].kind)
+        assertEquals("hotel", wallet.activity(1u)[0].counterparty)
+    },
+    "police see every field, and a hotel QR is not valid for them" to {
+        val issuer = SyntheticIssuer("Test Public Security Bureau")
+        val wallet = holderWallet(issuer, 4u)
+        val police = Verifier("police", issuer.trustList())
+        val seen = runBlocking { police.verifyText(wallet.present(DocumentKind.RESIDENT_ID_CARD, "police").text) }
+        assertTrue(seen.claims.map { it.id }.containsAll(listOf("name", "sex", "birth_date", "address", "id_number")))
+        assertTrue(seen.status is StatusCheck.Unknown, "no status list cached yet: unknown, not revoked")
+        val hotelQr = runBlocking { wallet.present(DocumentKind.RESIDENT_ID_CARD, "hotel") }
+        assertFailsWith<CredentialException.WrongAudience> { police.verifyText(hotelQr.text) }
+        assertFailsWith<WalletException.NotPresentable> {
+            runBlocking { wallet.present(DocumentKind.VEHICLE_REGISTRATION, "hotel") }
+        }
+    },
+    "tampered, expired, stale and revoked QR codes fail with typed exceptions" to {
+        val issuer = SyntheticIssuer("Test Public Security Bureau")
+        val wallet = holderWallet(issuer, 5u)
+        val hotel = Verifier("hotel", issuer.trustList())
+        val qr = runBlocking { wallet.present(DocumentKind.RESIDENT_ID_CARD, "hotel") }
+
+        val chars = qr.text.toCharArray()
+        val i = chars.size / 2
+        chars[i] = if (chars[i] == 'A') 'B' else 'A'
+        val tampered = assertFailsWith<CredentialException> { hotel.verifyText(String(chars)) }
+        assertTrue(tampered is CredentialException.BadSignature || tampered is CredentialException.Malformed, tampered.toString())
+
+        assertFailsWith<CredentialException.Stale> { hotel.verifyText(qr.text, at = qr.createdAt + 600) }
+
+        val expiredWallet = holderWallet(issuer, 6u, validSecs = -60)
+        val e = assertFailsWith<WalletException.NotPresentable> {
+            runBlocking { expiredWallet.present(DocumentKind.RESIDENT_ID_CARD, "hotel") }
+        }
+        assertTrue(e.message!!.contains("expired"), e.message)
+        val stillValid = runBlocking { holderWallet(issuer, 7u, validSecs = 120).present(DocumentKind.RESIDENT_ID_CARD, "hotel") }
+        assertFailsWith<CredentialException.Expired> { hotel.verifyText(stillValid.text, at = stillValid.createdAt + 121) }
+
+        issuer.revoke(5u, DocumentKind.RESIDENT_ID_CARD)
+        hotel.addStatusList(issuer.statusList())
+        val revoked = assertFailsWith<CredentialException.Revoked> { hotel.verifyText(qr.text) }
+        assertEquals("the issuer revoked this credential", revoked.message)
+        assertFailsWith<CredentialException.NotIdwallet> { hotel.verifyText("HC1:NOTOURS") }
+        assertFailsWith<CredentialException.NoQrCode> { hotel.verifyImage(ByteArray(10)) }
+    },
+)

@@ -1,0 +1,228 @@
+//! QR credentials across the FFI: presenting from a wallet, the staff `Verifier`, and a
+//! `SyntheticIssuer` that issues the core's fictitious citizens for demos and tests (the
+//! same issuing code the reference server uses).
+
+use std::sync::{Arc, Mutex};
+
+use idwallet_core::credential::{self as core, DisclosedClaim, Profile, StatusRef};
+use idwallet_core::documents::{portrait, synthetic, DocumentKind};
+
+use crate::errors::{CredentialError, WalletError};
+use crate::wallet::Wallet;
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// The five kinds of document.
+#[uniffi::remote(Enum)]
+pub enum DocumentKind {
+    ResidentIdCard,
+    DrivingLicence,
+    VehicleRegistration,
+    ResidencePermit,
+    HouseholdRegister,
+}
+
+/// A QR code to show: its text, a PNG, and what it discloses to whom until when.
+#[derive(uniffi::Record)]
+pub struct PresentationQr {
+    pub text: String,
+    /// The QR code as a PNG (ECC level M, 4 px per module).
+    pub png: Vec<u8>,
+    pub audience: String,
+    pub disclosed: Vec<String>,
+    pub created_at: i64,
+    /// Refresh before this (Unix seconds): verifiers refuse older codes.
+    pub expires_at: i64,
+}
+
+#[uniffi::export]
+impl Wallet {
+    /// Kinds of document held.
+    pub fn document_kinds(&self) -> Result<Vec<DocumentKind>, WalletError> {
+        self.with(|w| w.documents().map(|d| d.into_iter().map(|d| d.kind).collect()))
+    }
+
+    /// A fresh QR presentation of the `kind` document for `audience` ("hotel", "police"),
+    /// signed by the device key off the caller's thread.
+    pub async fn present(&self, kind: DocumentKind, audience: String) -> Result<PresentationQr, WalletError> {
+        let profile = Profile::named(&audience)
+            .ok_or_else(|| WalletError::NotPresentable(format!("unknown audience '{audience}'")))?;
+        self.with_blocking(move |w| {
+            let p = w.present(kind, &profile, now())?;
+            let png = core::qr::to_png(&p.text, 4).map_err(idwallet_core::WalletError::from)?;
+            Ok::<_, idwallet_core::WalletError>(PresentationQr {
+                text: p.text,
+                png,
+                audience: p.audience,
+                disclosed: p.disclosed,
+                created_at: p.created_at,
+                expires_at: p.expires_at,
+            })
+        })
+        .await
+    }
+}
+
+/// One disclosed claim.
+#[uniffi::remote(Record)]
+pub struct DisclosedClaim {
+    pub id: String,
+    pub value: String,
+}
+
+/// Whether the credential's status could be checked.
+#[derive(uniffi::Enum)]
+pub enum StatusCheck {
+    Valid,
+    NotApplicable,
+    /// No current status list: the verifier cannot tell (not the same as revoked).
+    Unknown {
+        stale_since: Option<i64>,
+    },
+}
+
+/// What staff may see of an accepted QR code.
+#[derive(uniffi::Record)]
+pub struct VerifiedPresentation {
+    pub kind: DocumentKind,
+    pub issuer: String,
+    pub audience: String,
+    pub presented_at: i64,
+    pub credential_expires_at: i64,
+    pub claims: Vec<DisclosedClaim>,
+    /// The portrait as a standard JPEG, if disclosed.
+    pub portrait_jpeg: Option<Vec<u8>>,
+    pub status: StatusCheck,
+}
+
+impl From<core::VerifiedPresentation> for VerifiedPresentation {
+    fn from(v: core::VerifiedPresentation) -> Self {
+        Self {
+            kind: v.kind,
+            issuer: v.issuer,
+            audience: v.audience,
+            presented_at: v.presented_at,
+            credential_expires_at: v.credential_expires_at,
+            claims: v.claims,
+            portrait_jpeg: v.portrait.and_then(|p| portrait::to_jpeg(&p).ok()),
+            status: match v.status {
+                core::StatusCheck::Valid => StatusCheck::Valid,
+                core::StatusCheck::NotApplicable => StatusCheck::NotApplicable,
+                core::StatusCheck::Unknown { reason } => StatusCheck::Unknown {
+                    stale_since: match reason {
+                        core::status::StatusUnknown::Stale { since } => Some(since),
+                        core::status::StatusUnknown::NoList => None,
+                    },
+                },
+            },
+        }
+    }
+}
+
+/// An offline verifier for one audience, holding cached issuer keys and status lists.
+#[derive(uniffi::Object)]
+pub struct Verifier(Mutex<core::Verifier>);
+
+#[uniffi::export]
+impl Verifier {
+    /// A verifier for `audience` ("hotel" or "police") trusting the issuers in
+    /// `trust_list` (CBOR, as an issuer publishes it).
+    #[uniffi::constructor]
+    pub fn new(audience: String, trust_list: Vec<u8>) -> Result<Arc<Self>, CredentialError> {
+        let profile = Profile::named(&audience)
+            .ok_or_else(|| CredentialError::InvalidInput(format!("unknown audience '{audience}'")))?;
+        let trust = core::TrustList::from_cbor(&trust_list)?;
+        Ok(Arc::new(Self(Mutex::new(core::Verifier::new(profile, trust)))))
+    }
+
+    /// Verify and cache a signed status list token; returns its URI.
+    pub fn add_status_list(&self, token: Vec<u8>) -> Result<String, CredentialError> {
+        let mut v = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let trust = v.trust.clone();
+        Ok(v.status.insert(&token, &trust, now())?)
+    }
+
+    /// Verify QR text, at `at` (Unix seconds) or now.
+    #[uniffi::method(default(at = None))]
+    pub fn verify_text(&self, text: String, at: Option<i64>) -> Result<VerifiedPresentation, CredentialError> {
+        let v = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(v.verify_text(&text, at.unwrap_or_else(now))?.into())
+    }
+
+    /// Find and verify the QR code in a photo or screenshot (PNG/JPEG bytes).
+    #[uniffi::method(default(at = None))]
+    pub fn verify_image(&self, image: Vec<u8>, at: Option<i64>) -> Result<VerifiedPresentation, CredentialError> {
+        let v = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(v.verify_image(&image, at.unwrap_or_else(now))?.into())
+    }
+}
+
+/// Issues the core's synthetic, clearly fictitious citizens' documents — for demos and
+/// tests of apps before they reach a real issuer. Real keys, real signatures.
+#[derive(uniffi::Object)]
+pub struct SyntheticIssuer {
+    key: core::IssuerKey,
+    uri: String,
+    revoked: Mutex<Vec<u64>>,
+}
+
+#[uniffi::export]
+impl SyntheticIssuer {
+    #[uniffi::constructor]
+    pub fn new(name: String) -> Arc<Self> {
+        let now = now();
+        Arc::new(Self {
+            key: core::IssuerKey::generate(&name, now - 86_400, now + 5 * 365 * 86_400),
+            uri: "https://issuer.idwallet.example/status/1".into(),
+            revoked: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Issue all five documents of synthetic citizen `citizen` to `wallet`'s device key,
+    /// valid for `valid_secs` (negative: already expired, for tests). Status indexes are
+    /// `citizen * 8 + document number`.
+    pub async fn issue_citizen(&self, wallet: Arc<Wallet>, citizen: u32, valid_secs: i64) -> Result<(), WalletError> {
+        let key =
+            core::IssuerKey::from_pkcs8(&self.key.name, self.key.pkcs8(), self.key.not_before, self.key.not_after)
+                .map_err(idwallet_core::WalletError::from)?;
+        let uri = self.uri.clone();
+        wallet
+            .with_blocking(move |w| {
+                let person = synthetic::citizen(citizen);
+                let device = w.device_public_key()?;
+                let now = now();
+                let (iat, exp) =
+                    if valid_secs < 0 { (now + valid_secs * 2, now + valid_secs) } else { (now, now + valid_secs) };
+                for claims in person.documents {
+                    let status =
+                        StatusRef { uri: uri.clone(), idx: u64::from(citizen) * 8 + u64::from(claims.kind().number()) };
+                    let cred = core::issue(&key, &claims, Some(&person.portrait), &device, Some(&status), iat, exp)?;
+                    w.store_document(claims, cred)?;
+                }
+                Ok::<_, idwallet_core::WalletError>(())
+            })
+            .await
+    }
+
+    /// The trust list (CBOR) verifiers need for this issuer.
+    pub fn trust_list(&self) -> Vec<u8> {
+        core::TrustList::new(vec![self.key.trusted()]).to_cbor()
+    }
+
+    /// Revoke the `kind` document of `citizen`.
+    pub fn revoke(&self, citizen: u32, kind: DocumentKind) {
+        self.revoked.lock().unwrap_or_else(|p| p.into_inner()).push(u64::from(citizen) * 8 + u64::from(kind.number()));
+    }
+
+    /// A signed status list token reflecting revocations so far (ttl 1 hour).
+    pub fn status_list(&self) -> Result<Vec<u8>, CredentialError> {
+        let mut list = core::StatusList::new(1, 1 << 12)?;
+        for idx in self.revoked.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            list.set(*idx, core::status::INVALID)?;
+        }
+        let now = now();
+        Ok(core::status::sign_token(&self.key, &self.uri, &list, now, now + 86_400, 3600)?)
+    }
+}
