@@ -1,12 +1,15 @@
-//! `idwallet demo`: the main job. For now it walks the foundation end to end — key store,
-//! encrypted wallet, items, activity log, and the typed refusals a user would meet; later
-//! issues extend it with documents, QR presentation, face unlock, scores and reports.
+//! `idwallet demo`: the main job. It walks what exists end to end — key store, encrypted
+//! wallet, the typed refusals a user would meet, the five documents, QR codes for a hotel
+//! and the police verified offline as their desks would, and the activity log. Face
+//! unlock, the signed client, scores and reports join as they land.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{ensure, Context, Result};
 use clap::Args as ClapArgs;
+use idwallet_core::credential::{issue, qr, status, IssuerKey, Profile, StatusList, StatusRef, TrustList, Verifier};
+use idwallet_core::documents::{synthetic, DocumentKind};
 use idwallet_core::platform::{verify_device_signature, KdfParams};
 use idwallet_core::{KeyStore, KeyStoreError, OpenOptions, SoftwareKeyStore, StoreError, Wallet};
 
@@ -20,6 +23,7 @@ pub struct Args {
 }
 
 const PASSPHRASE: &str = "demo passphrase — use your own";
+const STATUS_URI: &str = "https://issuer.idwallet.example/status/demo";
 
 pub fn run(args: Args) -> Result<()> {
     let dir = &args.dir;
@@ -90,13 +94,61 @@ pub fn run(args: Args) -> Result<()> {
         other => anyhow::bail!("a missing record was not reported: {:?}", other.map(|_| ())),
     }
 
-    step(6, "Wallet info and activity log");
+    step(6, "Issue the five documents of synthetic citizen #3 to this device");
+    // A local issuer with real keys stands in for the reference server until the signed
+    // client lands; the credentials are bound to this wallet's device key.
+    let now = crate::staff::now();
+    let issuer = IssuerKey::generate("idwallet demo issuer", now - 60, now + 365 * 86_400);
+    let person = synthetic::citizen(3);
+    let device = wallet.device_public_key()?;
+    for (n, claims) in person.documents.iter().enumerate() {
+        let status = StatusRef { uri: STATUS_URI.into(), idx: n as u64 };
+        let cred = issue(&issuer, claims, Some(&person.portrait), &device, Some(&status), now, now + 30 * 86_400)?;
+        wallet.store_document(claims.clone(), cred)?;
+        println!("   {:<22} stored sealed", claims.kind().title());
+    }
+    let trust = TrustList::new(vec![issuer.trusted()]);
+    let status_token = status::sign_token(&issuer, STATUS_URI, &StatusList::new(1, 1024)?, now, now + 86_400, 3600)?;
+    std::fs::write(dir.join("trust-list.cbor"), trust.to_cbor())?;
+    std::fs::write(dir.join("status-list.cwt"), &status_token)?;
+
+    for (n, profile) in [(7, Profile::hotel()), (8, Profile::police())] {
+        step(n, &format!("Show a QR code to the {} and verify it offline as their desk", profile.audience));
+        let p = wallet.present(DocumentKind::ResidentIdCard, &profile, now)?;
+        let png_path = dir.join(format!("{}-qr.png", profile.audience));
+        std::fs::write(&png_path, qr::to_png(&p.text, 6)?)?;
+        let version = qr::modules(&p.text)?.version;
+        println!("   {} bytes → QR version {version} (ECC M): {}", p.cbor_bytes, png_path.display());
+        let mut desk = Verifier::new(profile, trust.clone());
+        desk.status.insert(&status_token, &trust, now)?;
+        let seen = wallet.verify(&desk, &p.text, now)?;
+        let from_png = desk.verify_image(&std::fs::read(&png_path)?, now)?;
+        ensure!(seen == from_png, "the PNG and the text gave different verdicts");
+        crate::staff::print_verdict(&seen);
+    }
+    let hotel = Verifier::new(Profile::hotel(), trust.clone());
+    let police_qr = wallet.present(DocumentKind::ResidentIdCard, &Profile::police(), now)?;
+    match wallet.verify(&hotel, &police_qr.text, now) {
+        Err(e) => println!("   a police QR at the hotel desk → {e}"),
+        Ok(_) => anyhow::bail!("a hotel desk accepted a police presentation"),
+    }
+
+    step(9, "Wallet info and activity log");
     print_info(&wallet)?;
     println!();
     print_activity(&wallet.activity(20)?);
     wallet.close()?;
 
-    println!("\nDemo complete. Files:\n   {}\n   {}", wallet_path.display(), keys_path.display());
+    println!("\nDemo complete. Files in {}:", dir.display());
+    for name in ["wallet.db", "wallet.keys", "hotel-qr.png", "police-qr.png", "trust-list.cbor", "status-list.cwt"] {
+        println!("   {}", dir.join(name).display());
+    }
+    println!(
+        "Try the staff desk: idwallet verify --role hotel --image {} --trust {} --status {}",
+        dir.join("hotel-qr.png").display(),
+        dir.join("trust-list.cbor").display(),
+        dir.join("status-list.cwt").display()
+    );
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! `idwallet`: the desktop CLI over idwallet-core.
 
 mod demo;
+mod staff;
 mod wallet_cmd;
 
 use std::process::ExitCode;
@@ -21,6 +22,15 @@ enum Command {
     /// Create and use an encrypted wallet file.
     #[command(subcommand)]
     Wallet(wallet_cmd::WalletCommand),
+    /// Staff desk: verify a holder's QR code offline (text or image).
+    Verify(staff::VerifyArgs),
+    /// Print the text of every QR code in a photo or screenshot.
+    Scan {
+        /// PNG or JPEG file.
+        image: std::path::PathBuf,
+    },
+    /// Holder: write a fresh QR code for a stored document.
+    Present(staff::PresentArgs),
 }
 
 fn main() -> ExitCode {
@@ -28,6 +38,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo(args) => demo::run(args),
         Command::Wallet(cmd) => wallet_cmd::run(cmd),
+        Command::Verify(args) => staff::verify(args),
+        Command::Scan { image } => staff::scan(image),
+        Command::Present(args) => staff::present(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

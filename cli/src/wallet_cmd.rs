@@ -67,7 +67,7 @@ impl Target {
         })
     }
 
-    fn open(&self) -> Result<Wallet> {
+    pub fn open(&self) -> Result<Wallet> {
         let passphrase = passphrase(false)?;
         let ks = SoftwareKeyStore::open(self.keystore_path(), passphrase.as_bytes())
             .with_context(|| format!("cannot open the key store {}", self.keystore_path().display()))?;

@@ -90,3 +90,88 @@ fn help_describes_the_commands() {
         assert!(wallet_help.contains(word), "{wallet_help}");
     }
 }
+
+#[test]
+fn staff_desk_verifies_the_demo_qr_from_image_and_text_and_scan_prints_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let run = idwallet(&["demo", "--dir", demo.to_str().unwrap()], None);
+    assert!(run.status.success(), "{}\n{}", stdout(&run), String::from_utf8_lossy(&run.stderr));
+    let file = |n: &str| demo.join(n).to_str().unwrap().to_owned();
+
+    let out = idwallet(
+        &[
+            "verify",
+            "--role",
+            "hotel",
+            "--image",
+            &file("hotel-qr.png"),
+            "--trust",
+            &file("trust-list.cbor"),
+            "--status",
+            &file("status-list.cwt"),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = stdout(&out);
+    assert!(text.starts_with("ACCEPTED  Resident identity card for hotel"), "{text}");
+    assert!(text.contains("not revoked") && text.contains("portrait"));
+    assert!(!text.contains("address"), "a hotel must not see the address");
+
+    let scanned = idwallet(&["scan", &file("police-qr.png")], None);
+    assert!(scanned.status.success());
+    let qr_text = stdout(&scanned).trim().to_owned();
+    assert!(qr_text.starts_with("IDW1"));
+
+    // The police QR at a hotel desk, as JSON: refused with the reason, exit code 2.
+    let refused =
+        idwallet(&["verify", "--role", "hotel", &qr_text, "--trust", &file("trust-list.cbor"), "--json"], None);
+    assert_eq!(refused.status.code(), Some(2));
+    let json: serde_json::Value = serde_json::from_slice(&refused.stdout).unwrap();
+    assert_eq!(json["accepted"], false);
+    assert!(json["reason"].as_str().unwrap().contains("made for 'police'"));
+
+    let police =
+        idwallet(&["verify", "--role", "police", &qr_text, "--trust", &file("trust-list.cbor"), "--json"], None);
+    let json: serde_json::Value = serde_json::from_slice(&police.stdout).unwrap();
+    assert_eq!(json["accepted"], true);
+    assert!(json["claims"]["address"].is_string());
+    assert_eq!(json["status"], "Unknown { reason: NoList }");
+}
+
+#[test]
+fn scan_exits_non_zero_without_a_qr_code_and_present_writes_a_png() {
+    let dir = tempfile::tempdir().unwrap();
+    let blank = dir.path().join("blank.png");
+    std::fs::write(&blank, include_bytes!("../../README.md")).unwrap();
+    let out = idwallet(&["scan", blank.to_str().unwrap()], None);
+    assert!(!out.status.success());
+
+    let demo = dir.path().join("demo");
+    let run = idwallet(&["demo", "--dir", demo.to_str().unwrap()], None);
+    assert!(run.status.success(), "{}\n{}", stdout(&run), String::from_utf8_lossy(&run.stderr));
+    let wallet = demo.join("wallet.db");
+    let keys = demo.join("wallet.keys");
+    let png = dir.path().join("qr.png");
+    let out = idwallet(
+        &[
+            "present",
+            "--path",
+            wallet.to_str().unwrap(),
+            "--keystore",
+            keys.to_str().unwrap(),
+            "--role",
+            "police",
+            "--kind",
+            "driving_licence",
+            "--out",
+            png.to_str().unwrap(),
+        ],
+        Some("demo passphrase — use your own"),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout(&out).contains("licence_number"));
+    let scanned = idwallet(&["scan", png.to_str().unwrap()], None);
+    assert!(stdout(&scanned).starts_with("IDW1"));
+}

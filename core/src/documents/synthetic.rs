@@ -64,7 +64,7 @@ pub fn citizen(n: u32) -> Citizen {
         birth_date: birth,
         address: address.clone(),
         id_number: id_number.clone(),
-        issuing_authority: format!("{}公安分局", &city[..city.len().min(12)]),
+        issuing_authority: format!("{city}公安分局"),
         valid_from: issued,
         valid_until: Some(until(20).expect("valid date")),
     };

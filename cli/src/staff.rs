@@ -1,0 +1,152 @@
+//! Staff-desk commands: `verify` a holder's QR code offline, `scan` any QR code, and the
+//! holder's `present`.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args as ClapArgs, ValueEnum};
+use idwallet_core::credential::{qr, Profile, StatusCheck, TrustList, VerifiedPresentation, Verifier};
+use idwallet_core::documents::DocumentKind;
+
+use crate::wallet_cmd::{utc, Target};
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Role {
+    Hotel,
+    Police,
+}
+
+impl Role {
+    fn profile(self) -> Profile {
+        match self {
+            Role::Hotel => Profile::hotel(),
+            Role::Police => Profile::police(),
+        }
+    }
+}
+
+#[derive(ClapArgs)]
+pub struct VerifyArgs {
+    /// Which desk is verifying: decides what may be disclosed.
+    #[arg(long, value_enum)]
+    role: Role,
+    /// The QR text (IDW1:…); or use --image.
+    #[arg(required_unless_present = "image")]
+    text: Option<String>,
+    /// A photo or screenshot of the QR code (PNG/JPEG).
+    #[arg(long, value_name = "FILE", conflicts_with = "text")]
+    image: Option<PathBuf>,
+    /// The issuers' trust list (CBOR), cached from the issuer.
+    #[arg(long, value_name = "FILE")]
+    trust: PathBuf,
+    /// Signed status list tokens to check revocation against (repeatable).
+    #[arg(long, value_name = "FILE")]
+    status: Vec<PathBuf>,
+    /// Print the verdict as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn verify(args: VerifyArgs) -> Result<()> {
+    let now = now();
+    let trust = TrustList::from_cbor(&std::fs::read(&args.trust).context("cannot read the trust list")?)?;
+    let mut verifier = Verifier::new(args.role.profile(), trust);
+    for path in &args.status {
+        let token = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let trust = verifier.trust.clone();
+        verifier.status.insert(&token, &trust, now).with_context(|| format!("status list {}", path.display()))?;
+    }
+    let result = match (&args.text, &args.image) {
+        (Some(text), _) => verifier.verify_text(text, now),
+        (None, Some(path)) => verifier.verify_image(&std::fs::read(path).context("cannot read the image")?, now),
+        (None, None) => unreachable!("clap requires one"),
+    };
+    match (result, args.json) {
+        (Ok(v), true) => println!("{}", verdict_json(&v)),
+        (Ok(v), false) => print_verdict(&v),
+        (Err(e), true) => {
+            println!("{}", serde_json::json!({ "accepted": false, "reason": e.to_string() }));
+            std::process::exit(2);
+        }
+        (Err(e), false) => bail!("REJECTED — {e}"),
+    }
+    Ok(())
+}
+
+pub fn print_verdict(v: &VerifiedPresentation) {
+    let status = match &v.status {
+        StatusCheck::Valid => "not revoked (status list current)".to_owned(),
+        StatusCheck::NotApplicable => "no status list for this credential".to_owned(),
+        StatusCheck::Unknown { reason } => format!("UNKNOWN — {reason:?}: ask the issuer when back online"),
+    };
+    println!("ACCEPTED  {} for {}", v.kind.title(), v.audience);
+    let row = |label: &str, value: &str| println!("  {label:<18} {value}");
+    row("issuer", &v.issuer);
+    row("presented", &utc(v.presented_at));
+    row("valid until", &utc(v.credential_expires_at));
+    row("status", &status);
+    for c in &v.claims {
+        row(&c.id, &c.value);
+    }
+    if let Some(p) = &v.portrait {
+        row("portrait", &format!("{} bytes (48×64 greyscale): compare with the holder's face", p.len()));
+    }
+}
+
+fn verdict_json(v: &VerifiedPresentation) -> serde_json::Value {
+    serde_json::json!({
+        "accepted": true,
+        "kind": v.kind.code(),
+        "issuer": v.issuer,
+        "audience": v.audience,
+        "presented_at": v.presented_at,
+        "credential_expires_at": v.credential_expires_at,
+        "status": format!("{:?}", v.status),
+        "claims": v.claims.iter().map(|c| (c.id.clone(), serde_json::Value::from(c.value.clone()))).collect::<serde_json::Map<_, _>>(),
+        "portrait_bytes": v.portrait.as_ref().map(Vec::len),
+    })
+}
+
+/// `idwallet scan IMAGE`: print the text of every QR code in a photo or screenshot.
+pub fn scan(image: PathBuf) -> Result<()> {
+    let bytes = std::fs::read(&image).with_context(|| format!("cannot read {}", image.display()))?;
+    for text in qr::decode_image(&bytes)? {
+        println!("{text}");
+    }
+    Ok(())
+}
+
+#[derive(ClapArgs)]
+pub struct PresentArgs {
+    #[command(flatten)]
+    target: Target,
+    #[arg(long, value_enum)]
+    role: Role,
+    /// Which document to present.
+    #[arg(long, default_value = "resident_id_card", value_parser = parse_kind)]
+    kind: DocumentKind,
+    /// Where to write the QR code PNG.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+fn parse_kind(s: &str) -> Result<DocumentKind, String> {
+    DocumentKind::from_code(s).map_err(|_| {
+        let all: Vec<_> = DocumentKind::ALL.iter().map(|k| k.code()).collect();
+        format!("one of {}", all.join(", "))
+    })
+}
+
+pub fn present(args: PresentArgs) -> Result<()> {
+    let wallet = args.target.open()?;
+    let p = wallet.present(args.kind, &args.role.profile(), now())?;
+    std::fs::write(&args.out, qr::to_png(&p.text, 6)?)?;
+    println!("QR code for {} written to {} (valid until {})", p.audience, args.out.display(), utc(p.expires_at));
+    println!("discloses: {}", p.disclosed.join(", "));
+    println!("{}", p.text);
+    Ok(())
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
