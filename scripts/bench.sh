@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Run the storage benchmarks and print sealed-vs-plain ratios from one run.
+# Run the criterion benchmarks and print the side-by-side ratios from one run:
+# sealed vs plain rusqlite storage, presentation verify vs two raw ECDSA verifications,
+# and QR decode times (decode rates are printed by the bench itself).
 #   scripts/bench.sh [extra criterion args]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 target=${CARGO_TARGET_DIR:-$root/target}
 cargo bench -p idwallet-core --bench store -- "$@"
+cargo bench -p idwallet-core --bench credential -- "$@"
 python3 - "$target/criterion" <<'PY'
 import json, pathlib, sys
 base = pathlib.Path(sys.argv[1])
@@ -24,4 +27,8 @@ for group in ["open"]:
 for group in ["put 256 B", "get 256 B"]:
     sealed, plain = median_ns(group, "sealed"), median_ns(group, "plain rusqlite")
     print(f"  {group}: sealed {sealed/1e3:.1f} µs, plain {plain/1e3:.1f} µs, ratio {sealed/plain:.2f}x")
+full, floor = median_ns("verify", "hotel presentation"), median_ns("verify", "2x raw ECDSA P-256")
+print(f"  verify: presentation {full/1e3:.1f} µs, 2x raw ECDSA {floor/1e3:.1f} µs, ratio {full/floor:.2f}x")
+for kind in ["clean", "blur", "noise", "rotation", "perspective"]:
+    print(f"  qr decode 1280x720 {kind}: {median_ns('qr decode 1280x720', kind)/1e6:.1f} ms")
 PY

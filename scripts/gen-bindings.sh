@@ -11,7 +11,7 @@ if [ "${1:-}" = "--check" ]; then check=1; shift; fi
 lib=${1:-target/debug/libidwallet_ffi.so}
 out=build/bindings
 
-bindgen() { cargo run -q -p idwallet-ffi --bin uniffi-bindgen -- generate --library "$lib" --no-format "$@" >/dev/null; }
+bindgen() { cargo run -q -p idwallet-bindgen -- generate --library "$lib" --no-format "$@" >/dev/null; }
 rm -rf "$out"
 for lang in kotlin python swift; do
   bindgen --language "$lang" --out-dir "$out/$lang"

@@ -1,4 +1,0 @@
-//! `cargo run -p idwallet-ffi --bin uniffi-bindgen -- generate --library <lib> --language kotlin --out-dir <dir>`
-fn main() {
-    uniffi::uniffi_bindgen_main()
-}
