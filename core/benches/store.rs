@@ -36,14 +36,18 @@ fn plain_key(i: u64) -> Vec<u8> {
     k
 }
 
+/// Each put writes a different value, as sealing does (fresh nonce): SQLite skips writing a
+/// cell whose content is unchanged, which would make an unencrypted baseline do no I/O.
 fn plain_put(conn: &Connection, i: u64) {
+    let mut value = VALUE;
+    value[..8].copy_from_slice(&i.to_le_bytes());
     let tx = conn.unchecked_transaction().unwrap();
     tx.prepare_cached(
         "INSERT INTO records (row_key, kind, value, updated_at) VALUES (?1, 'item', ?2, 0)
          ON CONFLICT(row_key) DO UPDATE SET value = ?2",
     )
     .unwrap()
-    .execute(params![plain_key(i), &VALUE[..]])
+    .execute(params![plain_key(i), &value[..]])
     .unwrap();
     tx.commit().unwrap();
 }

@@ -151,6 +151,21 @@ impl Verifier {
         Ok(v.verify_text(&text, at.unwrap_or_else(now))?.into())
     }
 
+    /// Find and verify the QR code in a camera frame's luma plane (the Y plane of
+    /// NV21/NV12/I420 as CameraX or AVFoundation deliver it): `height` rows of `stride` bytes.
+    #[uniffi::method(default(at = None))]
+    pub fn verify_frame(
+        &self,
+        y_plane: Vec<u8>,
+        width: u32,
+        height: u32,
+        stride: u32,
+        at: Option<i64>,
+    ) -> Result<VerifiedPresentation, CredentialError> {
+        let v = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(v.verify_frame(&y_plane, width, height, stride, at.unwrap_or_else(now))?.into())
+    }
+
     /// Find and verify the QR code in a photo or screenshot (PNG/JPEG bytes).
     #[uniffi::method(default(at = None))]
     pub fn verify_image(&self, image: Vec<u8>, at: Option<i64>) -> Result<VerifiedPresentation, CredentialError> {

@@ -1,6 +1,6 @@
 //! QR text and images: `IDW1:` + Base45 (RFC 9285), or `IDW1Z:` + Base45(zlib) when that
 //! is shorter; QR codes at ECC level M rendered to PNG or modules, and decoded from
-//! photos and camera frames (rqrr).
+//! photos and camera frames (rxing).
 
 use std::io::{Read, Write};
 
@@ -107,7 +107,7 @@ pub fn to_png(text: &str, scale: u32) -> Result<Vec<u8>, CredentialError> {
 /// Largest image accepted for decoding, in pixels (a 4K frame is 8.3 M).
 const MAX_PIXELS: u64 = 40_000_000;
 
-/// Every QR code's text found in an encoded image (PNG or JPEG).
+/// The QR code's text found in an encoded image (PNG or JPEG).
 pub fn decode_image(bytes: &[u8]) -> Result<Vec<String>, CredentialError> {
     let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
@@ -120,12 +120,40 @@ pub fn decode_image(bytes: &[u8]) -> Result<Vec<String>, CredentialError> {
     decode_luma(&img.to_luma8())
 }
 
-/// Every QR code's text in an 8-bit greyscale frame (e.g. a camera's Y plane).
+/// The QR code's text in an 8-bit greyscale frame (e.g. a camera's Y plane).
+///
+/// Decoding is rxing's (ZXing's) QR reader. It parses outside input in a large dependency,
+/// so a panic inside it is contained here and reported as no code found.
 pub fn decode_luma(img: &image::GrayImage) -> Result<Vec<String>, CredentialError> {
-    let mut prepared = rqrr::PreparedImage::prepare(img.clone());
-    let texts: Vec<String> = prepared.detect_grids().iter().filter_map(|g| g.decode().ok().map(|(_, t)| t)).collect();
-    if texts.is_empty() {
-        return Err(CredentialError::NoQrCode);
+    let (w, h) = img.dimensions();
+    let luma = img.as_raw();
+    let found = std::panic::catch_unwind(|| {
+        rxing::helpers::detect_in_luma_slice(luma, w, h, Some(rxing::BarcodeFormat::QR_CODE))
+            .ok()
+            .map(|r| r.getText().to_owned())
+    });
+    match found {
+        Ok(Some(text)) => Ok(vec![text]),
+        Ok(None) => Err(CredentialError::NoQrCode),
+        Err(_) => {
+            tracing::warn!(target: "idwallet::credential", "the QR decoder panicked on an image");
+            Err(CredentialError::NoQrCode)
+        }
     }
-    Ok(texts)
+}
+
+/// The QR code's text in a camera frame's luma plane: the Y plane of NV21/NV12/I420, or
+/// any 8-bit greyscale buffer, `height` rows of `stride` bytes of which `width` are pixels.
+pub fn decode_y_plane(y: &[u8], width: u32, height: u32, stride: u32) -> Result<Vec<String>, CredentialError> {
+    let needed = u64::from(stride) * u64::from(height);
+    if width == 0 || height == 0 || stride < width || (y.len() as u64) < needed {
+        return Err(CredentialError::BadImage);
+    }
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(CredentialError::TooLarge { bytes: y.len() });
+    }
+    let (w, s) = (width as usize, stride as usize);
+    let pixels: Vec<u8> = y.chunks(s).take(height as usize).flat_map(|row| &row[..w]).copied().collect();
+    let img = image::GrayImage::from_raw(width, height, pixels).ok_or(CredentialError::BadImage)?;
+    decode_luma(&img)
 }

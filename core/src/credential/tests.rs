@@ -169,6 +169,27 @@ fn the_png_decodes_back_to_the_same_text_and_verifies() {
 }
 
 #[test]
+fn a_camera_frame_with_row_padding_verifies() {
+    let w = world();
+    let p = present_at(&w, &w.id_card(), &Profile::hotel(), NOW);
+    let code = image::load_from_memory(&qr::to_png(&p.text, 3).unwrap()).unwrap().to_luma8();
+    let (width, height, stride) = (code.width() + 40, code.height() + 20, code.width() + 64);
+    let mut y = vec![255u8; (stride * height) as usize];
+    for (x, yy, px) in code.enumerate_pixels() {
+        y[((yy + 10) * stride + x + 20) as usize] = px.0[0];
+    }
+    let v = w.verifier(Profile::hotel(), &[]).verify_frame(&y, width, height, stride, NOW).unwrap();
+    assert_eq!(v.claim("name"), Some(citizen(1).name()));
+    let verifier = w.verifier(Profile::hotel(), &[]);
+    assert_eq!(verifier.verify_frame(&y[..100], width, height, stride, NOW), Err(CredentialError::BadImage));
+    assert_eq!(verifier.verify_frame(&y, width, height, width - 1, NOW), Err(CredentialError::BadImage));
+    assert_eq!(
+        verifier.verify_frame(&vec![255; (stride * height) as usize], width, height, stride, NOW),
+        Err(CredentialError::NoQrCode)
+    );
+}
+
+#[test]
 fn status_list_states_are_reported_distinctly() {
     let w = world();
     let p = present_at(&w, &w.id_card(), &Profile::hotel(), NOW);

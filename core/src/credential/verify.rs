@@ -85,7 +85,22 @@ impl Verifier {
 
     /// Verify the first idwallet QR code found in an image (PNG/JPEG bytes).
     pub fn verify_image(&self, image: &[u8], now: i64) -> Result<VerifiedPresentation, CredentialError> {
-        let texts = qr::decode_image(image)?;
+        self.verify_first(&qr::decode_image(image)?, now)
+    }
+
+    /// Verify the first idwallet QR code in a camera frame's luma (Y) plane.
+    pub fn verify_frame(
+        &self,
+        y: &[u8],
+        width: u32,
+        height: u32,
+        stride: u32,
+        now: i64,
+    ) -> Result<VerifiedPresentation, CredentialError> {
+        self.verify_first(&qr::decode_y_plane(y, width, height, stride)?, now)
+    }
+
+    fn verify_first(&self, texts: &[String], now: i64) -> Result<VerifiedPresentation, CredentialError> {
         let text = texts.iter().find(|t| t.starts_with("IDW1")).unwrap_or(&texts[0]);
         self.verify_text(text, now)
     }

@@ -1624,6 +1624,12 @@ public protocol VerifierProtocol: AnyObject, Sendable {
     func addStatusList(token: Data) throws  -> String
     
     /**
+     * Find and verify the QR code in a camera frame's luma plane (the Y plane of
+     * NV21/NV12/I420 as CameraX or AVFoundation deliver it): `height` rows of `stride` bytes.
+     */
+    func verifyFrame(yPlane: Data, width: UInt32, height: UInt32, stride: UInt32, at: Int64?) throws  -> VerifiedPresentation
+    
+    /**
      * Find and verify the QR code in a photo or screenshot (PNG/JPEG bytes).
      */
     func verifyImage(image: Data, at: Int64?) throws  -> VerifiedPresentation
@@ -1713,6 +1719,24 @@ open func addStatusList(token: Data)throws  -> String  {
     uniffi_idwallet_ffi_fn_method_verifier_add_status_list(
             self.uniffiCloneHandle(),
         FfiConverterData.lower(token),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Find and verify the QR code in a camera frame's luma plane (the Y plane of
+     * NV21/NV12/I420 as CameraX or AVFoundation deliver it): `height` rows of `stride` bytes.
+     */
+open func verifyFrame(yPlane: Data, width: UInt32, height: UInt32, stride: UInt32, at: Int64? = nil)throws  -> VerifiedPresentation  {
+    return try  FfiConverterTypeVerifiedPresentation_lift(try rustCallWithError(FfiConverterTypeCredentialError_lift) {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_verifier_verify_frame(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(yPlane),
+        FfiConverterUInt32.lower(width),
+        FfiConverterUInt32.lower(height),
+        FfiConverterUInt32.lower(stride),
+        FfiConverterOptionInt64.lower(at),uniffiCallStatus
     )
 })
 }
@@ -3937,6 +3961,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_verifier_add_status_list() != 21492) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_verifier_verify_frame() != 59266) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_verifier_verify_image() != 24226) {
