@@ -125,6 +125,11 @@ pub fn run(args: Args) -> Result<()> {
         let from_png = desk.verify_image(&std::fs::read(&png_path)?, now)?;
         ensure!(seen == from_png, "the PNG and the text gave different verdicts");
         crate::staff::print_verdict(&seen);
+        if let Some(portrait) = &seen.portrait {
+            let path = dir.join(format!("{}-portrait.jpg", seen.audience));
+            std::fs::write(&path, portrait)?;
+            println!("  (the portrait the desk sees: {})", path.display());
+        }
     }
     let hotel = Verifier::new(Profile::hotel(), trust.clone());
     let police_qr = wallet.present(DocumentKind::ResidentIdCard, &Profile::police(), now)?;
@@ -140,7 +145,15 @@ pub fn run(args: Args) -> Result<()> {
     wallet.close()?;
 
     println!("\nDemo complete. Files in {}:", dir.display());
-    for name in ["wallet.db", "wallet.keys", "hotel-qr.png", "police-qr.png", "trust-list.cbor", "status-list.cwt"] {
+    for name in [
+        "wallet.db",
+        "wallet.keys",
+        "hotel-qr.png",
+        "hotel-portrait.jpg",
+        "police-qr.png",
+        "trust-list.cbor",
+        "status-list.cwt",
+    ] {
         println!("   {}", dir.join(name).display());
     }
     println!(

@@ -89,7 +89,7 @@ pub fn print_verdict(v: &VerifiedPresentation) {
         row(&c.id, &c.value);
     }
     if let Some(p) = &v.portrait {
-        row("portrait", &format!("{} bytes (48×64 greyscale): compare with the holder's face", p.len()));
+        row("portrait", &format!("{} byte JPEG (48×64 greyscale): compare with the holder's face", p.len()));
     }
 }
 

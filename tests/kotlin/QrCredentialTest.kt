@@ -36,7 +36,7 @@ val credentialTests = linkedMapOf<String, () -> Unit>(
         assertEquals(listOf("name", "id_number"), fromText.claims.map { it.id })
         assertEquals(18, fromText.claims.first { it.id == "id_number" }.value.length)
         assertEquals(StatusCheck.Valid, fromText.status)
-        val portrait = ImageIO.read(fromText.portraitJpeg!!.inputStream())
+        val portrait = ImageIO.read(fromText.portrait!!.inputStream())
         assertEquals(48 to 64, portrait.width to portrait.height)
 
         val fromPng = hotel.verifyImage(qr.png)

@@ -4,8 +4,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use idwallet_core::credential::{self as core, DisclosedClaim, Profile, StatusRef};
-use idwallet_core::documents::{portrait, synthetic, DocumentKind};
+use idwallet_core::credential::status::StatusUnknown;
+use idwallet_core::credential::{self as core, DisclosedClaim, Profile, StatusCheck, StatusRef, VerifiedPresentation};
+use idwallet_core::documents::{synthetic, DocumentKind};
 
 use crate::errors::{CredentialError, WalletError};
 use crate::wallet::Wallet;
@@ -72,19 +73,28 @@ pub struct DisclosedClaim {
     pub value: String,
 }
 
+/// Why a status could not be checked.
+#[uniffi::remote(Enum)]
+pub enum StatusUnknown {
+    /// No status list for this credential was ever cached.
+    NoList,
+    /// The cached list went stale at `since` (Unix seconds).
+    Stale { since: i64 },
+}
+
 /// Whether the credential's status could be checked.
-#[derive(uniffi::Enum)]
+#[uniffi::remote(Enum)]
 pub enum StatusCheck {
     Valid,
     NotApplicable,
     /// No current status list: the verifier cannot tell (not the same as revoked).
     Unknown {
-        stale_since: Option<i64>,
+        reason: StatusUnknown,
     },
 }
 
 /// What staff may see of an accepted QR code.
-#[derive(uniffi::Record)]
+#[uniffi::remote(Record)]
 pub struct VerifiedPresentation {
     pub kind: DocumentKind,
     pub issuer: String,
@@ -92,33 +102,9 @@ pub struct VerifiedPresentation {
     pub presented_at: i64,
     pub credential_expires_at: i64,
     pub claims: Vec<DisclosedClaim>,
-    /// The portrait as a standard JPEG, if disclosed.
-    pub portrait_jpeg: Option<Vec<u8>>,
+    /// The portrait as a standard 48×64 greyscale JPEG, if disclosed.
+    pub portrait: Option<Vec<u8>>,
     pub status: StatusCheck,
-}
-
-impl From<core::VerifiedPresentation> for VerifiedPresentation {
-    fn from(v: core::VerifiedPresentation) -> Self {
-        Self {
-            kind: v.kind,
-            issuer: v.issuer,
-            audience: v.audience,
-            presented_at: v.presented_at,
-            credential_expires_at: v.credential_expires_at,
-            claims: v.claims,
-            portrait_jpeg: v.portrait.and_then(|p| portrait::to_jpeg(&p).ok()),
-            status: match v.status {
-                core::StatusCheck::Valid => StatusCheck::Valid,
-                core::StatusCheck::NotApplicable => StatusCheck::NotApplicable,
-                core::StatusCheck::Unknown { reason } => StatusCheck::Unknown {
-                    stale_since: match reason {
-                        core::status::StatusUnknown::Stale { since } => Some(since),
-                        core::status::StatusUnknown::NoList => None,
-                    },
-                },
-            },
-        }
-    }
 }
 
 /// An offline verifier for one audience, holding cached issuer keys and status lists.
@@ -148,7 +134,7 @@ impl Verifier {
     #[uniffi::method(default(at = None))]
     pub fn verify_text(&self, text: String, at: Option<i64>) -> Result<VerifiedPresentation, CredentialError> {
         let v = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(v.verify_text(&text, at.unwrap_or_else(now))?.into())
+        Ok(v.verify_text(&text, at.unwrap_or_else(now))?)
     }
 
     /// Find and verify the QR code in a camera frame's luma plane (the Y plane of
@@ -163,14 +149,14 @@ impl Verifier {
         at: Option<i64>,
     ) -> Result<VerifiedPresentation, CredentialError> {
         let v = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(v.verify_frame(&y_plane, width, height, stride, at.unwrap_or_else(now))?.into())
+        Ok(v.verify_frame(&y_plane, width, height, stride, at.unwrap_or_else(now))?)
     }
 
     /// Find and verify the QR code in a photo or screenshot (PNG/JPEG bytes).
     #[uniffi::method(default(at = None))]
     pub fn verify_image(&self, image: Vec<u8>, at: Option<i64>) -> Result<VerifiedPresentation, CredentialError> {
         let v = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(v.verify_image(&image, at.unwrap_or_else(now))?.into())
+        Ok(v.verify_image(&image, at.unwrap_or_else(now))?)
     }
 }
 

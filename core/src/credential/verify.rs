@@ -12,7 +12,7 @@ use super::issue::{claim, digest_of};
 use super::present::{device_aad, VERSION};
 use super::status::StatusRef;
 use super::{cose, malformed, qr, CredentialError, Profile, StatusCache, StatusCheck, TrustList};
-use crate::documents::{Claims, DocumentKind, PORTRAIT};
+use crate::documents::{portrait, Claims, DocumentKind, PORTRAIT};
 
 /// Time rules a verifier applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +46,7 @@ pub struct VerifiedPresentation {
     pub credential_expires_at: i64,
     /// Disclosed claims in the order the holder sent them (portrait excluded).
     pub claims: Vec<DisclosedClaim>,
-    /// The portrait, if disclosed (small greyscale JPEG).
+    /// The portrait, if disclosed: a standard 48×64 greyscale JPEG, ready to show.
     pub portrait: Option<Vec<u8>>,
     pub status: StatusCheck,
 }
@@ -197,7 +197,8 @@ impl Verifier {
                 _ => return Err(CredentialError::DigestMismatch { element: id.clone() }),
             }
             if id == PORTRAIT {
-                portrait = Some(value.as_bytes().ok_or(malformed("portrait must be bytes"))?.clone());
+                let compact = value.as_bytes().ok_or(malformed("portrait must be bytes"))?;
+                portrait = Some(portrait::to_jpeg(compact).map_err(|_| malformed("portrait"))?);
             } else {
                 shown.push(DisclosedClaim { id: id.clone(), value: display(value) });
             }

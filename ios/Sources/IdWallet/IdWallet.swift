@@ -2529,24 +2529,24 @@ public struct VerifiedPresentation: Equatable, Hashable {
     public var credentialExpiresAt: Int64
     public var claims: [DisclosedClaim]
     /**
-     * The portrait as a standard JPEG, if disclosed.
+     * The portrait as a standard 48×64 greyscale JPEG, if disclosed.
      */
-    public var portraitJpeg: Data?
+    public var portrait: Data?
     public var status: StatusCheck
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(kind: DocumentKind, issuer: String, audience: String, presentedAt: Int64, credentialExpiresAt: Int64, claims: [DisclosedClaim], 
         /**
-         * The portrait as a standard JPEG, if disclosed.
-         */portraitJpeg: Data?, status: StatusCheck) {
+         * The portrait as a standard 48×64 greyscale JPEG, if disclosed.
+         */portrait: Data?, status: StatusCheck) {
         self.kind = kind
         self.issuer = issuer
         self.audience = audience
         self.presentedAt = presentedAt
         self.credentialExpiresAt = credentialExpiresAt
         self.claims = claims
-        self.portraitJpeg = portraitJpeg
+        self.portrait = portrait
         self.status = status
     }
 
@@ -2572,7 +2572,7 @@ public struct FfiConverterTypeVerifiedPresentation: FfiConverterRustBuffer {
                 presentedAt: FfiConverterInt64.read(from: &buf), 
                 credentialExpiresAt: FfiConverterInt64.read(from: &buf), 
                 claims: FfiConverterSequenceTypeDisclosedClaim.read(from: &buf), 
-                portraitJpeg: FfiConverterOptionData.read(from: &buf), 
+                portrait: FfiConverterOptionData.read(from: &buf), 
                 status: FfiConverterTypeStatusCheck.read(from: &buf)
         )
     }
@@ -2584,7 +2584,7 @@ public struct FfiConverterTypeVerifiedPresentation: FfiConverterRustBuffer {
         FfiConverterInt64.write(value.presentedAt, into: &buf)
         FfiConverterInt64.write(value.credentialExpiresAt, into: &buf)
         FfiConverterSequenceTypeDisclosedClaim.write(value.claims, into: &buf)
-        FfiConverterOptionData.write(value.portraitJpeg, into: &buf)
+        FfiConverterOptionData.write(value.portrait, into: &buf)
         FfiConverterTypeStatusCheck.write(value.status, into: &buf)
     }
 }
@@ -3350,7 +3350,7 @@ public enum StatusCheck: Equatable, Hashable {
     /**
      * No current status list: the verifier cannot tell (not the same as revoked).
      */
-    case unknown(staleSince: Int64?
+    case unknown(reason: StatusUnknown
     )
 
 
@@ -3377,7 +3377,7 @@ public struct FfiConverterTypeStatusCheck: FfiConverterRustBuffer {
         
         case 2: return .notApplicable
         
-        case 3: return .unknown(staleSince: try FfiConverterOptionInt64.read(from: &buf)
+        case 3: return .unknown(reason: try FfiConverterTypeStatusUnknown.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -3396,9 +3396,9 @@ public struct FfiConverterTypeStatusCheck: FfiConverterRustBuffer {
             writeInt(&buf, Int32(2))
         
         
-        case let .unknown(staleSince):
+        case let .unknown(reason):
             writeInt(&buf, Int32(3))
-            FfiConverterOptionInt64.write(staleSince, into: &buf)
+            FfiConverterTypeStatusUnknown.write(reason, into: &buf)
             
         }
     }
@@ -3417,6 +3417,84 @@ public func FfiConverterTypeStatusCheck_lift(_ buf: RustBuffer) throws -> Status
 #endif
 public func FfiConverterTypeStatusCheck_lower(_ value: StatusCheck) -> RustBuffer {
     return FfiConverterTypeStatusCheck.lower(value)
+}
+
+
+
+/**
+ * Why a status could not be checked.
+ */
+
+public enum StatusUnknown: Equatable, Hashable {
+    
+    /**
+     * No status list for this credential was ever cached.
+     */
+    case noList
+    /**
+     * The cached list went stale at `since` (Unix seconds).
+     */
+    case stale(since: Int64
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension StatusUnknown: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStatusUnknown: FfiConverterRustBuffer {
+    typealias SwiftType = StatusUnknown
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StatusUnknown {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .noList
+        
+        case 2: return .stale(since: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: StatusUnknown, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .noList:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .stale(since):
+            writeInt(&buf, Int32(2))
+            FfiConverterInt64.write(since, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStatusUnknown_lift(_ buf: RustBuffer) throws -> StatusUnknown {
+    return try FfiConverterTypeStatusUnknown.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStatusUnknown_lower(_ value: StatusUnknown) -> RustBuffer {
+    return FfiConverterTypeStatusUnknown.lower(value)
 }
 
 
