@@ -39,6 +39,11 @@ val credentialTests = linkedMapOf<String, () -> Unit>(
         val portrait = ImageIO.read(fromText.portrait!!.inputStream())
         assertEquals(48 to 64, portrait.width to portrait.height)
 
+        val modules = qrModules(qr.text)
+        assertTrue(modules.version <= 25u, "hotel QR with portrait must fit version 25, got ${modules.version}")
+        assertEquals(17u + 4u * modules.version, modules.size)
+        assertEquals((modules.size * modules.size).toInt(), modules.dark.size)
+
         val fromPng = hotel.verifyImage(qr.png)
         assertEquals(fromText.claims, fromPng.claims)
         assertEquals(ActivityKind.PRESENTED, wallet.activity(1u)[0].kind)

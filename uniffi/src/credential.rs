@@ -4,6 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use idwallet_core::credential::qr::QrModules;
 use idwallet_core::credential::status::StatusUnknown;
 use idwallet_core::credential::{self as core, DisclosedClaim, Profile, StatusCheck, StatusRef, VerifiedPresentation};
 use idwallet_core::documents::{synthetic, DocumentKind};
@@ -64,6 +65,23 @@ impl Wallet {
         })
         .await
     }
+}
+
+/// A QR code as modules, for apps that draw it themselves (e.g. full-screen, at the
+/// display's native pixel grid).
+#[uniffi::remote(Record)]
+pub struct QrModules {
+    /// Modules per side.
+    pub size: u32,
+    pub version: u8,
+    /// Row-major, `size * size` entries, true = dark.
+    pub dark: Vec<bool>,
+}
+
+/// The QR code (ECC level M) for a presentation's text.
+#[uniffi::export]
+pub fn qr_modules(text: String) -> Result<QrModules, CredentialError> {
+    Ok(core::qr::modules(&text)?)
 }
 
 /// One disclosed claim.

@@ -471,6 +471,22 @@ private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
+    typealias FfiType = UInt8
+    typealias SwiftType = UInt8
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt8 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: UInt8, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
     typealias FfiType = UInt32
     typealias SwiftType = UInt32
@@ -2519,6 +2535,80 @@ public func FfiConverterTypePresentationQr_lower(_ value: PresentationQr) -> Rus
 
 
 /**
+ * A QR code as modules, for apps that draw it themselves (e.g. full-screen, at the
+ * display's native pixel grid).
+ */
+public struct QrModules: Equatable, Hashable {
+    /**
+     * Modules per side.
+     */
+    public var size: UInt32
+    public var version: UInt8
+    /**
+     * Row-major, `size * size` entries, true = dark.
+     */
+    public var dark: [Bool]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Modules per side.
+         */size: UInt32, version: UInt8, 
+        /**
+         * Row-major, `size * size` entries, true = dark.
+         */dark: [Bool]) {
+        self.size = size
+        self.version = version
+        self.dark = dark
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QrModules: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQrModules: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QrModules {
+        return
+            try QrModules(
+                size: FfiConverterUInt32.read(from: &buf), 
+                version: FfiConverterUInt8.read(from: &buf), 
+                dark: FfiConverterSequenceBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QrModules, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.size, into: &buf)
+        FfiConverterUInt8.write(value.version, into: &buf)
+        FfiConverterSequenceBool.write(value.dark, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQrModules_lift(_ buf: RustBuffer) throws -> QrModules {
+    return try FfiConverterTypeQrModules.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQrModules_lower(_ value: QrModules) -> RustBuffer {
+    return FfiConverterTypeQrModules.lower(value)
+}
+
+
+/**
  * What staff may see of an accepted QR code.
  */
 public struct VerifiedPresentation: Equatable, Hashable {
@@ -3800,6 +3890,31 @@ fileprivate struct FfiConverterOptionTypeLogSink: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceBool: FfiConverterRustBuffer {
+    typealias SwiftType = [Bool]
+
+    public static func write(_ value: [Bool], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterBool.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Bool] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Bool]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterBool.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]
 
@@ -3995,6 +4110,17 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
     }
 }
 /**
+ * The QR code (ECC level M) for a presentation's text.
+ */
+public func qrModules(text: String)throws  -> QrModules  {
+    return try  FfiConverterTypeQrModules_lift(try rustCallWithError(FfiConverterTypeCredentialError_lift) {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_func_qr_modules(
+        FfiConverterString.lower(text),uniffiCallStatus
+    )
+})
+}
+/**
  * Send idwallet's logs at `max_level` and above to `sink`; `None` stops logging.
  * Returns false if the process already had another `tracing` subscriber.
  */
@@ -4022,6 +4148,9 @@ private let initializationResult: InitializationResult = {
     let scaffolding_contract_version = ffi_idwallet_ffi_uniffi_contract_version()
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_func_qr_modules() != 48376) {
+        return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_func_set_log_sink() != 28879) {
         return InitializationResult.apiChecksumMismatch

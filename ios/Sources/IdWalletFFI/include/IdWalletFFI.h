@@ -542,6 +542,11 @@ RustBuffer uniffi_idwallet_ffi_fn_method_wallet_items(uint64_t ptr, RustCallStat
 RustBuffer uniffi_idwallet_ffi_fn_method_wallet_put_item(uint64_t ptr, RustBuffer key, RustBuffer value, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FUNC_QR_MODULES
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FUNC_QR_MODULES
+RustBuffer uniffi_idwallet_ffi_fn_func_qr_modules(RustBuffer text, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FUNC_SET_LOG_SINK
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FUNC_SET_LOG_SINK
 int8_t uniffi_idwallet_ffi_fn_func_set_log_sink(RustBuffer sink, RustBuffer max_level, RustCallStatus *_Nonnull out_status
@@ -805,6 +810,12 @@ void ffi_idwallet_ffi_rust_future_free_void(uint64_t handle
 #ifndef UNIFFI_FFIDEF_FFI_IDWALLET_FFI_RUST_FUTURE_COMPLETE_VOID
 #define UNIFFI_FFIDEF_FFI_IDWALLET_FFI_RUST_FUTURE_COMPLETE_VOID
 void ffi_idwallet_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_FUNC_QR_MODULES
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_FUNC_QR_MODULES
+uint16_t uniffi_idwallet_ffi_checksum_func_qr_modules(void
+    
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_FUNC_SET_LOG_SINK
