@@ -182,7 +182,7 @@ impl Verifier {
 /// tests of apps before they reach a real issuer. Real keys, real signatures.
 #[derive(uniffi::Object)]
 pub struct SyntheticIssuer {
-    key: core::IssuerKey,
+    key: Arc<core::IssuerKey>,
     uri: String,
     revoked: Mutex<Vec<u64>>,
 }
@@ -193,7 +193,7 @@ impl SyntheticIssuer {
     pub fn new(name: String) -> Arc<Self> {
         let now = now();
         Arc::new(Self {
-            key: core::IssuerKey::generate(&name, now - 86_400, now + 5 * 365 * 86_400),
+            key: Arc::new(core::IssuerKey::generate(&name, now - 86_400, now + 5 * 365 * 86_400)),
             uri: "https://issuer.idwallet.example/status/1".into(),
             revoked: Mutex::new(Vec::new()),
         })
