@@ -8,6 +8,7 @@
 pub mod credential;
 mod crypto;
 pub mod documents;
+pub mod net;
 pub mod platform;
 pub mod store;
 pub mod wallet;
