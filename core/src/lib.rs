@@ -2,14 +2,17 @@
 //!
 //! Rooms (see DESIGN §1): [`platform`] holds the traits the host implements (key store,
 //! log sink) with software implementations for desktop and tests; [`store`] owns the
-//! encrypted SQLite file; [`wallet`] is the facade an app holds. Nothing here knows which
-//! platform it runs on or that an FFI exists.
+//! encrypted SQLite file; [`documents`] the five document kinds; [`credential`] issuing,
+//! presenting and verifying QR credentials; [`net`] the signed-message rules (RFC 9421/9530);
+//! [`score`] providers and benefits; [`wallet`] is the facade an app holds. Nothing here
+//! knows which platform it runs on or that an FFI exists.
 
 pub mod credential;
 mod crypto;
 pub mod documents;
 pub mod net;
 pub mod platform;
+pub mod score;
 pub mod store;
 pub mod wallet;
 
