@@ -27,6 +27,8 @@ fn child(dir: &str) {
     let ks: Arc<dyn KeyStore> = Arc::new(SoftwareKeyStore::open(dir.join("keys"), b"correct horse").unwrap());
     let wallet = Wallet::open(dir.join("wallet.db"), ks, OpenOptions { create_if_missing: false }).unwrap();
     let mut out = std::io::stdout().lock();
+    writeln!(out, "ready").unwrap();
+    out.flush().unwrap();
     let pid = std::process::id();
     for i in 0u64.. {
         let key = format!("{pid}-{i}");
@@ -70,18 +72,39 @@ fn parent() -> Result<(), String> {
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
-        let reader =
-            std::thread::spawn(move || BufReader::new(stdout).lines().map_while(Result::ok).collect::<Vec<String>>());
-        // Kill anywhere from during open to well into the write loop.
-        std::thread::sleep(Duration::from_micros(rng.below(60_000)));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        // One round in five kills anywhere in the first 30 ms (often while opening); the
+        // others wait for the wallet to be open and kill 0-20 ms into the write loop, so
+        // the share of kills during writes does not depend on how fast this machine is.
+        if round % 5 == 0 {
+            std::thread::sleep(Duration::from_micros(rng.below(30_000)));
+        } else {
+            match rx.recv_timeout(Duration::from_secs(10)) {
+                Ok(line) if line == "ready" => {}
+                other => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(format!("round {round}: the writer did not start: {other:?}"));
+                }
+            }
+            std::thread::sleep(Duration::from_micros(rng.below(20_000)));
+        }
         child.kill().unwrap(); // SIGKILL on Unix
         child.wait().unwrap();
-        let lines = reader.join().unwrap();
+        reader.join().unwrap();
+        let lines: Vec<String> = rx.try_iter().filter(|l| l.as_str() != "ready").collect();
         if !lines.is_empty() {
             kills_mid_write += 1;
         }
         for line in lines {
-            let (key, len) = line.split_once(' ').ok_or("malformed acknowledgement")?;
+            let (key, len) = line.split_once(' ').ok_or_else(|| format!("malformed acknowledgement {line:?}"))?;
             acknowledged.insert(key.to_owned(), len.parse().unwrap());
         }
 
