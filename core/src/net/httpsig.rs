@@ -204,6 +204,14 @@ fn params_of(input: &InnerList) -> SignatureParams {
     }
 }
 
+/// What the signature `label` *declares*, unverified — only to choose the key to verify
+/// with (e.g. by `keyid`); trust nothing in it before [`verify`] succeeds.
+pub fn declared(signature_input: &str, label: &str) -> Result<SignatureParams, NetError> {
+    let dict: Dictionary = Parser::new(signature_input).parse().map_err(|_| bad("Signature-Input"))?;
+    let ListEntry::InnerList(input) = member(&dict, label)? else { return Err(bad("Signature-Input")) };
+    Ok(params_of(input))
+}
+
 /// Verify the signature `label` of `msg` with `key`; returns what the signature declared so
 /// the caller can check `created`, `nonce`, `keyid`, `tag` and the covered components.
 pub fn verify(

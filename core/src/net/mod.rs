@@ -3,6 +3,7 @@
 
 pub mod digest;
 pub mod httpsig;
+pub mod policy;
 
 /// Why a message's digest or signature was refused. Carries no message content.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
