@@ -32,6 +32,10 @@ val credentialTests = linkedMapOf<String, () -> Unit>(
 
         val hotel = Verifier("hotel", issuer.trustList())
         hotel.addStatusList(issuer.statusList())
+        val desk = runBlocking {
+            Wallet.open(File(Files.createTempDirectory("idwallet-desk").toFile(), "desk.db").path, JcaKeyStore(), OpenOptions())
+        }
+        hotel.logTo(desk)
         val fromText = hotel.verifyText(qr.text)
         assertEquals(listOf("name", "id_number"), fromText.claims.map { it.id })
         assertEquals(18, fromText.claims.first { it.id == "id_number" }.value.length)
@@ -46,6 +50,12 @@ val credentialTests = linkedMapOf<String, () -> Unit>(
 
         val fromPng = hotel.verifyImage(qr.png)
         assertEquals(fromText.claims, fromPng.claims)
+        assertFailsWith<CredentialException.NotIdwallet> { hotel.verifyText("HC1:NOTOURS") }
+        val deskLog = desk.activity(3u)
+        assertEquals(listOf(ActivityKind.VERIFIED, ActivityKind.VERIFIED, ActivityKind.VERIFIED), deskLog.map { it.kind })
+        assertTrue(deskLog[0].outcome is Outcome.Failure)
+        assertEquals(listOf("hotel", "hotel"), deskLog.drop(1).map { it.counterparty })
+        assertEquals(listOf("resident_id_card", "resident_id_card"), deskLog.drop(1).map { it.detail })
         assertEquals(ActivityKind.PRESENTED, wallet.activity(1u)[0].kind)
         assertEquals("hotel", wallet.activity(1u)[0].counterparty)
     },

@@ -127,7 +127,28 @@ pub struct VerifiedPresentation {
 
 /// An offline verifier for one audience, holding cached issuer keys and status lists.
 #[derive(uniffi::Object)]
-pub struct Verifier(Mutex<core::Verifier>);
+pub struct Verifier {
+    inner: Mutex<core::Verifier>,
+    /// The staff wallet whose activity log records each verification, if attached.
+    log_to: Mutex<Option<Arc<Wallet>>>,
+}
+
+impl Verifier {
+    fn run(
+        &self,
+        f: impl FnOnce(&core::Verifier) -> Result<VerifiedPresentation, core::CredentialError>,
+    ) -> Result<VerifiedPresentation, CredentialError> {
+        let v = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let result = f(&v);
+        if let Some(wallet) = self.log_to.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            // The verdict stands even if the log write fails; the failure is reported.
+            if wallet.with(|w| w.record_verification(&v.profile.audience, &result)).is_err() {
+                tracing::warn!(target: "idwallet::ffi", "a verification could not be logged");
+            }
+        }
+        Ok(result?)
+    }
+}
 
 #[uniffi::export]
 impl Verifier {
@@ -138,12 +159,17 @@ impl Verifier {
         let profile = Profile::named(&audience)
             .ok_or_else(|| CredentialError::InvalidInput(format!("unknown audience '{audience}'")))?;
         let trust = core::TrustList::from_cbor(&trust_list)?;
-        Ok(Arc::new(Self(Mutex::new(core::Verifier::new(profile, trust)))))
+        Ok(Arc::new(Self { inner: Mutex::new(core::Verifier::new(profile, trust)), log_to: Mutex::new(None) }))
+    }
+
+    /// Record every later verification in `wallet`'s activity log (the desk's own audit).
+    pub fn log_to(&self, wallet: Arc<Wallet>) {
+        *self.log_to.lock().unwrap_or_else(|p| p.into_inner()) = Some(wallet);
     }
 
     /// Verify and cache a signed status list token; returns its URI.
     pub fn add_status_list(&self, token: Vec<u8>) -> Result<String, CredentialError> {
-        let mut v = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut v = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let trust = v.trust.clone();
         Ok(v.status.insert(&token, &trust, now())?)
     }
@@ -151,8 +177,7 @@ impl Verifier {
     /// Verify QR text, at `at` (Unix seconds) or now.
     #[uniffi::method(default(at = None))]
     pub fn verify_text(&self, text: String, at: Option<i64>) -> Result<VerifiedPresentation, CredentialError> {
-        let v = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(v.verify_text(&text, at.unwrap_or_else(now))?)
+        self.run(|v| v.verify_text(&text, at.unwrap_or_else(now)))
     }
 
     /// Find and verify the QR code in a camera frame's luma plane (the Y plane of
@@ -166,15 +191,13 @@ impl Verifier {
         stride: u32,
         at: Option<i64>,
     ) -> Result<VerifiedPresentation, CredentialError> {
-        let v = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(v.verify_frame(&y_plane, width, height, stride, at.unwrap_or_else(now))?)
+        self.run(|v| v.verify_frame(&y_plane, width, height, stride, at.unwrap_or_else(now)))
     }
 
     /// Find and verify the QR code in a photo or screenshot (PNG/JPEG bytes).
     #[uniffi::method(default(at = None))]
     pub fn verify_image(&self, image: Vec<u8>, at: Option<i64>) -> Result<VerifiedPresentation, CredentialError> {
-        let v = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(v.verify_image(&image, at.unwrap_or_else(now))?)
+        self.run(|v| v.verify_image(&image, at.unwrap_or_else(now)))
     }
 }
 

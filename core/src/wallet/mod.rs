@@ -210,16 +210,23 @@ impl Wallet {
     /// Verify a presentation as staff with `verifier`, and log the result here.
     pub fn verify(&self, verifier: &Verifier, text: &str, now: i64) -> Result<VerifiedPresentation, WalletError> {
         let result = verifier.verify_text(text, now);
-        let (outcome, detail) = match &result {
+        self.record_verification(&verifier.profile.audience, &result)?;
+        Ok(result?)
+    }
+
+    /// Log a verification made here as staff (by text, image or camera frame).
+    pub fn record_verification(
+        &self,
+        audience: &str,
+        result: &Result<VerifiedPresentation, CredentialError>,
+    ) -> Result<(), StoreError> {
+        let (outcome, detail) = match result {
             Ok(v) => (Outcome::Success, Some(v.kind.code())),
             Err(e) => (Outcome::Failure { reason: e.to_string() }, None),
         };
-        let mut entry = ActivityEntry::now(ActivityKind::Verified)
-            .counterparty(verifier.profile.audience.as_str())
-            .outcome(outcome);
+        let mut entry = ActivityEntry::now(ActivityKind::Verified).counterparty(audience).outcome(outcome);
         entry.detail = detail.map(str::to_owned);
-        self.store.write(|w| w.log(&entry))?;
-        Ok(result?)
+        self.store.write(|w| w.log(&entry))
     }
 
     /// The underlying store, for the rooms that keep their own records.

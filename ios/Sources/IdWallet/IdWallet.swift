@@ -1640,6 +1640,11 @@ public protocol VerifierProtocol: AnyObject, Sendable {
     func addStatusList(token: Data) throws  -> String
     
     /**
+     * Record every later verification in `wallet`'s activity log (the desk's own audit).
+     */
+    func logTo(wallet: Wallet) 
+    
+    /**
      * Find and verify the QR code in a camera frame's luma plane (the Y plane of
      * NV21/NV12/I420 as CameraX or AVFoundation deliver it): `height` rows of `stride` bytes.
      */
@@ -1737,6 +1742,18 @@ open func addStatusList(token: Data)throws  -> String  {
         FfiConverterData.lower(token),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Record every later verification in `wallet`'s activity log (the desk's own audit).
+     */
+open func logTo(wallet: Wallet)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_verifier_log_to(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeWallet_lower(wallet),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -4168,6 +4185,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_verifier_add_status_list() != 21492) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_verifier_log_to() != 64373) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_verifier_verify_frame() != 59266) {

@@ -362,6 +362,11 @@ uint64_t uniffi_idwallet_ffi_fn_constructor_verifier_new(RustBuffer audience, Ru
 RustBuffer uniffi_idwallet_ffi_fn_method_verifier_add_status_list(uint64_t ptr, RustBuffer token, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_VERIFIER_LOG_TO
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_VERIFIER_LOG_TO
+void uniffi_idwallet_ffi_fn_method_verifier_log_to(uint64_t ptr, uint64_t wallet, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_VERIFIER_VERIFY_FRAME
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_VERIFIER_VERIFY_FRAME
 RustBuffer uniffi_idwallet_ffi_fn_method_verifier_verify_frame(uint64_t ptr, RustBuffer y_plane, uint32_t width, uint32_t height, uint32_t stride, RustBuffer at, RustCallStatus *_Nonnull out_status
@@ -851,6 +856,12 @@ uint16_t uniffi_idwallet_ffi_checksum_method_syntheticissuer_trust_list(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_VERIFIER_ADD_STATUS_LIST
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_VERIFIER_ADD_STATUS_LIST
 uint16_t uniffi_idwallet_ffi_checksum_method_verifier_add_status_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_VERIFIER_LOG_TO
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_VERIFIER_LOG_TO
+uint16_t uniffi_idwallet_ffi_checksum_method_verifier_log_to(void
     
 );
 #endif
