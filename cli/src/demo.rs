@@ -97,7 +97,7 @@ pub fn run(args: Args) -> Result<()> {
     step(6, "Issue the five documents of synthetic citizen #3 to this device");
     // A local issuer with real keys stands in for the reference server until the signed
     // client lands; the credentials are bound to this wallet's device key.
-    let now = crate::staff::now();
+    let now = idwallet_core::now_unix();
     let issuer = IssuerKey::generate("idwallet demo issuer", now - 60, now + 365 * 86_400);
     let person = synthetic::citizen(3);
     let device = wallet.device_public_key()?;

@@ -8,6 +8,8 @@ use clap::{Args as ClapArgs, ValueEnum};
 use idwallet_core::credential::{qr, Profile, StatusCheck, TrustList, VerifiedPresentation, Verifier};
 use idwallet_core::documents::DocumentKind;
 
+use idwallet_core::now_unix as now;
+
 use crate::wallet_cmd::{utc, Target};
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -145,8 +147,4 @@ pub fn present(args: PresentArgs) -> Result<()> {
     println!("discloses: {}", p.disclosed.join(", "));
     println!("{}", p.text);
     Ok(())
-}
-
-pub fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }

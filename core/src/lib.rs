@@ -20,7 +20,7 @@ pub use platform::{KeyStore, KeyStoreError, LogLevel, LogSink, SoftwareKeyStore}
 pub use store::{ActivityEntry, ActivityKind, Outcome, Record, StoreError};
 pub use wallet::{HeldDocument, Item, OpenOptions, Wallet, WalletError, WalletInfo};
 
-/// Seconds since the Unix epoch. One clock for the whole core, so tests reason about it.
-pub(crate) fn now_unix() -> i64 {
+/// Seconds since the Unix epoch: the one clock the core, the FFI and the CLI read.
+pub fn now_unix() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }

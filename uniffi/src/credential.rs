@@ -8,13 +8,10 @@ use idwallet_core::credential::qr::QrModules;
 use idwallet_core::credential::status::StatusUnknown;
 use idwallet_core::credential::{self as core, DisclosedClaim, Profile, StatusCheck, StatusRef, VerifiedPresentation};
 use idwallet_core::documents::{synthetic, DocumentKind};
+use idwallet_core::now_unix as now;
 
 use crate::errors::{CredentialError, WalletError};
 use crate::wallet::Wallet;
-
-fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
-}
 
 /// The five kinds of document.
 #[uniffi::remote(Enum)]
