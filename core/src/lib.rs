@@ -4,7 +4,8 @@
 //! log sink) with software implementations for desktop and tests; [`store`] owns the
 //! encrypted SQLite file; [`documents`] the five document kinds; [`credential`] issuing,
 //! presenting and verifying QR credentials; [`net`] the signed-message rules (RFC 9421/9530);
-//! [`score`] providers and benefits; [`wallet`] is the facade an app holds. Nothing here
+//! [`score`] providers and benefits; [`wire`] the JSON shared with the reference server;
+//! [`wallet`] is the facade an app holds. Nothing here
 //! knows which platform it runs on or that an FFI exists.
 
 pub mod credential;
@@ -15,6 +16,7 @@ pub mod platform;
 pub mod score;
 pub mod store;
 pub mod wallet;
+pub mod wire;
 
 pub use platform::{KeyStore, KeyStoreError, LogLevel, LogSink, SoftwareKeyStore};
 pub use store::{ActivityEntry, ActivityKind, Outcome, Record, StoreError};

@@ -47,13 +47,47 @@ pub enum WalletError {
     /// credential expired); the message says why.
     #[error("{0}")]
     NotPresentable(String),
+    /// The wallet has not registered with a service yet: call `register` first.
+    #[error("the wallet is not registered with a service")]
+    NotRegistered,
+    /// The service cannot be reached. Cached data stays available.
+    #[error("the service cannot be reached (offline?)")]
+    Offline,
+    /// The service did not answer in time; retry later.
+    #[error("the service did not answer in time")]
+    Timeout,
+    /// The service refused the request; the message starts with its reason code
+    /// (e.g. `invalid_activation_code: …`).
+    #[error("{0}")]
+    Rejected(String),
+    /// A response failed verification (forged, altered, replayed or for another request):
+    /// nothing from it was used. Possibly an attack on the connection.
+    #[error("{0}")]
+    Untrusted(String),
+    /// The service failed on its side.
+    #[error("{0}")]
+    ServiceFailed(String),
+    /// An argument is invalid (URL, server key, provider); the message says which.
+    #[error("{0}")]
+    InvalidInput(String),
 }
 
 impl From<idwallet_core::WalletError> for WalletError {
     fn from(e: idwallet_core::WalletError) -> Self {
+        use idwallet_core::net::client::ClientError as C;
+        use idwallet_core::WalletError as W;
+        let text = e.to_string();
         match e {
-            idwallet_core::WalletError::Store(s) => s.into(),
-            idwallet_core::WalletError::Credential(c) => Self::NotPresentable(c.to_string()),
+            W::Store(s) => s.into(),
+            W::Credential(c) => Self::NotPresentable(c.to_string()),
+            W::NotRegistered => Self::NotRegistered,
+            W::BadServerKey | W::Score(_) | W::Net(C::BadUrl) => Self::InvalidInput(text),
+            W::Net(C::Offline) => Self::Offline,
+            W::Net(C::Timeout) => Self::Timeout,
+            W::Net(C::Rejected { code, message, .. }) => Self::Rejected(format!("{code}: {message}")),
+            W::Net(C::BadResponse(_) | C::Malformed { .. }) => Self::Untrusted(text),
+            W::Net(C::Server { .. } | C::Interrupted) => Self::ServiceFailed(text),
+            W::Net(C::Sign(_)) => Self::KeyStore(text),
         }
     }
 }

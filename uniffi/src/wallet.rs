@@ -55,6 +55,8 @@ pub enum ActivityKind {
     DocumentStored,
     Presented,
     Verified,
+    Registered,
+    Fetched,
 }
 
 /// How an activity ended.
@@ -78,7 +80,8 @@ pub struct ActivityEntry {
 /// An encrypted wallet file on the device.
 #[derive(uniffi::Object)]
 pub struct Wallet {
-    inner: Arc<RwLock<Option<core::Wallet>>>,
+    /// Shared with work in flight (network calls hold a clone while they await).
+    inner: Arc<RwLock<Option<Arc<core::Wallet>>>>,
 }
 
 impl Wallet {
@@ -89,6 +92,11 @@ impl Wallet {
         let guard = self.inner.read().unwrap_or_else(|p| p.into_inner());
         let wallet = guard.as_ref().ok_or(WalletError::Closed)?;
         f(wallet).map_err(Into::into)
+    }
+
+    /// The open wallet, to use across an await.
+    pub(crate) fn shared(&self) -> Result<Arc<core::Wallet>, WalletError> {
+        self.inner.read().unwrap_or_else(|p| p.into_inner()).clone().ok_or(WalletError::Closed)
     }
 
     /// Run `f` on the wallet off the caller's thread.
@@ -117,18 +125,22 @@ impl Wallet {
         options: OpenOptions,
     ) -> Result<Arc<Self>, WalletError> {
         let wallet = run_blocking(move || core::Wallet::open(path, Arc::new(HostKeyStore(key_store)), options)).await?;
-        Ok(Arc::new(Self { inner: Arc::new(RwLock::new(Some(wallet))) }))
+        Ok(Arc::new(Self { inner: Arc::new(RwLock::new(Some(Arc::new(wallet)))) }))
     }
 
     /// Flush and close the wallet file, reporting any error; later calls fail with
     /// `Closed`, and closing twice is harmless. (Releasing the object — Kotlin `close()`,
     /// Swift `deinit` — also closes the file, but silently.)
     pub fn close_wallet(&self) -> Result<(), WalletError> {
-        let wallet = self.inner.write().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(wallet) = wallet {
-            wallet.close()?;
+        let mut slot = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        let Some(wallet) = slot.take() else { return Ok(()) };
+        match Arc::try_unwrap(wallet) {
+            Ok(wallet) => Ok(wallet.close()?),
+            Err(in_use) => {
+                *slot = Some(in_use);
+                Err(WalletError::Busy)
+            }
         }
-        Ok(())
     }
 
     /// Counts and sizes, never contents.

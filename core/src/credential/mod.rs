@@ -25,7 +25,7 @@ pub use issue::{issue, Disclosure, IssuerCredential, IssuerKey};
 pub use present::{present, Presentation, Profile};
 pub use status::{StatusCache, StatusCheck, StatusList, StatusRef};
 pub use trust::{TrustList, TrustedIssuer};
-pub use verify::{DisclosedClaim, VerifiedPresentation, Verifier, VerifierPolicy};
+pub use verify::{check_issued, DisclosedClaim, VerifiedPresentation, Verifier, VerifierPolicy};
 
 /// Why a credential or presentation was refused, or could not be made. Each variant is a
 /// reason a verifier can show; none carries a claim value.

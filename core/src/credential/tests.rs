@@ -537,3 +537,32 @@ fn custom_profiles_cannot_name_elements_a_kind_lacks() {
     assert!(matches!(bad, Err(CredentialError::OverDisclosure { .. })));
     assert!(Profile::custom("has space", BTreeMap::new()).is_err());
 }
+
+#[test]
+fn a_holder_accepts_only_credentials_issued_to_it_for_its_own_claims() {
+    let w = world();
+    let c = citizen(1);
+    let claims = &c.documents[0];
+    let me = w.device.device_public_key().unwrap();
+    let cred = w.id_card();
+    check_issued(&cred, claims, &w.trust, &me, NOW).unwrap();
+
+    let other = w.other_device.device_public_key().unwrap();
+    assert_eq!(check_issued(&cred, claims, &w.trust, &other, NOW), Err(CredentialError::BadDeviceSignature));
+    assert_eq!(check_issued(&cred, claims, &TrustList::new(vec![]), &me, NOW), Err(CredentialError::UnknownIssuer));
+    assert!(matches!(
+        check_issued(&cred, claims, &w.trust, &me, NOW + 86_400 * 31),
+        Err(CredentialError::Expired { .. })
+    ));
+    // Claims that are not what the issuer signed: another person's, or one value changed.
+    assert!(check_issued(&cred, &citizen(2).documents[0], &w.trust, &me, NOW).is_err());
+    let mut forged = cred.clone();
+    forged.disclosures[0].value = Value::Text("someone else".into());
+    assert!(matches!(check_issued(&forged, claims, &w.trust, &me, NOW), Err(CredentialError::DigestMismatch { .. })));
+    let mut partial = cred.clone();
+    partial.disclosures.pop();
+    assert!(check_issued(&partial, claims, &w.trust, &me, NOW).is_err());
+    let mut resigned = cred.clone();
+    resigned.cose[20] ^= 1;
+    assert!(check_issued(&resigned, claims, &w.trust, &me, NOW).is_err());
+}

@@ -11,7 +11,7 @@ use super::cbor::{decode_strict, get, int};
 use super::issue::{claim, digest_of};
 use super::present::{device_aad, VERSION};
 use super::status::StatusRef;
-use super::{cose, malformed, qr, CredentialError, Profile, StatusCache, StatusCheck, TrustList};
+use super::{cose, malformed, qr, CredentialError, IssuerCredential, Profile, StatusCache, StatusCheck, TrustList};
 use crate::documents::{portrait, Claims, DocumentKind, PORTRAIT};
 
 /// Time rules a verifier applies.
@@ -219,6 +219,57 @@ impl Verifier {
             status,
         })
     }
+}
+
+/// The holder's side, when a credential arrives from the issuer: check that it is signed by
+/// a trusted issuer, bound to *this* device's key, current, of the claims' kind, and that
+/// every disclosure is one the issuer signed and matches `claims` — so the wallet never
+/// stores a credential it could not present.
+pub fn check_issued(
+    credential: &IssuerCredential,
+    claims: &Claims,
+    trust: &TrustList,
+    device_key: &[u8],
+    now: i64,
+) -> Result<(), CredentialError> {
+    claims.validate()?;
+    decode_strict(&credential.cose)?;
+    let sign1 = cose::parse(&credential.cose)?;
+    let issuer = trust.find(cose::key_id(&sign1))?;
+    cose::verify_es256(&sign1, &[], &issuer.public_key)?;
+    let signed = Credential::read(sign1.payload.as_deref().ok_or(malformed("issuer payload missing"))?)?;
+    if !(issuer.not_before..=issuer.not_after).contains(&signed.issued_at) {
+        return Err(CredentialError::IssuerKeyNotValid);
+    }
+    if now > signed.expires_at {
+        return Err(CredentialError::Expired { at: signed.expires_at });
+    }
+    if signed.device_key != device_key {
+        return Err(CredentialError::BadDeviceSignature);
+    }
+    if signed.kind != claims.kind()
+        || (signed.issued_at, signed.expires_at) != (credential.issued_at, credential.expires_at)
+    {
+        return Err(malformed("the credential does not describe these claims"));
+    }
+    let elements = claims.elements();
+    for d in &credential.disclosures {
+        let n = Claims::element_number(signed.kind, &d.id).ok_or(malformed("unknown element"))?;
+        match get(&signed.digests, &Value::from(n)) {
+            Some(Value::Bytes(expected)) if *expected == d.digest() => {}
+            _ => return Err(CredentialError::DigestMismatch { element: d.id.clone() }),
+        }
+        let claimed = elements.iter().find(|(id, _)| *id == d.id).map(|(_, v)| v);
+        if d.id != PORTRAIT && claimed != Some(&d.value) {
+            return Err(CredentialError::DigestMismatch { element: d.id.clone() });
+        }
+    }
+    if signed.digests.len() != credential.disclosures.len()
+        || elements.iter().any(|(id, _)| !credential.disclosures.iter().any(|d| d.id == *id))
+    {
+        return Err(malformed("the credential's disclosures do not cover its claims"));
+    }
+    Ok(())
 }
 
 /// The issuer credential's CWT claims, as the verifier needs them.

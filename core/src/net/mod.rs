@@ -1,6 +1,7 @@
 //! The signed client's wire rules (DESIGN §4): RFC 9530 `Content-Digest` and RFC 9421 HTTP
-//! Message Signatures. The HTTP client, registration and response caching build on these.
+//! Message Signatures, idwallet's signing policy on top, and the signed API [`client`].
 
+pub mod client;
 pub mod digest;
 pub mod httpsig;
 pub mod policy;

@@ -98,10 +98,51 @@ pub struct Score {
     pub expires_at: i64,
 }
 
-impl Record for Score {
+/// One past score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScorePoint {
+    pub at: i64,
+    pub value: i32,
+}
+
+/// The last verified answer from a provider, kept sealed so the app can show it offline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScoreSnapshot {
+    pub score: Score,
+    /// Earlier scores, oldest first.
+    pub history: Vec<ScorePoint>,
+    /// When the phone received and verified it.
+    pub fetched_at: i64,
+}
+
+impl Record for ScoreSnapshot {
     const KIND: &'static str = "score";
     fn id(&self) -> &str {
-        &self.provider
+        &self.score.provider
+    }
+}
+
+/// What the app shows for one provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoreView {
+    pub snapshot: ScoreSnapshot,
+    pub benefits: Vec<Benefit>,
+    /// The next benefit and the points it still needs.
+    pub next_benefit: Option<(Benefit, i32)>,
+    pub freshness: Freshness,
+    /// True when the service could not be reached and this is the cached answer.
+    pub from_cache: bool,
+}
+
+impl ScoreView {
+    pub fn new(snapshot: ScoreSnapshot, now: i64, from_cache: bool) -> Result<Self, ScoreError> {
+        Ok(Self {
+            benefits: snapshot.score.benefits()?,
+            next_benefit: snapshot.score.next_benefit()?,
+            freshness: snapshot.score.freshness(now),
+            snapshot,
+            from_cache,
+        })
     }
 }
 
@@ -142,6 +183,11 @@ impl Score {
     pub fn next_benefit(&self) -> Result<Option<(Benefit, i32)>, ScoreError> {
         let p = self.validate()?;
         Ok(p.benefits.iter().find(|b| self.value < b.min_score).map(|b| (b.clone(), b.min_score - self.value)))
+    }
+
+    /// This score as a point of history.
+    pub fn point(&self) -> ScorePoint {
+        ScorePoint { at: self.computed_at, value: self.value }
     }
 
     pub fn freshness(&self, now: i64) -> Freshness {

@@ -15,6 +15,10 @@ pub enum ActivityKind {
     Presented,
     /// A presentation was verified here as staff (counterparty: the audience).
     Verified,
+    /// The device registered with a service (counterparty: its host).
+    Registered,
+    /// Data about the holder was fetched from a service (counterparty: its host; detail: what).
+    Fetched,
 }
 
 /// How it ended.

@@ -4,16 +4,22 @@
 //! wants encrypted beside the eID); documents, face templates and reports join as their
 //! rooms land.
 
+mod online;
+
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
+
+pub use online::{Service, TrustSnapshot};
 
 use crate::credential::{
     self, CredentialError, IssuerCredential, Presentation, Profile, VerifiedPresentation, Verifier,
 };
 use crate::documents::{Claims, DocumentKind};
+use crate::net::client::{Client, ClientError, ClientOptions};
 use crate::platform::KeyStore;
+use crate::score::ScoreError;
 use crate::store::{ActivityEntry, ActivityKind, Outcome, Record, Store, StoreError, SCHEMA_VERSION};
 
 /// How to open a wallet.
@@ -80,12 +86,29 @@ pub enum WalletError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Credential(#[from] CredentialError),
+    #[error(transparent)]
+    Net(#[from] ClientError),
+    #[error(transparent)]
+    Score(#[from] ScoreError),
+    #[error("this wallet is not registered with a service yet")]
+    NotRegistered,
+    #[error("the service key must be an uncompressed P-256 point")]
+    BadServerKey,
+}
+
+impl From<crate::KeyStoreError> for WalletError {
+    fn from(e: crate::KeyStoreError) -> Self {
+        Self::Store(e.into())
+    }
 }
 
 /// An open wallet.
 pub struct Wallet {
     store: Store,
     key_store: Arc<dyn KeyStore>,
+    client_options: ClientOptions,
+    /// Built on first use from the stored [`Service`].
+    client: Mutex<Option<Arc<Client>>>,
 }
 
 impl std::fmt::Debug for Wallet {
@@ -104,7 +127,19 @@ impl Wallet {
         options: OpenOptions,
     ) -> Result<Self, StoreError> {
         let _span = tracing::info_span!(target: "idwallet::wallet", "open").entered();
-        Ok(Self { store: Store::open(path.as_ref(), key_store.clone(), options.create_if_missing)?, key_store })
+        Ok(Self {
+            store: Store::open(path.as_ref(), key_store.clone(), options.create_if_missing)?,
+            key_store,
+            client_options: ClientOptions::default(),
+            client: Mutex::new(None),
+        })
+    }
+
+    /// Use these timeouts and retries for calls to the service.
+    pub fn with_client_options(mut self, options: ClientOptions) -> Self {
+        self.client_options = options;
+        *self.client.get_mut().unwrap_or_else(|p| p.into_inner()) = None;
+        self
     }
 
     pub fn path(&self) -> PathBuf {

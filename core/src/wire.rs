@@ -1,0 +1,106 @@
+//! The JSON the phone and the reference server exchange (DESIGN §4). Both sides use these
+//! types, so the protocol cannot drift. Binary fields (keys, CBOR, COSE) travel as
+//! unpadded base64url. Every body is covered by `Content-Digest` and the message signature.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+use crate::documents::Claims;
+use crate::score::{Score, ScorePoint};
+
+/// Paths, relative to the service's base URL.
+pub mod path {
+    pub const DEVICES: &str = "/v1/devices";
+    pub const DOCUMENTS: &str = "/v1/documents";
+    pub const TRUST_LIST: &str = "/v1/trust-list";
+    pub const STATUS_LISTS: &str = "/v1/status-lists";
+    /// Followed by `/{provider}`.
+    pub const SCORES: &str = "/v1/scores";
+}
+
+/// The media type of every request and response body.
+pub const CONTENT_TYPE: &str = "application/json";
+
+/// Bytes as unpadded base64url in JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct B64(pub Vec<u8>);
+
+impl Serialize for B64 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&URL_SAFE_NO_PAD.encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for B64 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        URL_SAFE_NO_PAD.decode(text).map(B64).map_err(|_| serde::de::Error::custom("invalid base64url"))
+    }
+}
+
+/// The key id a device signs under: derived from its public key, so a registration
+/// request can prove possession of the key it registers.
+pub fn device_id(public_key: &[u8]) -> String {
+    let hash = ring::digest::digest(&ring::digest::SHA256, public_key);
+    format!("dev-{}", URL_SAFE_NO_PAD.encode(&hash.as_ref()[..16]))
+}
+
+/// `POST /v1/devices`, signed by the key being registered (keyid = [`device_id`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterRequest {
+    /// Uncompressed SEC1 P-256 point.
+    pub public_key: B64,
+    /// The one-time code the citizen received when enrolling for a digital ID.
+    pub activation_code: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterResponse {
+    pub device_id: String,
+    pub registered_at: i64,
+}
+
+/// One document as issued to this device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IssuedDocument {
+    pub claims: Claims,
+    /// CBOR of [`crate::credential::IssuerCredential`].
+    pub credential: B64,
+}
+
+/// `GET /v1/documents`: fresh credentials for every document, bound to the device key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentsResponse {
+    pub documents: Vec<IssuedDocument>,
+}
+
+/// `GET /v1/trust-list`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustListResponse {
+    /// CBOR of [`crate::credential::TrustList`].
+    pub trust_list: B64,
+    /// How long the phone may rely on it before fetching again.
+    pub max_age_secs: i64,
+}
+
+/// `GET /v1/status-lists`: every current Status List Token (COSE, issuer-signed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusListsResponse {
+    pub tokens: Vec<B64>,
+}
+
+/// `GET /v1/scores/{provider}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScoreResponse {
+    pub score: Score,
+    /// Earlier scores, oldest first.
+    pub history: Vec<ScorePoint>,
+}
+
+/// Every refusal: a stable code an app can branch on, and a sentence without personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+}
