@@ -1,0 +1,295 @@
+//! HTTP: routes, request authentication (idwallet's RFC 9421 profile) and response signing.
+//! Every request is authenticated before it can touch the database; every response — errors
+//! included — is signed and bound to the request's signature.
+
+use std::sync::Arc;
+
+use axum::body::{to_bytes, Body, Bytes};
+use axum::extract::{Path, Request, State as AxumState};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use idwallet_core::net::digest::content_digest;
+use idwallet_core::net::httpsig::{self, Message, NewSignature};
+use idwallet_core::net::policy::{self, PolicyError, LABEL, TAG};
+use idwallet_core::wire::{self, path, ErrorBody, B64};
+use idwallet_core::KeyStore;
+use serde::Serialize;
+
+use crate::state::{DeviceRecord, State};
+use crate::ServerError;
+
+/// Largest request body accepted.
+const MAX_BODY: usize = 64 * 1024;
+
+/// Server settings that matter per request.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Accepted difference between a request's `created` and our clock.
+    pub window_secs: i64,
+    /// The base URL clients use (scheme://host:port); without it, `http://` + the Host header.
+    pub public_base: Option<String>,
+}
+
+#[derive(Clone)]
+struct App {
+    state: Arc<State>,
+    config: Arc<HttpConfig>,
+}
+
+pub fn router(state: Arc<State>, config: HttpConfig) -> Router {
+    let app = App { state, config: Arc::new(config) };
+    Router::new()
+        .route(path::DEVICES, post(register))
+        .route(path::DOCUMENTS, get(documents))
+        .route(path::TRUST_LIST, get(trust_list))
+        .route(path::STATUS_LISTS, get(status_lists))
+        .route(&format!("{}/{{provider}}", path::SCORES), get(score))
+        .fallback(not_found)
+        .with_state(app)
+}
+
+/// A request as the signature sees it.
+struct Incoming {
+    method: String,
+    target_uri: String,
+    headers: Vec<(String, String)>,
+    body: Bytes,
+}
+
+impl Incoming {
+    async fn read(app: &App, req: Request) -> Result<Self, Refusal> {
+        let (parts, body) = req.into_parts();
+        let body = to_bytes(body, MAX_BODY)
+            .await
+            .map_err(|_| Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is too large"))?;
+        let base = match &app.config.public_base {
+            Some(base) => base.trim_end_matches('/').to_owned(),
+            None => {
+                let host = parts.headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+                format!("http://{host}")
+            }
+        };
+        let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        Ok(Self {
+            method: parts.method.as_str().to_owned(),
+            target_uri: format!("{base}{path}"),
+            headers: header_pairs(&parts.headers),
+            body,
+        })
+    }
+
+    fn message(&self) -> Message<'_> {
+        Message { method: Some(&self.method), target_uri: Some(&self.target_uri), status: None, headers: &self.headers }
+    }
+}
+
+fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers.iter().filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_owned(), v.to_owned()))).collect()
+}
+
+/// A typed refusal, sent as a signed [`ErrorBody`].
+#[derive(Debug)]
+struct Refusal {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into() }
+    }
+}
+
+impl From<PolicyError> for Refusal {
+    fn from(e: PolicyError) -> Self {
+        let code = match &e {
+            PolicyError::UnknownKey => "unknown_key",
+            PolicyError::Replayed => "replayed",
+            PolicyError::ClockSkew { .. } => "clock_skew",
+            PolicyError::NotCovered { .. } | PolicyError::BadParameter { .. } => "signature_policy",
+            PolicyError::Signature(_) => "bad_signature",
+        };
+        Self::new(StatusCode::UNAUTHORIZED, code, e.to_string())
+    }
+}
+
+impl From<ServerError> for Refusal {
+    fn from(e: ServerError) -> Self {
+        match e {
+            ServerError::NotFound => Self::new(StatusCode::NOT_FOUND, "not_found", "no such resource"),
+            other => {
+                tracing::error!(target: "idwallet::server", error = %other, "request failed");
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the service failed")
+            }
+        }
+    }
+}
+
+impl App {
+    /// Authenticate a device's request (`register_key` for the registration request, which is
+    /// signed by the key it registers). Returns the device id.
+    fn authenticate(&self, req: &Incoming, register_key: Option<&[u8]>) -> Result<String, Refusal> {
+        let key_for = |keyid: &str| match register_key {
+            Some(key) => (wire::device_id(key) == keyid).then(|| key.to_vec()),
+            None => self.state.device(keyid).ok().flatten().map(|d| d.public_key),
+        };
+        let now = idwallet_core::now_unix();
+        let keyid =
+            policy::check_request(&req.message(), &req.body, key_for, &self.state.nonces, now, self.config.window_secs)
+                .inspect_err(|e| tracing::info!(target: "idwallet::server", reason = %e, "request refused"))?;
+        Ok(keyid)
+    }
+
+    fn device(&self, req: &Incoming) -> Result<DeviceRecord, Refusal> {
+        let keyid = self.authenticate(req, None)?;
+        self.state.device(&keyid)?.ok_or_else(|| PolicyError::UnknownKey.into())
+    }
+
+    /// Sign and send `body` with `status`, bound to `req`'s signature when it has one.
+    fn respond(&self, req: &Incoming, status: StatusCode, body: Vec<u8>) -> Response {
+        let mut headers = vec![
+            ("content-digest".to_owned(), content_digest(&body)),
+            ("content-type".to_owned(), wire::CONTENT_TYPE.to_owned()),
+        ];
+        let request = req.message();
+        let bound = req.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("signature"));
+        let components: &[&str] = if bound { policy::RESPONSE_COMPONENTS } else { &policy::RESPONSE_COMPONENTS[..2] };
+        let response = Message { method: None, target_uri: None, status: Some(status.as_u16()), headers: &headers };
+        let new = NewSignature {
+            components,
+            created: idwallet_core::now_unix(),
+            nonce: None,
+            keyid: "server",
+            tag: Some(TAG),
+            alg: None,
+        };
+        let signed =
+            httpsig::sign(&response, bound.then_some(&request), LABEL, &new, |base| Ok(self.state.keys.sign(base)?));
+        match signed {
+            Ok((input, signature)) => {
+                headers.push(("signature-input".to_owned(), input));
+                headers.push(("signature".to_owned(), signature));
+            }
+            // A request whose signature headers cannot even be parsed gets an unsigned refusal.
+            Err(e) => tracing::info!(target: "idwallet::server", error = %e, "response left unsigned"),
+        }
+        let mut out = Response::new(Body::from(body));
+        *out.status_mut() = status;
+        for (name, value) in headers {
+            if let (Ok(name), Ok(value)) = (axum::http::HeaderName::try_from(name), HeaderValue::try_from(value)) {
+                out.headers_mut().insert(name, value);
+            }
+        }
+        out
+    }
+
+    fn reply<T: Serialize>(&self, req: &Incoming, result: Result<T, Refusal>) -> Response {
+        match result.and_then(|v| serde_json::to_vec(&v).map_err(|_| ServerError::Encoding.into())) {
+            Ok(body) => self.respond(req, StatusCode::OK, body),
+            Err(refusal) => {
+                let body = ErrorBody { code: refusal.code.into(), message: refusal.message };
+                self.respond(req, refusal.status, serde_json::to_vec(&body).unwrap_or_default())
+            }
+        }
+    }
+
+    /// Read the request, then run `handle` on the blocking pool (SQLite, signing).
+    async fn serve<T: Serialize + Send + 'static>(
+        self,
+        req: Request,
+        handle: impl FnOnce(&App, &Incoming) -> Result<T, Refusal> + Send + 'static,
+    ) -> Response {
+        let incoming = match Incoming::read(&self, req).await {
+            Ok(i) => i,
+            Err(refusal) => {
+                let empty =
+                    Incoming { method: String::new(), target_uri: String::new(), headers: vec![], body: Bytes::new() };
+                return self.reply::<()>(&empty, Err(refusal));
+            }
+        };
+        tokio::task::spawn_blocking(move || {
+            let result = handle(&self, &incoming);
+            self.reply(&incoming, result)
+        })
+        .await
+        .unwrap_or_else(|_| Response::builder().status(500).body(Body::empty()).unwrap_or_default())
+    }
+}
+
+fn bad_request(message: &str) -> Refusal {
+    Refusal::new(StatusCode::BAD_REQUEST, "bad_request", message)
+}
+
+async fn register(AxumState(app): AxumState<App>, req: Request) -> Response {
+    app.serve(req, |app, req| {
+        let body: wire::RegisterRequest =
+            serde_json::from_slice(&req.body).map_err(|_| bad_request("the body is not a registration request"))?;
+        let key = &body.public_key.0;
+        if key.len() != 65 || key[0] != 4 {
+            return Err(bad_request("the public key must be an uncompressed P-256 point"));
+        }
+        let device_id = app.authenticate(req, Some(key))?;
+        let now = idwallet_core::now_unix();
+        let device = app.state.register(&body.activation_code, &device_id, key, now)?.ok_or_else(|| {
+            Refusal::new(StatusCode::FORBIDDEN, "invalid_activation_code", "the activation code is unknown or used")
+        })?;
+        if device.public_key != *key {
+            return Err(Refusal::new(StatusCode::CONFLICT, "conflict", "this device id is registered to another key"));
+        }
+        tracing::info!(target: "idwallet::server", device = %device.device_id, "device registered");
+        Ok(wire::RegisterResponse { device_id: device.device_id, registered_at: device.registered_at })
+    })
+    .await
+}
+
+async fn documents(AxumState(app): AxumState<App>, req: Request) -> Response {
+    app.serve(req, |app, req| {
+        let device = app.device(req)?;
+        let issued = app.state.issue_documents(&device, idwallet_core::now_unix())?;
+        let documents = issued
+            .into_iter()
+            .map(|(claims, credential)| {
+                let mut cbor = Vec::new();
+                ciborium::into_writer(&credential, &mut cbor).map_err(|_| ServerError::Encoding)?;
+                Ok(wire::IssuedDocument { claims, credential: B64(cbor) })
+            })
+            .collect::<Result<Vec<_>, ServerError>>()?;
+        tracing::info!(target: "idwallet::server", device = %device.device_id, count = documents.len(), "documents issued");
+        Ok(wire::DocumentsResponse { documents })
+    })
+    .await
+}
+
+async fn trust_list(AxumState(app): AxumState<App>, req: Request) -> Response {
+    app.serve(req, |app, req| {
+        app.device(req)?;
+        Ok(wire::TrustListResponse { trust_list: B64(app.state.trust_list().to_cbor()), max_age_secs: 86_400 })
+    })
+    .await
+}
+
+async fn status_lists(AxumState(app): AxumState<App>, req: Request) -> Response {
+    app.serve(req, |app, req| {
+        app.device(req)?;
+        Ok(wire::StatusListsResponse { tokens: vec![B64(app.state.status_token(idwallet_core::now_unix())?)] })
+    })
+    .await
+}
+
+async fn score(AxumState(app): AxumState<App>, Path(provider): Path<String>, req: Request) -> Response {
+    app.serve(req, move |app, req| {
+        let device = app.device(req)?;
+        let provider = idwallet_core::score::provider(&provider)
+            .map_err(|_| Refusal::new(StatusCode::NOT_FOUND, "unknown_provider", "no such score provider"))?;
+        let (score, history) = app.state.score(device.citizen, provider, idwallet_core::now_unix())?;
+        Ok(wire::ScoreResponse { score, history })
+    })
+    .await
+}
+
+async fn not_found(AxumState(app): AxumState<App>, req: Request) -> Response {
+    app.serve::<()>(req, |_, _| Err(Refusal::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint"))).await
+}

@@ -1,0 +1,341 @@
+//! The server's data: one sealed idwallet store (the same encrypted SQLite the phone uses,
+//! so the server database holds no plaintext personal data either), its keys, and the
+//! synthetic citizens seeded at first start.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use idwallet_core::credential::status::{self, StatusList};
+use idwallet_core::credential::{self, IssuerKey, StatusRef, TrustList};
+use idwallet_core::documents::{synthetic, Claims, DocumentKind};
+use idwallet_core::net::policy::MemoryNonceStore;
+use idwallet_core::platform::KdfParams;
+use idwallet_core::score::{Provider, Score, ScorePoint, PROVIDERS};
+use idwallet_core::store::{Record, Store};
+use idwallet_core::{KeyStore, SoftwareKeyStore};
+use serde::{Deserialize, Serialize};
+
+use crate::{scores, ServerError};
+
+/// How long issued credentials are valid.
+const CREDENTIAL_DAYS: i64 = 30;
+/// The issuer key's validity.
+const ISSUER_KEY_YEARS: i64 = 5;
+const DAY: i64 = 86_400;
+/// The one status list every document credential points into.
+pub const STATUS_LIST: &str = "documents";
+const STATUS_BITS: u8 = 2;
+const STATUS_TTL_SECS: i64 = 3_600;
+
+#[derive(Serialize, Deserialize)]
+struct IssuerRecord {
+    #[serde(with = "serde_bytes")]
+    pkcs8: Vec<u8>,
+    not_before: i64,
+    not_after: i64,
+}
+
+impl Record for IssuerRecord {
+    const KIND: &'static str = "issuer_key";
+    fn id(&self) -> &str {
+        "current"
+    }
+}
+
+/// A citizen the issuer knows, with all five documents.
+#[derive(Serialize, Deserialize)]
+pub struct CitizenRecord {
+    pub id: String,
+    pub number: u32,
+    pub documents: Vec<Claims>,
+    #[serde(with = "serde_bytes")]
+    pub portrait: Vec<u8>,
+}
+
+impl Record for CitizenRecord {
+    const KIND: &'static str = "citizen";
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// A one-time code handed to a citizen at enrolment, exchanged for a device registration.
+#[derive(Serialize, Deserialize)]
+struct ActivationRecord {
+    code: String,
+    citizen: u32,
+}
+
+impl Record for ActivationRecord {
+    const KIND: &'static str = "activation";
+    fn id(&self) -> &str {
+        &self.code
+    }
+}
+
+/// A registered device: its key and whose it is.
+#[derive(Serialize, Deserialize)]
+pub struct DeviceRecord {
+    pub device_id: String,
+    #[serde(with = "serde_bytes")]
+    pub public_key: Vec<u8>,
+    pub citizen: u32,
+    pub registered_at: i64,
+}
+
+impl Record for DeviceRecord {
+    const KIND: &'static str = "device";
+    fn id(&self) -> &str {
+        &self.device_id
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct StatusRecord {
+    name: String,
+    #[serde(with = "serde_bytes")]
+    compressed: Vec<u8>,
+}
+
+impl Record for StatusRecord {
+    const KIND: &'static str = "status_list";
+    fn id(&self) -> &str {
+        &self.name
+    }
+}
+
+/// One provider's score history for one citizen.
+#[derive(Serialize, Deserialize)]
+pub struct HistoryRecord {
+    pub id: String,
+    pub points: Vec<ScorePoint>,
+}
+
+impl Record for HistoryRecord {
+    const KIND: &'static str = "score_history";
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+pub fn history_id(citizen: u32, provider: &str) -> String {
+    format!("{citizen}/{provider}")
+}
+
+/// The server's state, shared by all request handlers.
+pub struct State {
+    pub store: Store,
+    /// Signs every response; its public half is what phones pin.
+    pub keys: Arc<SoftwareKeyStore>,
+    pub issuer: IssuerKey,
+    pub nonces: MemoryNonceStore,
+    pub data_dir: PathBuf,
+}
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State").field("data_dir", &self.data_dir).finish_non_exhaustive()
+    }
+}
+
+/// Random bytes from the OS.
+pub fn random<const N: usize>() -> [u8; N] {
+    let mut out = [0u8; N];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut out).expect("the OS random source failed");
+    out
+}
+
+/// Read the master secret, or create it (owner-only) on first start. It stands in for the
+/// KMS a production service would use to unlock its key store.
+fn master_secret(dir: &Path) -> Result<Vec<u8>, ServerError> {
+    let path = dir.join("master.key");
+    if path.exists() {
+        return Ok(std::fs::read(&path)?);
+    }
+    let secret = URL_SAFE_NO_PAD.encode(random::<32>()).into_bytes();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&path)?;
+    file.write_all(&secret)?;
+    file.sync_all()?;
+    Ok(secret)
+}
+
+impl State {
+    /// Open the data directory, creating keys and seeding `citizens` synthetic citizens on
+    /// first start.
+    pub fn open(dir: &Path, citizens: u32) -> Result<Arc<Self>, ServerError> {
+        std::fs::create_dir_all(dir)?;
+        let secret = master_secret(dir)?;
+        let key_path = dir.join("server.keys");
+        let keys = Arc::new(if key_path.exists() {
+            SoftwareKeyStore::open(&key_path, &secret)?
+        } else {
+            SoftwareKeyStore::create(&key_path, &secret, KdfParams::default())?
+        });
+        let store = Store::open(&dir.join("server.db"), keys.clone(), true)?;
+        let now = idwallet_core::now_unix();
+        let issuer = match store.find::<IssuerRecord>("current")? {
+            Some(r) => IssuerKey::from_pkcs8(ISSUER_NAME, &r.pkcs8, r.not_before, r.not_after)?,
+            None => {
+                let key = IssuerKey::generate(ISSUER_NAME, now - DAY, now + ISSUER_KEY_YEARS * 365 * DAY);
+                let record =
+                    IssuerRecord { pkcs8: key.pkcs8().to_vec(), not_before: key.not_before, not_after: key.not_after };
+                store.put(&record, None)?;
+                key
+            }
+        };
+        let state = Arc::new(Self { store, keys, issuer, nonces: MemoryNonceStore::default(), data_dir: dir.into() });
+        if state.store.list::<CitizenRecord>()?.is_empty() {
+            state.seed(citizens, now)?;
+        }
+        Ok(state)
+    }
+
+    /// Seed synthetic citizens, their activation codes, the status list and a year of
+    /// monthly score history — all in one transaction.
+    fn seed(&self, citizens: u32, now: i64) -> Result<(), ServerError> {
+        let mut codes = String::from("# citizen activation-code (one-time; for `idwallet register`)\n");
+        self.store.write(|w| {
+            for n in 1..=citizens {
+                let c = synthetic::citizen(n);
+                let citizen =
+                    CitizenRecord { id: n.to_string(), number: n, documents: c.documents, portrait: c.portrait };
+                let code = activation_code();
+                codes.push_str(&format!("{n} {code}\n"));
+                w.put(&ActivationRecord { code, citizen: n })?;
+                for p in PROVIDERS {
+                    let points =
+                        (0..12).rev().map(|m| scores::compute(&citizen, p, now - m * 30 * DAY).point()).collect();
+                    w.put(&HistoryRecord { id: history_id(n, p.id), points })?;
+                }
+                w.put(&citizen)?;
+            }
+            let list = StatusList::new(STATUS_BITS, status_entries(citizens))
+                .map_err(|_| idwallet_core::StoreError::Corrupt)?;
+            w.put(&StatusRecord { name: STATUS_LIST.into(), compressed: list.compressed() })
+        })?;
+        std::fs::write(self.data_dir.join("activation-codes.txt"), codes)?;
+        tracing::info!(target: "idwallet::server", citizens, "seeded synthetic citizens");
+        Ok(())
+    }
+
+    /// The key phones pin to verify responses (SEC1 P-256).
+    pub fn server_key(&self) -> Vec<u8> {
+        self.keys.device_public_key().expect("the software key store always has its key")
+    }
+
+    pub fn trust_list(&self) -> TrustList {
+        TrustList::new(vec![self.issuer.trusted()])
+    }
+
+    /// An unused activation code for citizen `n`, if one is left.
+    pub fn activation_code(&self, n: u32) -> Result<Option<String>, ServerError> {
+        Ok(self.store.list::<ActivationRecord>()?.into_iter().find(|a| a.citizen == n).map(|a| a.code))
+    }
+
+    /// Bind `public_key` to the citizen holding `code`, using the code up. `None` for an
+    /// unknown or used code. Idempotent for the same key (a retried registration).
+    pub fn register(
+        &self,
+        code: &str,
+        device_id: &str,
+        public_key: &[u8],
+        now: i64,
+    ) -> Result<Option<DeviceRecord>, ServerError> {
+        if let Some(existing) = self.store.find::<DeviceRecord>(device_id)? {
+            return Ok(Some(existing));
+        }
+        let Some(activation) = self.store.find::<ActivationRecord>(code)? else { return Ok(None) };
+        let device = DeviceRecord {
+            device_id: device_id.into(),
+            public_key: public_key.into(),
+            citizen: activation.citizen,
+            registered_at: now,
+        };
+        self.store.write(|w| {
+            w.delete::<ActivationRecord>(code)?;
+            w.put(&device)
+        })?;
+        Ok(Some(device))
+    }
+
+    pub fn device(&self, device_id: &str) -> Result<Option<DeviceRecord>, ServerError> {
+        Ok(self.store.find(device_id)?)
+    }
+
+    pub fn citizen(&self, n: u32) -> Result<CitizenRecord, ServerError> {
+        Ok(self.store.get(&n.to_string())?)
+    }
+
+    fn status_ref(citizen: u32, kind: DocumentKind) -> StatusRef {
+        StatusRef { uri: STATUS_LIST.into(), idx: u64::from(citizen.saturating_sub(1)) * 5 + u64::from(kind.number()) }
+    }
+
+    /// Fresh credentials for all of `device`'s citizen's documents, bound to its key.
+    pub fn issue_documents(
+        &self,
+        device: &DeviceRecord,
+        now: i64,
+    ) -> Result<Vec<(Claims, credential::IssuerCredential)>, ServerError> {
+        let citizen = self.citizen(device.citizen)?;
+        citizen
+            .documents
+            .iter()
+            .map(|claims| {
+                let status = Self::status_ref(device.citizen, claims.kind());
+                let portrait = claims.kind().has_portrait().then_some(citizen.portrait.as_slice());
+                let expires = now + CREDENTIAL_DAYS * DAY;
+                let cred =
+                    credential::issue(&self.issuer, claims, portrait, &device.public_key, Some(&status), now, expires)?;
+                Ok((claims.clone(), cred))
+            })
+            .collect()
+    }
+
+    /// Set a document's status (revoke, suspend, or reinstate).
+    pub fn set_status(&self, citizen: u32, kind: DocumentKind, value: u8) -> Result<(), ServerError> {
+        let mut record: StatusRecord = self.store.get(STATUS_LIST)?;
+        let mut list = StatusList::from_compressed(STATUS_BITS, &record.compressed)?;
+        list.set(Self::status_ref(citizen, kind).idx, value)?;
+        record.compressed = list.compressed();
+        Ok(self.store.put(&record, None)?)
+    }
+
+    /// The current Status List Token, freshly signed.
+    pub fn status_token(&self, now: i64) -> Result<Vec<u8>, ServerError> {
+        let record: StatusRecord = self.store.get(STATUS_LIST)?;
+        let list = StatusList::from_compressed(STATUS_BITS, &record.compressed)?;
+        Ok(status::sign_token(&self.issuer, STATUS_LIST, &list, now, now + DAY, STATUS_TTL_SECS)?)
+    }
+
+    /// `citizen`'s current score from `provider` and its history, appending a point to the
+    /// history when the last one is a month old.
+    pub fn score(&self, citizen: u32, provider: &Provider, now: i64) -> Result<(Score, Vec<ScorePoint>), ServerError> {
+        let score = scores::compute(&self.citizen(citizen)?, provider, now);
+        let mut record: HistoryRecord = self.store.get(&history_id(citizen, provider.id))?;
+        if record.points.last().is_none_or(|p| now - p.at >= 30 * DAY) {
+            record.points.push(score.point());
+            self.store.put(&record, None)?;
+        }
+        Ok((score, record.points))
+    }
+}
+
+const ISSUER_NAME: &str = "idwallet reference issuer";
+
+fn status_entries(citizens: u32) -> usize {
+    // Room for every document of every citizen, rounded up to whole bytes.
+    (citizens as usize * 5).div_ceil(4) * 4
+}
+
+/// Ten characters from an unambiguous alphabet (~50 bits).
+fn activation_code() -> String {
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+    random::<10>().iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect()
+}
