@@ -18,6 +18,9 @@ cargo test --workspace --lib --bins --tests 2>&1 | tee "$logs/rust.txt"
 
 echo "== bindings"
 cargo build -q -p idwallet-ffi --lib
+# The binding tests talk to the real reference server in a child process.
+cargo build -q -p idwallet-server --bin idwallet-server
+export IDWALLET_SERVER="$target/debug/idwallet-server"
 lib="$target/debug/libidwallet_ffi.so"
 scripts/gen-bindings.sh --check "$lib"
 

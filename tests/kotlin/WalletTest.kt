@@ -214,7 +214,7 @@ val walletTests = linkedMapOf<String, () -> Unit>(
 )
 
 fun main() {
-    val tests = walletTests + credentialTests
+    val tests = walletTests + credentialTests + onlineTests
     var failed = 0
     for ((name, test) in tests) {
         try {

@@ -131,6 +131,10 @@ pub struct Verifier {
 }
 
 impl Verifier {
+    pub(crate) fn with(inner: core::Verifier, log_to: Mutex<Option<Arc<Wallet>>>) -> Self {
+        Self { inner: Mutex::new(inner), log_to }
+    }
+
     fn run(
         &self,
         f: impl FnOnce(&core::Verifier) -> Result<VerifiedPresentation, core::CredentialError>,
@@ -156,7 +160,7 @@ impl Verifier {
         let profile = Profile::named(&audience)
             .ok_or_else(|| CredentialError::InvalidInput(format!("unknown audience '{audience}'")))?;
         let trust = core::TrustList::from_cbor(&trust_list)?;
-        Ok(Arc::new(Self { inner: Mutex::new(core::Verifier::new(profile, trust)), log_to: Mutex::new(None) }))
+        Ok(Arc::new(Self::with(core::Verifier::new(profile, trust), Mutex::new(None))))
     }
 
     /// Record every later verification in `wallet`'s activity log (the desk's own audit).

@@ -7,6 +7,7 @@
 
 mod credential;
 mod errors;
+mod online;
 mod platform;
 mod runtime;
 mod wallet;

@@ -26,3 +26,21 @@ pub(crate) async fn run_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send
         Err(_) => panic!("the idwallet runtime shut down while work was running"),
     }
 }
+
+/// Run a future (network calls) on the runtime, where reqwest's reactor lives. Dropping
+/// the returned future — a cancelled coroutine or Task — aborts the work.
+pub(crate) async fn run_async<T: Send + 'static>(f: impl std::future::Future<Output = T> + Send + 'static) -> T {
+    struct AbortOnDrop(tokio::task::AbortHandle);
+    impl Drop for AbortOnDrop {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    let task = RUNTIME.spawn(f);
+    let _guard = AbortOnDrop(task.abort_handle());
+    match task.await {
+        Ok(value) => value,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => panic!("the idwallet runtime shut down while work was running"),
+    }
+}

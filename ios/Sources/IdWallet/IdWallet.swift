@@ -503,6 +503,22 @@ fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
+    typealias FfiType = Int32
+    typealias SwiftType = Int32
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int32 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Int32, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
     typealias FfiType = UInt64
     typealias SwiftType = UInt64
@@ -1729,6 +1745,20 @@ public convenience init(audience: String, trustList: Data)throws  {
     }
 
     
+    /**
+     * A staff verifier for `audience` from the trust list and status lists `wallet`
+     * synced last (see `syncTrust`); it logs each verification in that wallet.
+     */
+public static func fromWallet(wallet: Wallet, audience: String)throws  -> Verifier  {
+    return try  FfiConverterTypeVerifier_lift(try rustCallWithError(FfiConverterTypeCredentialError_lift) {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_constructor_verifier_from_wallet(
+        FfiConverterTypeWallet_lower(wallet),
+        FfiConverterString.lower(audience),uniffiCallStatus
+    )
+})
+}
+    
 
     
     /**
@@ -1867,6 +1897,50 @@ public protocol WalletProtocol: AnyObject, Sendable {
      * signed by the device key off the caller's thread.
      */
     func present(kind: DocumentKind, audience: String) async throws  -> PresentationQr
+    
+    /**
+     * What `provider`'s score unlocks (from a current cached score, or fetched).
+     */
+    func benefits(provider: String) async throws  -> [BenefitInfo]
+    
+    /**
+     * The last verified score from `provider`, without going online.
+     */
+    func cachedScore(provider: String) throws  -> ScoreReport?
+    
+    /**
+     * Held documents, without their contents.
+     */
+    func documents() throws  -> [DocumentSummary]
+    
+    /**
+     * `provider`'s current score ("sesame", "paypoint"); offline, the last verified one
+     * with `from_cache` set.
+     */
+    func fetchScore(provider: String) async throws  -> ScoreReport
+    
+    /**
+     * Refresh the trust list and status lists, then download fresh credentials for every
+     * document; each is verified before any is stored.
+     */
+    func refreshDocuments() async throws  -> [DocumentSummary]
+    
+    /**
+     * Register this device with the service at `server_url`, pinning its response key
+     * `server_key` (SEC1 P-256, from the app's configuration), with the citizen's
+     * one-time `activation_code`.
+     */
+    func register(serverUrl: String, serverKey: Data, activationCode: String) async throws  -> Service
+    
+    /**
+     * The service this wallet is registered with, if any.
+     */
+    func service() throws  -> Service?
+    
+    /**
+     * Refresh the trust list and status lists a staff verifier uses offline.
+     */
+    func syncTrust() async throws 
     
     /**
      * The newest `limit` activity entries, newest first.
@@ -2009,6 +2083,142 @@ open func present(kind: DocumentKind, audience: String)async throws  -> Presenta
             completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypePresentationQr_lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
+}
+    
+    /**
+     * What `provider`'s score unlocks (from a current cached score, or fetched).
+     */
+open func benefits(provider: String)async throws  -> [BenefitInfo]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_wallet_benefits(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(provider)
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeBenefitInfo.lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
+}
+    
+    /**
+     * The last verified score from `provider`, without going online.
+     */
+open func cachedScore(provider: String)throws  -> ScoreReport?  {
+    return try  FfiConverterOptionTypeScoreReport.lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_wallet_cached_score(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(provider),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Held documents, without their contents.
+     */
+open func documents()throws  -> [DocumentSummary]  {
+    return try  FfiConverterSequenceTypeDocumentSummary.lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_wallet_documents(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * `provider`'s current score ("sesame", "paypoint"); offline, the last verified one
+     * with `from_cache` set.
+     */
+open func fetchScore(provider: String)async throws  -> ScoreReport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_wallet_fetch_score(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(provider)
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeScoreReport_lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
+}
+    
+    /**
+     * Refresh the trust list and status lists, then download fresh credentials for every
+     * document; each is verified before any is stored.
+     */
+open func refreshDocuments()async throws  -> [DocumentSummary]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_wallet_refresh_documents(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeDocumentSummary.lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
+}
+    
+    /**
+     * Register this device with the service at `server_url`, pinning its response key
+     * `server_key` (SEC1 P-256, from the app's configuration), with the citizen's
+     * one-time `activation_code`.
+     */
+open func register(serverUrl: String, serverKey: Data, activationCode: String)async throws  -> Service  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_wallet_register(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(serverUrl),FfiConverterData.lower(serverKey),FfiConverterString.lower(activationCode)
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeService_lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
+}
+    
+    /**
+     * The service this wallet is registered with, if any.
+     */
+open func service()throws  -> Service?  {
+    return try  FfiConverterOptionTypeService.lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_wallet_service(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Refresh the trust list and status lists a staff verifier uses offline.
+     */
+open func syncTrust()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_wallet_sync_trust(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_void,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_void,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_void,
+            liftFunc: { $0 },
             errorHandler: FfiConverterTypeWalletError_lift
         )
 }
@@ -2227,6 +2437,67 @@ public func FfiConverterTypeActivityEntry_lower(_ value: ActivityEntry) -> RustB
 
 
 /**
+ * Something a score unlocks at `min_score`.
+ */
+public struct BenefitInfo: Equatable, Hashable {
+    public var id: String
+    public var title: String
+    public var minScore: Int32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String, title: String, minScore: Int32) {
+        self.id = id
+        self.title = title
+        self.minScore = minScore
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension BenefitInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBenefitInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BenefitInfo {
+        return
+            try BenefitInfo(
+                id: FfiConverterString.read(from: &buf), 
+                title: FfiConverterString.read(from: &buf), 
+                minScore: FfiConverterInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: BenefitInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterInt32.write(value.minScore, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBenefitInfo_lift(_ buf: RustBuffer) throws -> BenefitInfo {
+    return try FfiConverterTypeBenefitInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBenefitInfo_lower(_ value: BenefitInfo) -> RustBuffer {
+    return FfiConverterTypeBenefitInfo.lower(value)
+}
+
+
+/**
  * One disclosed claim.
  */
 public struct DisclosedClaim: Equatable, Hashable {
@@ -2280,6 +2551,134 @@ public func FfiConverterTypeDisclosedClaim_lift(_ buf: RustBuffer) throws -> Dis
 #endif
 public func FfiConverterTypeDisclosedClaim_lower(_ value: DisclosedClaim) -> RustBuffer {
     return FfiConverterTypeDisclosedClaim.lower(value)
+}
+
+
+/**
+ * A held document, without its contents.
+ */
+public struct DocumentSummary: Equatable, Hashable {
+    public var kind: DocumentKind
+    public var issuedAt: Int64
+    /**
+     * The credential's expiry: refresh before it.
+     */
+    public var expiresAt: Int64
+    public var storedAt: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(kind: DocumentKind, issuedAt: Int64, 
+        /**
+         * The credential's expiry: refresh before it.
+         */expiresAt: Int64, storedAt: Int64) {
+        self.kind = kind
+        self.issuedAt = issuedAt
+        self.expiresAt = expiresAt
+        self.storedAt = storedAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DocumentSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDocumentSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DocumentSummary {
+        return
+            try DocumentSummary(
+                kind: FfiConverterTypeDocumentKind.read(from: &buf), 
+                issuedAt: FfiConverterInt64.read(from: &buf), 
+                expiresAt: FfiConverterInt64.read(from: &buf), 
+                storedAt: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DocumentSummary, into buf: inout [UInt8]) {
+        FfiConverterTypeDocumentKind.write(value.kind, into: &buf)
+        FfiConverterInt64.write(value.issuedAt, into: &buf)
+        FfiConverterInt64.write(value.expiresAt, into: &buf)
+        FfiConverterInt64.write(value.storedAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDocumentSummary_lift(_ buf: RustBuffer) throws -> DocumentSummary {
+    return try FfiConverterTypeDocumentSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDocumentSummary_lower(_ value: DocumentSummary) -> RustBuffer {
+    return FfiConverterTypeDocumentSummary.lower(value)
+}
+
+
+/**
+ * A score factor and its contribution in points (above or below the provider's midpoint).
+ */
+public struct Factor: Equatable, Hashable {
+    public var id: String
+    public var contribution: Int32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String, contribution: Int32) {
+        self.id = id
+        self.contribution = contribution
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Factor: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFactor: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Factor {
+        return
+            try Factor(
+                id: FfiConverterString.read(from: &buf), 
+                contribution: FfiConverterInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Factor, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterInt32.write(value.contribution, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFactor_lift(_ buf: RustBuffer) throws -> Factor {
+    return try FfiConverterTypeFactor.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFactor_lower(_ value: Factor) -> RustBuffer {
+    return FfiConverterTypeFactor.lower(value)
 }
 
 
@@ -2625,6 +3024,272 @@ public func FfiConverterTypeQrModules_lower(_ value: QrModules) -> RustBuffer {
 }
 
 
+public struct ScorePoint: Equatable, Hashable {
+    public var at: Int64
+    public var value: Int32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(at: Int64, value: Int32) {
+        self.at = at
+        self.value = value
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ScorePoint: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeScorePoint: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScorePoint {
+        return
+            try ScorePoint(
+                at: FfiConverterInt64.read(from: &buf), 
+                value: FfiConverterInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ScorePoint, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.at, into: &buf)
+        FfiConverterInt32.write(value.value, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScorePoint_lift(_ buf: RustBuffer) throws -> ScorePoint {
+    return try FfiConverterTypeScorePoint.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScorePoint_lower(_ value: ScorePoint) -> RustBuffer {
+    return FfiConverterTypeScorePoint.lower(value)
+}
+
+
+/**
+ * A provider's score as the app shows it.
+ */
+public struct ScoreReport: Equatable, Hashable {
+    public var provider: String
+    public var value: Int32
+    public var min: Int32
+    public var max: Int32
+    public var factors: [Factor]
+    public var computedAt: Int64
+    public var expiresAt: Int64
+    /**
+     * Earlier scores, oldest first.
+     */
+    public var history: [ScorePoint]
+    public var benefits: [BenefitInfo]
+    /**
+     * The next benefit up, and the points it still needs.
+     */
+    public var nextBenefit: BenefitInfo?
+    public var pointsToNext: Int32?
+    /**
+     * When the phone verified this answer.
+     */
+    public var fetchedAt: Int64
+    /**
+     * True when the service was unreachable and this is the cached answer.
+     */
+    public var fromCache: Bool
+    /**
+     * Seconds past `expires_at`, if the score is stale (show it, but say so).
+     */
+    public var staleForSecs: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(provider: String, value: Int32, min: Int32, max: Int32, factors: [Factor], computedAt: Int64, expiresAt: Int64, 
+        /**
+         * Earlier scores, oldest first.
+         */history: [ScorePoint], benefits: [BenefitInfo], 
+        /**
+         * The next benefit up, and the points it still needs.
+         */nextBenefit: BenefitInfo?, pointsToNext: Int32?, 
+        /**
+         * When the phone verified this answer.
+         */fetchedAt: Int64, 
+        /**
+         * True when the service was unreachable and this is the cached answer.
+         */fromCache: Bool, 
+        /**
+         * Seconds past `expires_at`, if the score is stale (show it, but say so).
+         */staleForSecs: Int64?) {
+        self.provider = provider
+        self.value = value
+        self.min = min
+        self.max = max
+        self.factors = factors
+        self.computedAt = computedAt
+        self.expiresAt = expiresAt
+        self.history = history
+        self.benefits = benefits
+        self.nextBenefit = nextBenefit
+        self.pointsToNext = pointsToNext
+        self.fetchedAt = fetchedAt
+        self.fromCache = fromCache
+        self.staleForSecs = staleForSecs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ScoreReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeScoreReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScoreReport {
+        return
+            try ScoreReport(
+                provider: FfiConverterString.read(from: &buf), 
+                value: FfiConverterInt32.read(from: &buf), 
+                min: FfiConverterInt32.read(from: &buf), 
+                max: FfiConverterInt32.read(from: &buf), 
+                factors: FfiConverterSequenceTypeFactor.read(from: &buf), 
+                computedAt: FfiConverterInt64.read(from: &buf), 
+                expiresAt: FfiConverterInt64.read(from: &buf), 
+                history: FfiConverterSequenceTypeScorePoint.read(from: &buf), 
+                benefits: FfiConverterSequenceTypeBenefitInfo.read(from: &buf), 
+                nextBenefit: FfiConverterOptionTypeBenefitInfo.read(from: &buf), 
+                pointsToNext: FfiConverterOptionInt32.read(from: &buf), 
+                fetchedAt: FfiConverterInt64.read(from: &buf), 
+                fromCache: FfiConverterBool.read(from: &buf), 
+                staleForSecs: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ScoreReport, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.provider, into: &buf)
+        FfiConverterInt32.write(value.value, into: &buf)
+        FfiConverterInt32.write(value.min, into: &buf)
+        FfiConverterInt32.write(value.max, into: &buf)
+        FfiConverterSequenceTypeFactor.write(value.factors, into: &buf)
+        FfiConverterInt64.write(value.computedAt, into: &buf)
+        FfiConverterInt64.write(value.expiresAt, into: &buf)
+        FfiConverterSequenceTypeScorePoint.write(value.history, into: &buf)
+        FfiConverterSequenceTypeBenefitInfo.write(value.benefits, into: &buf)
+        FfiConverterOptionTypeBenefitInfo.write(value.nextBenefit, into: &buf)
+        FfiConverterOptionInt32.write(value.pointsToNext, into: &buf)
+        FfiConverterInt64.write(value.fetchedAt, into: &buf)
+        FfiConverterBool.write(value.fromCache, into: &buf)
+        FfiConverterOptionInt64.write(value.staleForSecs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScoreReport_lift(_ buf: RustBuffer) throws -> ScoreReport {
+    return try FfiConverterTypeScoreReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScoreReport_lower(_ value: ScoreReport) -> RustBuffer {
+    return FfiConverterTypeScoreReport.lower(value)
+}
+
+
+/**
+ * The service a wallet is registered with.
+ */
+public struct Service: Equatable, Hashable {
+    public var baseUrl: String
+    /**
+     * The service's response-signing key (SEC1 P-256), pinned at registration.
+     */
+    public var serverKey: Data
+    /**
+     * The key id this device signs requests under.
+     */
+    public var deviceId: String
+    public var registeredAt: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(baseUrl: String, 
+        /**
+         * The service's response-signing key (SEC1 P-256), pinned at registration.
+         */serverKey: Data, 
+        /**
+         * The key id this device signs requests under.
+         */deviceId: String, registeredAt: Int64) {
+        self.baseUrl = baseUrl
+        self.serverKey = serverKey
+        self.deviceId = deviceId
+        self.registeredAt = registeredAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Service: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeService: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Service {
+        return
+            try Service(
+                baseUrl: FfiConverterString.read(from: &buf), 
+                serverKey: FfiConverterData.read(from: &buf), 
+                deviceId: FfiConverterString.read(from: &buf), 
+                registeredAt: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Service, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.baseUrl, into: &buf)
+        FfiConverterData.write(value.serverKey, into: &buf)
+        FfiConverterString.write(value.deviceId, into: &buf)
+        FfiConverterInt64.write(value.registeredAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeService_lift(_ buf: RustBuffer) throws -> Service {
+    return try FfiConverterTypeService.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeService_lower(_ value: Service) -> RustBuffer {
+    return FfiConverterTypeService.lower(value)
+}
+
+
 /**
  * What staff may see of an accepted QR code.
  */
@@ -2805,6 +3470,8 @@ public enum ActivityKind: Equatable, Hashable {
     case documentStored
     case presented
     case verified
+    case registered
+    case fetched
 
 
 
@@ -2838,6 +3505,10 @@ public struct FfiConverterTypeActivityKind: FfiConverterRustBuffer {
         
         case 6: return .verified
         
+        case 7: return .registered
+        
+        case 8: return .fetched
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -2868,6 +3539,14 @@ public struct FfiConverterTypeActivityKind: FfiConverterRustBuffer {
         
         case .verified:
             writeInt(&buf, Int32(6))
+        
+        
+        case .registered:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .fetched:
+            writeInt(&buf, Int32(8))
         
         }
     }
@@ -3675,6 +4354,43 @@ enum WalletError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      */
     case NotPresentable(message: String)
     
+    /**
+     * The wallet has not registered with a service yet: call `register` first.
+     */
+    case NotRegistered(message: String)
+    
+    /**
+     * The service cannot be reached. Cached data stays available.
+     */
+    case Offline(message: String)
+    
+    /**
+     * The service did not answer in time; retry later.
+     */
+    case Timeout(message: String)
+    
+    /**
+     * The service refused the request; the message starts with its reason code
+     * (e.g. `invalid_activation_code: …`).
+     */
+    case Rejected(message: String)
+    
+    /**
+     * A response failed verification (forged, altered, replayed or for another request):
+     * nothing from it was used. Possibly an attack on the connection.
+     */
+    case Untrusted(message: String)
+    
+    /**
+     * The service failed on its side.
+     */
+    case ServiceFailed(message: String)
+    
+    /**
+     * An argument is invalid (URL, server key, provider); the message says which.
+     */
+    case InvalidInput(message: String)
+    
 
     
 
@@ -3752,6 +4468,34 @@ public struct FfiConverterTypeWalletError: FfiConverterRustBuffer {
             message: try FfiConverterString.read(from: &buf)
         )
         
+        case 13: return .NotRegistered(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 14: return .Offline(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 15: return .Timeout(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 16: return .Rejected(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 17: return .Untrusted(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 18: return .ServiceFailed(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 19: return .InvalidInput(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
 
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -3787,6 +4531,20 @@ public struct FfiConverterTypeWalletError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(11))
         case .NotPresentable(_ /* message is ignored*/):
             writeInt(&buf, Int32(12))
+        case .NotRegistered(_ /* message is ignored*/):
+            writeInt(&buf, Int32(13))
+        case .Offline(_ /* message is ignored*/):
+            writeInt(&buf, Int32(14))
+        case .Timeout(_ /* message is ignored*/):
+            writeInt(&buf, Int32(15))
+        case .Rejected(_ /* message is ignored*/):
+            writeInt(&buf, Int32(16))
+        case .Untrusted(_ /* message is ignored*/):
+            writeInt(&buf, Int32(17))
+        case .ServiceFailed(_ /* message is ignored*/):
+            writeInt(&buf, Int32(18))
+        case .InvalidInput(_ /* message is ignored*/):
+            writeInt(&buf, Int32(19))
 
         
         }
@@ -3806,6 +4564,30 @@ public func FfiConverterTypeWalletError_lift(_ buf: RustBuffer) throws -> Wallet
 #endif
 public func FfiConverterTypeWalletError_lower(_ value: WalletError) -> RustBuffer {
     return FfiConverterTypeWalletError.lower(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionInt32: FfiConverterRustBuffer {
+    typealias SwiftType = Int32?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterInt32.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterInt32.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
 }
 
 #if swift(>=5.8)
@@ -3907,6 +4689,78 @@ fileprivate struct FfiConverterOptionTypeLogSink: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeBenefitInfo: FfiConverterRustBuffer {
+    typealias SwiftType = BenefitInfo?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeBenefitInfo.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeBenefitInfo.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeScoreReport: FfiConverterRustBuffer {
+    typealias SwiftType = ScoreReport?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeScoreReport.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeScoreReport.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeService: FfiConverterRustBuffer {
+    typealias SwiftType = Service?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeService.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeService.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceBool: FfiConverterRustBuffer {
     typealias SwiftType = [Bool]
 
@@ -3982,6 +4836,31 @@ fileprivate struct FfiConverterSequenceTypeActivityEntry: FfiConverterRustBuffer
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeBenefitInfo: FfiConverterRustBuffer {
+    typealias SwiftType = [BenefitInfo]
+
+    public static func write(_ value: [BenefitInfo], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeBenefitInfo.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [BenefitInfo] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [BenefitInfo]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeBenefitInfo.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeDisclosedClaim: FfiConverterRustBuffer {
     typealias SwiftType = [DisclosedClaim]
 
@@ -3999,6 +4878,56 @@ fileprivate struct FfiConverterSequenceTypeDisclosedClaim: FfiConverterRustBuffe
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeDisclosedClaim.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeDocumentSummary: FfiConverterRustBuffer {
+    typealias SwiftType = [DocumentSummary]
+
+    public static func write(_ value: [DocumentSummary], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDocumentSummary.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DocumentSummary] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [DocumentSummary]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDocumentSummary.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeFactor: FfiConverterRustBuffer {
+    typealias SwiftType = [Factor]
+
+    public static func write(_ value: [Factor], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeFactor.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Factor] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Factor]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeFactor.read(from: &buf))
         }
         return seq
     }
@@ -4049,6 +4978,31 @@ fileprivate struct FfiConverterSequenceTypeKindCount: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeKindCount.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeScorePoint: FfiConverterRustBuffer {
+    typealias SwiftType = [ScorePoint]
+
+    public static func write(_ value: [ScorePoint], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeScorePoint.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ScorePoint] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ScorePoint]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeScorePoint.read(from: &buf))
         }
         return seq
     }
@@ -4238,6 +5192,30 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_method_wallet_present() != 42555) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_idwallet_ffi_checksum_method_wallet_benefits() != 42812) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_wallet_cached_score() != 58481) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_wallet_documents() != 8702) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_wallet_fetch_score() != 11239) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_wallet_refresh_documents() != 51602) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_wallet_register() != 18911) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_wallet_service() != 31911) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_wallet_sync_trust() != 54005) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_idwallet_ffi_checksum_method_wallet_activity() != 22347) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4263,6 +5241,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_constructor_verifier_new() != 46406) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_constructor_verifier_from_wallet() != 38864) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_constructor_softwarekeystore_create() != 25854) {

@@ -357,6 +357,11 @@ void uniffi_idwallet_ffi_fn_free_verifier(uint64_t handle, RustCallStatus *_Nonn
 uint64_t uniffi_idwallet_ffi_fn_constructor_verifier_new(RustBuffer audience, RustBuffer trust_list, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CONSTRUCTOR_VERIFIER_FROM_WALLET
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CONSTRUCTOR_VERIFIER_FROM_WALLET
+uint64_t uniffi_idwallet_ffi_fn_constructor_verifier_from_wallet(uint64_t wallet, RustBuffer audience, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_VERIFIER_ADD_STATUS_LIST
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_VERIFIER_ADD_STATUS_LIST
 RustBuffer uniffi_idwallet_ffi_fn_method_verifier_add_status_list(uint64_t ptr, RustBuffer token, RustCallStatus *_Nonnull out_status
@@ -510,6 +515,46 @@ RustBuffer uniffi_idwallet_ffi_fn_method_wallet_document_kinds(uint64_t ptr, Rus
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_PRESENT
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_PRESENT
 uint64_t uniffi_idwallet_ffi_fn_method_wallet_present(uint64_t ptr, RustBuffer kind, RustBuffer audience
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_BENEFITS
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_BENEFITS
+uint64_t uniffi_idwallet_ffi_fn_method_wallet_benefits(uint64_t ptr, RustBuffer provider
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_CACHED_SCORE
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_CACHED_SCORE
+RustBuffer uniffi_idwallet_ffi_fn_method_wallet_cached_score(uint64_t ptr, RustBuffer provider, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_DOCUMENTS
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_DOCUMENTS
+RustBuffer uniffi_idwallet_ffi_fn_method_wallet_documents(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_FETCH_SCORE
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_FETCH_SCORE
+uint64_t uniffi_idwallet_ffi_fn_method_wallet_fetch_score(uint64_t ptr, RustBuffer provider
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_REFRESH_DOCUMENTS
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_REFRESH_DOCUMENTS
+uint64_t uniffi_idwallet_ffi_fn_method_wallet_refresh_documents(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_REGISTER
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_REGISTER
+uint64_t uniffi_idwallet_ffi_fn_method_wallet_register(uint64_t ptr, RustBuffer server_url, RustBuffer server_key, RustBuffer activation_code
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_SERVICE
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_SERVICE
+RustBuffer uniffi_idwallet_ffi_fn_method_wallet_service(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_SYNC_TRUST
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_SYNC_TRUST
+uint64_t uniffi_idwallet_ffi_fn_method_wallet_sync_trust(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_ACTIVITY
@@ -961,6 +1006,54 @@ uint16_t uniffi_idwallet_ffi_checksum_method_wallet_present(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_BENEFITS
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_BENEFITS
+uint16_t uniffi_idwallet_ffi_checksum_method_wallet_benefits(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_CACHED_SCORE
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_CACHED_SCORE
+uint16_t uniffi_idwallet_ffi_checksum_method_wallet_cached_score(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_DOCUMENTS
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_DOCUMENTS
+uint16_t uniffi_idwallet_ffi_checksum_method_wallet_documents(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_FETCH_SCORE
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_FETCH_SCORE
+uint16_t uniffi_idwallet_ffi_checksum_method_wallet_fetch_score(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_REFRESH_DOCUMENTS
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_REFRESH_DOCUMENTS
+uint16_t uniffi_idwallet_ffi_checksum_method_wallet_refresh_documents(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_REGISTER
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_REGISTER
+uint16_t uniffi_idwallet_ffi_checksum_method_wallet_register(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_SERVICE
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_SERVICE
+uint16_t uniffi_idwallet_ffi_checksum_method_wallet_service(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_SYNC_TRUST
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_SYNC_TRUST
+uint16_t uniffi_idwallet_ffi_checksum_method_wallet_sync_trust(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_ACTIVITY
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_ACTIVITY
 uint16_t uniffi_idwallet_ffi_checksum_method_wallet_activity(void
@@ -1012,6 +1105,12 @@ uint16_t uniffi_idwallet_ffi_checksum_constructor_syntheticissuer_new(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_CONSTRUCTOR_VERIFIER_NEW
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_CONSTRUCTOR_VERIFIER_NEW
 uint16_t uniffi_idwallet_ffi_checksum_constructor_verifier_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_CONSTRUCTOR_VERIFIER_FROM_WALLET
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_CONSTRUCTOR_VERIFIER_FROM_WALLET
+uint16_t uniffi_idwallet_ffi_checksum_constructor_verifier_from_wallet(void
     
 );
 #endif
