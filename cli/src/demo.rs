@@ -1,18 +1,21 @@
 //! `idwallet demo`: the main job. It walks what exists end to end — key store, encrypted
-//! wallet, the typed refusals a user would meet, the five documents, QR codes for a hotel
-//! and the police verified offline as their desks would, and the activity log. Face
-//! unlock, the signed client, scores and reports join as they land.
+//! wallet, the typed refusals a user would meet, the reference server on loopback, device
+//! registration and the five documents over signed HTTP, QR codes for a hotel and the
+//! police verified offline as their desks would, credit scores online and offline, and the
+//! activity log. Face unlock and visa reports join as they land.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{ensure, Context, Result};
 use clap::Args as ClapArgs;
-use idwallet_core::credential::{issue, qr, status, IssuerKey, Profile, StatusList, StatusRef, TrustList, Verifier};
-use idwallet_core::documents::{synthetic, DocumentKind};
+use idwallet_core::credential::{qr, Profile};
+use idwallet_core::documents::DocumentKind;
 use idwallet_core::platform::{verify_device_signature, KdfParams};
 use idwallet_core::{KeyStore, KeyStoreError, OpenOptions, SoftwareKeyStore, StoreError, Wallet};
+use idwallet_server::ServerConfig;
 
+use crate::online::{print_documents, print_score};
 use crate::wallet_cmd::{hex, print_activity, print_info};
 
 #[derive(ClapArgs)]
@@ -23,7 +26,8 @@ pub struct Args {
 }
 
 const PASSPHRASE: &str = "demo passphrase — use your own";
-const STATUS_URI: &str = "https://issuer.idwallet.example/status/demo";
+/// The synthetic citizen whose phone this is.
+const CITIZEN: u32 = 3;
 
 pub fn run(args: Args) -> Result<()> {
     let dir = &args.dir;
@@ -94,33 +98,37 @@ pub fn run(args: Args) -> Result<()> {
         other => anyhow::bail!("a missing record was not reported: {:?}", other.map(|_| ())),
     }
 
-    step(6, "Issue the five documents of synthetic citizen #3 to this device");
-    // A local issuer with real keys stands in for the reference server until the signed
-    // client lands; the credentials are bound to this wallet's device key.
-    let now = idwallet_core::now_unix();
-    let issuer = IssuerKey::generate("idwallet demo issuer", now - 60, now + 365 * 86_400);
-    let person = synthetic::citizen(3);
-    let device = wallet.device_public_key()?;
-    for (n, claims) in person.documents.iter().enumerate() {
-        let status = StatusRef { uri: STATUS_URI.into(), idx: n as u64 };
-        let cred = issue(&issuer, claims, Some(&person.portrait), &device, Some(&status), now, now + 30 * 86_400)?;
-        wallet.store_document(claims.clone(), cred)?;
-        println!("   {:<22} stored sealed", claims.kind().title());
-    }
-    let trust = TrustList::new(vec![issuer.trusted()]);
-    let status_token = status::sign_token(&issuer, STATUS_URI, &StatusList::new(1, 1024)?, now, now + 86_400, 3600)?;
-    std::fs::write(dir.join("trust-list.cbor"), trust.to_cbor())?;
-    std::fs::write(dir.join("status-list.cwt"), &status_token)?;
+    step(6, "Start the reference server on loopback; register this device");
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let mut config = ServerConfig::new(dir.join("server"));
+    config.citizens = 24;
+    let server = rt.block_on(idwallet_server::start(config, "127.0.0.1:0".parse()?))?;
+    // Citizen #3 enrolled at the counter and got a one-time activation code; the app ships
+    // the service's key and pins it.
+    let code = server.state.activation_code(CITIZEN)?.context("no activation code left")?;
+    let service = rt.block_on(wallet.register(&server.base_url(), &server.state.server_key(), &code))?;
+    println!(
+        "   {} → device id {} (every request signed, every response verified)",
+        service.base_url, service.device_id
+    );
 
-    for (n, profile) in [(7, Profile::hotel()), (8, Profile::police())] {
+    step(7, "Download the five documents, each checked before it is stored sealed");
+    rt.block_on(wallet.refresh_documents())?;
+    print_documents(&wallet)?;
+    let synced = wallet.trust()?.context("no trust list after refresh")?;
+    std::fs::write(dir.join("trust-list.cbor"), &synced.trust_list)?;
+    std::fs::write(dir.join("status-list.cwt"), synced.status_tokens.first().context("no status list")?)?;
+
+    let now = idwallet_core::now_unix();
+    for (n, profile) in [(8, Profile::hotel()), (9, Profile::police())] {
         step(n, &format!("Show a QR code to the {} and verify it offline as their desk", profile.audience));
         let p = wallet.present(DocumentKind::ResidentIdCard, &profile, now)?;
         let png_path = dir.join(format!("{}-qr.png", profile.audience));
         std::fs::write(&png_path, qr::to_png(&p.text, 6)?)?;
         let version = qr::modules(&p.text)?.version;
         println!("   {} bytes → QR version {version} (ECC M): {}", p.cbor_bytes, png_path.display());
-        let mut desk = Verifier::new(profile, trust.clone());
-        desk.status.insert(&status_token, &trust, now)?;
+        // The desk's verifier works from the trust list and status list it synced.
+        let desk = wallet.verifier(profile)?;
         let seen = wallet.verify(&desk, &p.text, now)?;
         let from_png = desk.verify_image(&std::fs::read(&png_path)?, now)?;
         ensure!(seen == from_png, "the PNG and the text gave different verdicts");
@@ -131,14 +139,29 @@ pub fn run(args: Args) -> Result<()> {
             println!("  (the portrait the desk sees: {})", path.display());
         }
     }
-    let hotel = Verifier::new(Profile::hotel(), trust.clone());
+    let hotel = wallet.verifier(Profile::hotel())?;
     let police_qr = wallet.present(DocumentKind::ResidentIdCard, &Profile::police(), now)?;
     match wallet.verify(&hotel, &police_qr.text, now) {
         Err(e) => println!("   a police QR at the hotel desk → {e}"),
         Ok(_) => anyhow::bail!("a hotel desk accepted a police presentation"),
     }
 
-    step(9, "Wallet info and activity log");
+    step(10, "Credit scores from two providers, and what they unlock");
+    for provider in ["sesame", "paypoint"] {
+        print_score(&rt.block_on(wallet.fetch_score(provider))?);
+    }
+
+    step(11, "The server goes away: the wallet shows the last verified score, flagged");
+    rt.block_on(server.stop())?;
+    let cached = rt.block_on(wallet.fetch_score("sesame"))?;
+    ensure!(cached.from_cache, "a score was fetched from a stopped server");
+    print_score(&cached);
+    match rt.block_on(wallet.refresh_documents()) {
+        Err(e) => println!("   refreshing documents offline → {e}"),
+        Ok(_) => anyhow::bail!("documents refreshed from a stopped server"),
+    }
+
+    step(12, "Wallet info and activity log");
     print_info(&wallet)?;
     println!();
     print_activity(&wallet.activity(20)?);

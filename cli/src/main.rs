@@ -1,6 +1,7 @@
 //! `idwallet`: the desktop CLI over idwallet-core.
 
 mod demo;
+mod online;
 mod staff;
 mod wallet_cmd;
 
@@ -31,6 +32,13 @@ enum Command {
     },
     /// Holder: write a fresh QR code for a stored document.
     Present(staff::PresentArgs),
+    /// Register this wallet's device key with a service (signed; pins the service key).
+    Register(online::RegisterArgs),
+    /// Refresh or list the documents the service issued to this device.
+    #[command(subcommand)]
+    Documents(online::DocumentsCommand),
+    /// Fetch a credit score and what it unlocks (the cached one when offline).
+    Score(online::ScoreArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +50,9 @@ fn main() -> ExitCode {
         Command::Verify(args) => staff::verify(args),
         Command::Scan { image } => staff::scan(image),
         Command::Present(args) => staff::present(args),
+        Command::Register(args) => online::register(args),
+        Command::Documents(cmd) => online::documents(cmd),
+        Command::Score(args) => online::score(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -59,6 +59,10 @@ pub enum WalletCommand {
 }
 
 impl Target {
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
     fn keystore_path(&self) -> PathBuf {
         self.keystore.clone().unwrap_or_else(|| {
             let mut p = self.path.clone().into_os_string();

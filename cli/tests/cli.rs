@@ -191,3 +191,46 @@ fn a_closed_pipe_ends_the_output_quietly() {
     let out = child.wait_with_output().unwrap();
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn register_refresh_and_score_against_the_reference_server() {
+    use base64::Engine;
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = idwallet_server::ServerConfig::new(dir.path().join("server"));
+    config.citizens = 4;
+    let server = rt.block_on(idwallet_server::start(config, "127.0.0.1:0".parse().unwrap())).unwrap();
+    let key = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(server.state.server_key());
+    let url = server.base_url();
+    let path = dir.path().join("w.db");
+    let p = path.to_str().unwrap();
+    let pw = Some("pass");
+    assert!(idwallet(&["wallet", "init", "--path", p], pw).status.success());
+
+    let bad = idwallet(&["register", "--path", p, "--server", &url, "--server-key", &key, "--code", "NOPE"], pw);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid_activation_code"), "{bad:?}");
+
+    let code = server.state.activation_code(2).unwrap().unwrap();
+    let reg = idwallet(&["register", "--path", p, "--server", &url, "--server-key", &key, "--code", &code], pw);
+    assert!(reg.status.success(), "{reg:?}");
+    assert!(stdout(&reg).contains("Device id         dev-"));
+
+    let refreshed = stdout(&idwallet(&["documents", "refresh", "--path", p], pw));
+    assert_eq!(refreshed.lines().count(), 5, "{refreshed}");
+    assert!(refreshed.starts_with("Resident identity card"));
+    assert_eq!(stdout(&idwallet(&["documents", "list", "--path", p], pw)), refreshed);
+
+    let json = idwallet(&["score", "--path", p, "--provider", "paypoint", "--json"], pw);
+    let score: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(score["provider"], "paypoint");
+    assert!((300..=850).contains(&score["value"].as_i64().unwrap()));
+    assert_eq!(score["from_cache"], false);
+    assert_eq!(score["history"].as_array().unwrap().len(), 12);
+
+    rt.block_on(server.stop()).unwrap();
+    let offline = stdout(&idwallet(&["score", "--path", p, "--provider", "paypoint"], pw));
+    assert!(offline.contains("cached") && offline.contains("offline"), "{offline}");
+    let none = idwallet(&["score", "--path", p, "--provider", "sesame", "--offline"], pw);
+    assert!(String::from_utf8_lossy(&none.stderr).contains("no cached score"));
+}
