@@ -139,3 +139,20 @@ fn the_client_accepts_only_responses_bound_to_its_request() {
     let unsigned = Message { headers: &headers[..1], ..response };
     assert!(matches!(check_response(&unsigned, resp_body, &request, &server_key), Err(PolicyError::Signature(_))));
 }
+
+#[test]
+fn nonces_are_remembered_for_their_ttl_and_then_forgotten() {
+    use policy::NonceStore;
+    let nonces = MemoryNonceStore::default();
+    assert!(nonces.check_and_insert("dev-1", "n-1", NOW, 600));
+    assert!(!nonces.check_and_insert("dev-1", "n-1", NOW + 599, 600), "replayed within the TTL");
+    assert!(nonces.check_and_insert("dev-2", "n-1", NOW + 1, 600), "nonces are per key");
+    // Many later requests do not push an early nonce out before its time…
+    for i in 0..10_000 {
+        assert!(nonces.check_and_insert("dev-1", &format!("x-{i}"), NOW + 2, 600));
+    }
+    assert!(!nonces.check_and_insert("dev-1", "n-1", NOW + 3, 600));
+    // …and a clock stepping back does not either.
+    assert!(!nonces.check_and_insert("dev-1", "n-1", NOW - 100, 600));
+    assert!(nonces.check_and_insert("dev-1", "n-1", NOW + 600, 600), "expired nonces are forgotten");
+}

@@ -2,7 +2,7 @@
 //! declare, clock skew, nonce replay, and responses bound to their request. The server
 //! applies [`check_request`], the client [`check_response`].
 
-use std::collections::HashMap;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Mutex;
 
 use super::digest::verify_content_digest;
@@ -41,15 +41,35 @@ pub trait NonceStore: Send + Sync {
     fn check_and_insert(&self, keyid: &str, nonce: &str, now: i64, ttl_secs: i64) -> bool;
 }
 
-/// An in-memory nonce store with expiry (for the reference server and tests).
+/// An in-memory nonce store with expiry (for the reference server and tests). Expired
+/// nonces are dropped in insertion order, so each check costs O(1) amortised however many
+/// requests are in the window.
 #[derive(Debug, Default)]
-pub struct MemoryNonceStore(Mutex<HashMap<(String, String), i64>>);
+pub struct MemoryNonceStore(Mutex<Nonces>);
+
+#[derive(Debug, Default)]
+struct Nonces {
+    seen: HashSet<(String, String)>,
+    /// (expiry, key) in insertion order; expiries only grow as `now` does.
+    queue: VecDeque<(i64, (String, String))>,
+}
 
 impl NonceStore for MemoryNonceStore {
     fn check_and_insert(&self, keyid: &str, nonce: &str, now: i64, ttl_secs: i64) -> bool {
-        let mut seen = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        seen.retain(|_, expires| *expires > now);
-        seen.insert((keyid.to_owned(), nonce.to_owned()), now + ttl_secs).is_none()
+        let mut n = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        while n.queue.front().is_some_and(|(expires, _)| *expires <= now) {
+            if let Some((_, key)) = n.queue.pop_front() {
+                n.seen.remove(&key);
+            }
+        }
+        let key = (keyid.to_owned(), nonce.to_owned());
+        if !n.seen.insert(key.clone()) {
+            return false;
+        }
+        // A clock stepping back only delays pruning; a nonce is never forgotten early.
+        let expires = (now + ttl_secs).max(n.queue.back().map_or(i64::MIN, |(e, _)| *e));
+        n.queue.push_back((expires, key));
+        true
     }
 }
 

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Bounded signed load on the reference server from a second process: starts a release
+# idwallet-server on a free port with a fresh data directory, runs idwallet-load against it
+# (N clients, each a registered device, fetching scores back to back), prints req/s and
+# latency percentiles, and stops the server. Outside CI (takes DURATION seconds).
+#   scripts/load.sh [CLIENTS=50] [DURATION=30]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+clients=${1:-50}
+duration=${2:-30}
+target=${CARGO_TARGET_DIR:-$root/target}
+cargo build -q --release -p idwallet-server --bins
+data=$(mktemp -d)
+out=$(mktemp)
+"$target/release/idwallet-server" --data "$data" --listen 127.0.0.1:0 --citizens "$clients" >"$out" 2>/dev/null &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data" "$out"' EXIT
+for _ in $(seq 100); do grep -q '^activation-codes:' "$out" && break; sleep 0.1; done
+url=$(sed -n 's/^listening: //p' "$out")
+key=$(sed -n 's/^server-key: //p' "$out")
+echo "server $url (pid $server), $clients clients, $duration s, $(nproc) cores shared by both processes"
+"$target/release/idwallet-load" --server "$url" --server-key "$key" --codes "$data/activation-codes.txt" \
+  --clients "$clients" --duration "$duration"
