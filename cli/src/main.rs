@@ -1,6 +1,7 @@
 //! `idwallet`: the desktop CLI over idwallet-core.
 
 mod demo;
+mod face_cmd;
 mod online;
 mod staff;
 mod wallet_cmd;
@@ -39,6 +40,9 @@ enum Command {
     Documents(online::DocumentsCommand),
     /// Fetch a credit score and what it unlocks (the cached one when offline).
     Score(online::ScoreArgs),
+    /// On-device face: compare two photos.
+    #[command(subcommand)]
+    Face(face_cmd::FaceCommand),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +57,7 @@ fn main() -> ExitCode {
         Command::Register(args) => online::register(args),
         Command::Documents(cmd) => online::documents(cmd),
         Command::Score(args) => online::score(args),
+        Command::Face(cmd) => face_cmd::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -11,6 +11,7 @@
 pub mod credential;
 mod crypto;
 pub mod documents;
+pub mod face;
 pub mod net;
 pub mod platform;
 pub mod score;

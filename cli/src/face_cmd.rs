@@ -1,0 +1,93 @@
+//! `idwallet face compare A B`: the on-device face pipeline on two photos.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Args as ClapArgs, Subcommand};
+use idwallet_core::face::{FaceModels, Frame, DETECTOR_FILE, EMBEDDER_FILE};
+
+#[derive(ClapArgs)]
+pub struct ModelsArg {
+    /// Directory holding the face models (`models/fetch.sh` puts them in .tools/models).
+    #[arg(long, env = "IDWALLET_MODELS", default_value = ".tools/models")]
+    pub models: PathBuf,
+}
+
+#[derive(Subcommand)]
+pub enum FaceCommand {
+    /// Compare the faces in two photos: similarity, decision and quality notes.
+    Compare {
+        a: PathBuf,
+        b: PathBuf,
+        #[command(flatten)]
+        models: ModelsArg,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn load_models(dir: &Path) -> Result<FaceModels> {
+    let read = |name: &str| {
+        std::fs::read(dir.join(name))
+            .with_context(|| format!("cannot read {} (run models/fetch.sh)", dir.join(name).display()))
+    };
+    Ok(FaceModels::load(&read(DETECTOR_FILE)?, &read(EMBEDDER_FILE)?)?)
+}
+
+pub fn run(cmd: FaceCommand) -> Result<()> {
+    match cmd {
+        FaceCommand::Compare { a, b, models, json } => {
+            let t = Instant::now();
+            let m = load_models(&models.models)?;
+            let load_ms = t.elapsed().as_secs_f64() * 1e3;
+            let frame = |p: &Path| -> Result<Frame> {
+                Ok(Frame::Encoded(std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?))
+            };
+            let t = Instant::now();
+            let (fa, fb) =
+                (m.analyze(&frame(&a)?).context("first photo")?, m.analyze(&frame(&b)?).context("second photo")?);
+            let run_ms = t.elapsed().as_secs_f64() * 1e3 / 2.0;
+            let similarity = fa.template.similarity(&fb.template);
+            let same = similarity >= idwallet_core::face::MATCH_THRESHOLD;
+            if json {
+                let q = |x: &idwallet_core::face::Analysis| {
+                    serde_json::json!({
+                        "eye_distance_px": x.quality.eye_distance_px, "sharpness": x.quality.sharpness,
+                        "brightness": x.quality.brightness, "yaw": x.quality.yaw, "roll_deg": x.quality.roll_deg,
+                        "other_faces": x.others, "detector_score": x.face.score,
+                    })
+                };
+                let out = serde_json::json!({
+                    "similarity": similarity, "threshold": idwallet_core::face::MATCH_THRESHOLD, "same_person": same,
+                    "a": q(&fa), "b": q(&fb), "model_load_ms": load_ms, "per_photo_ms": run_ms,
+                });
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                println!(
+                    "{}  similarity {similarity:.3} (threshold {:.2})",
+                    if same { "SAME PERSON" } else { "DIFFERENT PEOPLE" },
+                    idwallet_core::face::MATCH_THRESHOLD
+                );
+                for (name, x) in [("A", &fa), ("B", &fb)] {
+                    println!(
+                        "  {name}: eyes {:.0} px apart, sharpness {:.0}, brightness {:.0}, yaw {:+.2}, roll {:+.0}°{}",
+                        x.quality.eye_distance_px,
+                        x.quality.sharpness,
+                        x.quality.brightness,
+                        x.quality.yaw,
+                        x.quality.roll_deg,
+                        if x.others > 0 {
+                            format!(", {} smaller face(s) in the background", x.others)
+                        } else {
+                            String::new()
+                        }
+                    );
+                }
+                println!("  models loaded in {load_ms:.0} ms; {run_ms:.0} ms per photo");
+            }
+        }
+    }
+    Ok(())
+}

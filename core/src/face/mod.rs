@@ -1,0 +1,210 @@
+//! On-device face (DESIGN §5): frames → detection (YuNet) → main face → quality gate →
+//! 5-point similarity alignment to 112×112 → embedding (SFace, 128-d) → cosine similarity.
+//! Models load from bytes — apps ship them as assets — and run with tract, in pure Rust.
+//! Nothing here leaves the device; templates are stored sealed by the wallet.
+
+mod align;
+mod detect;
+mod frame;
+mod model;
+
+pub use detect::Face;
+pub use frame::{Frame, PixelFormat};
+
+use model::Runnable;
+use tract_onnx::prelude::*;
+
+/// The model files as `models/fetch.sh` names them (and apps ship them).
+pub const DETECTOR_FILE: &str = "face_detection_yunet_2023mar_int8bq.onnx";
+pub const EMBEDDER_FILE: &str = "face_recognition_sface_2021dec_int8bq.onnx";
+
+/// Cosine similarity at or above which two faces are taken to be the same person.
+/// Calibration (data, ROC points, false-match rate) is in `docs/face-calibration.md`.
+pub const MATCH_THRESHOLD: f32 = 0.40;
+
+/// Why a face could not be used. Variants carry measurements, never images.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FaceError {
+    #[error("the face model is unusable: {what}")]
+    BadModel { what: &'static str },
+    #[error("the image could not be read")]
+    BadImage,
+    #[error("the frame buffer does not match its size, stride or format")]
+    BadFrame,
+    #[error("no face found")]
+    NoFace,
+    #[error("{count} faces of similar size: only the holder should be in view")]
+    SeveralFaces { count: usize },
+    #[error("the face is too small ({eye_distance_px:.0} px between the eyes; need {min_px:.0})")]
+    TooSmall { eye_distance_px: f32, min_px: f32 },
+    #[error("the face is blurred (sharpness {sharpness:.0}, need {min:.0})")]
+    Blurred { sharpness: f32, min: f32 },
+    #[error("the face is too dark (brightness {brightness:.0})")]
+    TooDark { brightness: f32 },
+    #[error("the face is too bright (brightness {brightness:.0})")]
+    TooBright { brightness: f32 },
+    #[error("the head is turned too far (yaw {yaw:.2}, roll {roll_deg:.0}°)")]
+    HeadTurned { yaw: f32, roll_deg: f32 },
+    #[error("inference failed")]
+    Inference,
+}
+
+/// Quality limits a face must meet before it is embedded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QualityPolicy {
+    pub min_eye_distance_px: f32,
+    /// Variance of the Laplacian of the aligned 112×112 grey face.
+    pub min_sharpness: f32,
+    /// Mean grey level of the aligned face.
+    pub brightness: (f32, f32),
+    /// |nose offset from the eyes' midpoint| / eye distance.
+    pub max_yaw: f32,
+    pub max_roll_deg: f32,
+}
+
+impl Default for QualityPolicy {
+    fn default() -> Self {
+        Self {
+            min_eye_distance_px: 24.0,
+            min_sharpness: 50.0,
+            brightness: (40.0, 215.0),
+            max_yaw: 0.35,
+            max_roll_deg: 25.0,
+        }
+    }
+}
+
+/// What was measured on the main face.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Quality {
+    pub eye_distance_px: f32,
+    pub sharpness: f32,
+    pub brightness: f32,
+    pub yaw: f32,
+    pub roll_deg: f32,
+}
+
+/// An L2-normalised 128-d face embedding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template(pub Vec<f32>);
+
+impl Template {
+    /// Cosine similarity in −1…1.
+    pub fn similarity(&self, other: &Template) -> f32 {
+        self.0.iter().zip(&other.0).map(|(a, b)| a * b).sum()
+    }
+}
+
+/// A face found, measured and embedded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    pub face: Face,
+    /// Other faces in view (smaller, accepted as background).
+    pub others: usize,
+    pub quality: Quality,
+    pub template: Template,
+}
+
+/// Two faces compared.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    pub similarity: f32,
+    pub threshold: f32,
+    pub same_person: bool,
+}
+
+/// The loaded models. Load once per process (about a second) and share.
+pub struct FaceModels {
+    detector: Runnable,
+    embedder: Runnable,
+    pub policy: QualityPolicy,
+}
+
+impl std::fmt::Debug for FaceModels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FaceModels").finish_non_exhaustive()
+    }
+}
+
+impl FaceModels {
+    /// Load YuNet and SFace from their shipped (int8, block-quantized) ONNX bytes.
+    pub fn load(yunet: &[u8], sface: &[u8]) -> Result<Self, FaceError> {
+        let _span = tracing::info_span!(target: "idwallet::face", "load_models").entered();
+        let detector = model::load(yunet, &[1, 3, detect::SIZE, detect::SIZE])?;
+        let embedder = model::load(sface, &[1, 3, align::SIZE, align::SIZE])?;
+        tracing::info!(target: "idwallet::face", "face models loaded");
+        Ok(Self { detector, embedder, policy: QualityPolicy::default() })
+    }
+
+    /// Every face in `frame`, largest first.
+    pub fn detect(&self, frame: &Frame) -> Result<Vec<Face>, FaceError> {
+        detect::run(&self.detector, &frame.to_rgb()?)
+    }
+
+    /// Detect, pick the main face, check its quality, align and embed it.
+    pub fn analyze(&self, frame: &Frame) -> Result<Analysis, FaceError> {
+        let image = frame.to_rgb()?;
+        let faces = detect::run(&self.detector, &image)?;
+        let (face, others) = main_face(&faces)?;
+        let aligned = align::warp(&image, &face.landmarks);
+        let quality = align::measure(&aligned, &face.landmarks);
+        self.check(&quality)?;
+        let template = self.embed_aligned(&aligned)?;
+        Ok(Analysis { face, others, quality, template })
+    }
+
+    /// Compare the main faces of two frames.
+    pub fn compare(&self, a: &Frame, b: &Frame) -> Result<Comparison, FaceError> {
+        let similarity = self.analyze(a)?.template.similarity(&self.analyze(b)?.template);
+        Ok(Comparison { similarity, threshold: MATCH_THRESHOLD, same_person: similarity >= MATCH_THRESHOLD })
+    }
+
+    fn check(&self, q: &Quality) -> Result<(), FaceError> {
+        let p = &self.policy;
+        if q.eye_distance_px < p.min_eye_distance_px {
+            return Err(FaceError::TooSmall { eye_distance_px: q.eye_distance_px, min_px: p.min_eye_distance_px });
+        }
+        if q.yaw.abs() > p.max_yaw || q.roll_deg.abs() > p.max_roll_deg {
+            return Err(FaceError::HeadTurned { yaw: q.yaw, roll_deg: q.roll_deg });
+        }
+        if q.brightness < p.brightness.0 {
+            return Err(FaceError::TooDark { brightness: q.brightness });
+        }
+        if q.brightness > p.brightness.1 {
+            return Err(FaceError::TooBright { brightness: q.brightness });
+        }
+        if q.sharpness < p.min_sharpness {
+            return Err(FaceError::Blurred { sharpness: q.sharpness, min: p.min_sharpness });
+        }
+        Ok(())
+    }
+
+    fn embed_aligned(&self, aligned: &image::RgbImage) -> Result<Template, FaceError> {
+        // SFace takes BGR 0..255 (it normalises inside the graph).
+        let input =
+            Tensor::from(tract_ndarray::Array4::from_shape_fn((1, 3, align::SIZE, align::SIZE), |(_, c, y, x)| {
+                f32::from(aligned.get_pixel(x as u32, y as u32)[2 - c])
+            }));
+        let out = self.embedder.run(tvec!(input.into())).map_err(|_| FaceError::Inference)?;
+        let v = model::to_vec(out.first().ok_or(FaceError::Inference)?)?;
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if v.len() != 128 || norm <= f32::EPSILON || !norm.is_finite() {
+            return Err(FaceError::Inference);
+        }
+        Ok(Template(v.into_iter().map(|x| x / norm).collect()))
+    }
+}
+
+/// The holder's face: the largest; another face at least 70 % of its width makes the
+/// frame ambiguous (someone else could be the one being checked).
+fn main_face(faces: &[Face]) -> Result<(Face, usize), FaceError> {
+    let main = faces.first().ok_or(FaceError::NoFace)?;
+    let rivals = faces[1..].iter().filter(|f| f.bbox[2] >= 0.7 * main.bbox[2]).count();
+    if rivals > 0 {
+        return Err(FaceError::SeveralFaces { count: rivals + 1 });
+    }
+    Ok((main.clone(), faces.len() - 1))
+}
+
+#[cfg(test)]
+mod tests;

