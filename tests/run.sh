@@ -21,6 +21,8 @@ cargo build -q -p idwallet-ffi --lib
 # The binding tests talk to the real reference server in a child process.
 cargo build -q -p idwallet-server --bin idwallet-server
 export IDWALLET_SERVER="$target/debug/idwallet-server"
+# …and the face models models/fetch.sh placed (bootstrap ran it).
+export IDWALLET_MODELS="${IDWALLET_MODELS:-$tools/models}"
 lib="$target/debug/libidwallet_ffi.so"
 scripts/gen-bindings.sh --check "$lib"
 

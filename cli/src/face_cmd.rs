@@ -7,6 +7,8 @@ use anyhow::{Context, Result};
 use clap::{Args as ClapArgs, Subcommand};
 use idwallet_core::face::{FaceModels, Frame, DETECTOR_FILE, EMBEDDER_FILE};
 
+use crate::wallet_cmd::{utc, Target};
+
 #[derive(ClapArgs)]
 pub struct ModelsArg {
     /// Directory holding the face models (`models/fetch.sh` puts them in .tools/models).
@@ -26,6 +28,22 @@ pub enum FaceCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Enrol the holder's face in a wallet from a photo (the template is stored sealed).
+    Enrol {
+        #[command(flatten)]
+        target: Target,
+        photo: PathBuf,
+        #[command(flatten)]
+        models: ModelsArg,
+    },
+    /// Unlock the wallet's eID with a photo of the holder (failures lock out, growing).
+    Verify {
+        #[command(flatten)]
+        target: Target,
+        photo: PathBuf,
+        #[command(flatten)]
+        models: ModelsArg,
+    },
 }
 
 pub fn load_models(dir: &Path) -> Result<FaceModels> {
@@ -36,8 +54,28 @@ pub fn load_models(dir: &Path) -> Result<FaceModels> {
     Ok(FaceModels::load(&read(DETECTOR_FILE)?, &read(EMBEDDER_FILE)?)?)
 }
 
+fn photo(p: &Path) -> Result<Frame> {
+    Ok(Frame::Encoded(std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?))
+}
+
 pub fn run(cmd: FaceCommand) -> Result<()> {
     match cmd {
+        FaceCommand::Enrol { target, photo: p, models } => {
+            let wallet = target.open()?;
+            let q = wallet.enrol_face(&load_models(&models.models)?, &photo(&p)?)?;
+            println!(
+                "Face enrolled (eyes {:.0} px apart, sharpness {:.0}); template sealed in the wallet",
+                q.eye_distance_px, q.sharpness
+            );
+            wallet.close()?;
+        }
+        FaceCommand::Verify { target, photo: p, models } => {
+            let wallet = target.open()?;
+            let result = wallet.unlock_with_face(&load_models(&models.models)?, &photo(&p)?, idwallet_core::now_unix());
+            wallet.close()?;
+            let u = result?;
+            println!("UNLOCKED until {} (similarity {:.3})", utc(u.until), u.similarity);
+        }
         FaceCommand::Compare { a, b, models, json } => {
             let t = Instant::now();
             let m = load_models(&models.models)?;

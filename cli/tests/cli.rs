@@ -234,3 +234,37 @@ fn register_refresh_and_score_against_the_reference_server() {
     let none = idwallet(&["score", "--path", p, "--provider", "sesame", "--offline"], pw);
     assert!(String::from_utf8_lossy(&none.stderr).contains("no cached score"));
 }
+
+#[test]
+fn face_compare_enrol_and_verify_on_real_photos() {
+    let models = std::env::var("IDWALLET_MODELS").unwrap_or_else(|_| {
+        let tools = std::env::var("IDWALLET_TOOLS")
+            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../.tools").into());
+        format!("{tools}/models")
+    });
+    let photo = |n: &str| format!("{models}/photos/{n}.jpg");
+    let out =
+        idwallet(&["face", "compare", &photo("person_a_1"), &photo("person_a_2"), "--models", &models, "--json"], None);
+    assert!(out.status.success(), "{out:?}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["same_person"], true);
+    let out = idwallet(&["face", "compare", &photo("person_a_2"), &photo("impostor_2"), "--models", &models], None);
+    assert!(stdout(&out).starts_with("DIFFERENT PEOPLE"), "{}", stdout(&out));
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.db");
+    let p = path.to_str().unwrap();
+    let pw = Some("pass");
+    assert!(idwallet(&["wallet", "init", "--path", p], pw).status.success());
+    let enrol = idwallet(&["face", "enrol", "--path", p, &photo("obama"), "--models", &models], pw);
+    assert!(stdout(&enrol).contains("Face enrolled"), "{enrol:?}");
+    let ok = idwallet(&["face", "verify", "--path", p, &photo("obama2"), "--models", &models], pw);
+    assert!(stdout(&ok).starts_with("UNLOCKED"), "{ok:?}");
+    let no = idwallet(&["face", "verify", "--path", p, &photo("biden"), "--models", &models], pw);
+    assert!(!no.status.success());
+    assert!(String::from_utf8_lossy(&no.stderr).contains("does not match"), "{no:?}");
+    let blank = dir.path().join("blank.png");
+    std::fs::write(&blank, b"not an image").unwrap();
+    let bad = idwallet(&["face", "verify", "--path", p, blank.to_str().unwrap(), "--models", &models], pw);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("could not be read"), "{bad:?}");
+}

@@ -214,7 +214,7 @@ val walletTests = linkedMapOf<String, () -> Unit>(
 )
 
 fun main() {
-    val tests = walletTests + credentialTests + onlineTests
+    val tests = walletTests + credentialTests + onlineTests + faceTests
     var failed = 0
     for ((name, test) in tests) {
         try {

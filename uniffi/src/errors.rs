@@ -70,6 +70,19 @@ pub enum WalletError {
     /// An argument is invalid (URL, server key, provider); the message says which.
     #[error("{0}")]
     InvalidInput(String),
+    /// The photo or frame has no usable face (none, several, too small, blurred, too dark
+    /// or bright, head turned); the message says which, so the UI can guide the user.
+    #[error("{0}")]
+    FaceNotUsable(String),
+    /// No face is enrolled: call `enrolFace` first.
+    #[error("no face is enrolled")]
+    NotEnrolled,
+    /// The face did not match the enrolled holder.
+    #[error("{0}")]
+    FaceMismatch(String),
+    /// Too many failed unlocks; the message says when to try again.
+    #[error("{0}")]
+    LockedOut(String),
 }
 
 impl From<idwallet_core::WalletError> for WalletError {
@@ -88,6 +101,10 @@ impl From<idwallet_core::WalletError> for WalletError {
             W::Net(C::BadResponse(_) | C::Malformed { .. }) => Self::Untrusted(text),
             W::Net(C::Server { .. } | C::Interrupted) => Self::ServiceFailed(text),
             W::Net(C::Sign(_)) => Self::KeyStore(text),
+            W::Face(f) => FaceError::from(f).into(),
+            W::NotEnrolled => Self::NotEnrolled,
+            W::FaceMismatch { .. } => Self::FaceMismatch(text),
+            W::LockedOut { .. } => Self::LockedOut(text),
         }
     }
 }
@@ -223,6 +240,51 @@ impl From<KeyStoreError> for CoreKeyStoreError {
             KeyStoreError::AlreadyExists => Self::AlreadyExists,
             KeyStoreError::Corrupt => Self::Corrupt,
             KeyStoreError::Unavailable { reason } => Self::Unavailable { reason },
+        }
+    }
+}
+
+/// Why the face pipeline could not use a photo or load its models.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi(flat_error)]
+pub enum FaceError {
+    /// The model bytes are not the expected ONNX models.
+    #[error("{0}")]
+    BadModel(String),
+    /// The image or frame buffer could not be read.
+    #[error("{0}")]
+    BadImage(String),
+    /// No usable face: none, several, too small, blurred, too dark or bright, head turned.
+    #[error("{0}")]
+    NotUsable(String),
+    #[error("{0}")]
+    Inference(String),
+}
+
+impl From<idwallet_core::face::FaceError> for FaceError {
+    fn from(e: idwallet_core::face::FaceError) -> Self {
+        use idwallet_core::face::FaceError as F;
+        let text = e.to_string();
+        match e {
+            F::BadModel { .. } => Self::BadModel(text),
+            F::BadImage | F::BadFrame => Self::BadImage(text),
+            F::Inference => Self::Inference(text),
+            F::NoFace
+            | F::SeveralFaces { .. }
+            | F::TooSmall { .. }
+            | F::Blurred { .. }
+            | F::TooDark { .. }
+            | F::TooBright { .. }
+            | F::HeadTurned { .. } => Self::NotUsable(text),
+        }
+    }
+}
+
+impl From<FaceError> for WalletError {
+    fn from(e: FaceError) -> Self {
+        match e {
+            FaceError::NotUsable(t) | FaceError::BadImage(t) => Self::FaceNotUsable(t),
+            FaceError::BadModel(t) | FaceError::Inference(t) => Self::InvalidInput(t),
         }
     }
 }

@@ -7,13 +7,15 @@
 
 mod credential;
 mod errors;
+mod face;
 mod online;
 mod platform;
 mod runtime;
 mod wallet;
 
 pub use credential::{SyntheticIssuer, Verifier};
-pub use errors::{CredentialError, KeyStoreError, WalletError};
+pub use errors::{CredentialError, FaceError, KeyStoreError, WalletError};
+pub use face::FaceModels;
 pub use platform::{KeyStore, LogSink, SoftwareKeyStore};
 pub use wallet::Wallet;
 

@@ -57,6 +57,9 @@ pub enum ActivityKind {
     Verified,
     Registered,
     Fetched,
+    FaceEnrolled,
+    FaceRemoved,
+    Unlock,
 }
 
 /// How an activity ended.

@@ -6,6 +6,7 @@
 mod align;
 mod detect;
 mod frame;
+pub mod gate;
 mod model;
 
 pub use detect::Face;

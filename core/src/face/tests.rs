@@ -298,3 +298,70 @@ fn calibration_on_real_photos_separates_genuine_and_impostor_pairs_at_the_thresh
     assert!(genuine.iter().all(|s| *s >= MATCH_THRESHOLD), "a genuine pair falls below the threshold");
     assert!(impostor.iter().all(|s| *s < MATCH_THRESHOLD), "an impostor pair reaches the threshold");
 }
+
+#[test]
+fn the_unlock_gate_matches_the_holder_and_locks_out_others_across_restarts() {
+    use crate::platform::{KdfParams, SoftwareKeyStore};
+    use crate::{ActivityKind, OpenOptions, Wallet, WalletError};
+    let m = models();
+    let dir = tempfile::tempdir().unwrap();
+    let fast = KdfParams { memory_kib: 1024, iterations: 1, parallelism: 1 };
+    let keys: std::sync::Arc<dyn crate::KeyStore> =
+        std::sync::Arc::new(SoftwareKeyStore::create(dir.path().join("k"), b"p", fast).unwrap());
+    let path = dir.path().join("w.db");
+    let wallet = Wallet::open(&path, keys.clone(), OpenOptions::default()).unwrap();
+    let holder = Frame::Encoded(photo("person_b_2"));
+    let stranger = Frame::Encoded(photo("impostor_2"));
+    let now = 1_800_000_000;
+
+    assert_eq!(wallet.unlock_with_face(m, &holder, now).unwrap_err(), WalletError::NotEnrolled);
+    wallet.enrol_face(m, &Frame::Encoded(photo("person_b_1"))).unwrap();
+    let unlocked = wallet.unlock_with_face(m, &holder, now).unwrap();
+    assert_eq!(wallet.unlocked_until(now + 1), Some(unlocked.until));
+    assert!(unlocked.similarity >= MATCH_THRESHOLD);
+    wallet.lock();
+    assert_eq!(wallet.unlocked_until(now + 1), None);
+
+    // A photo without a usable face is not an attempt.
+    let grey = DynamicImage::ImageRgb8(RgbImage::from_pixel(200, 200, image::Rgb([120, 120, 120])));
+    assert_eq!(wallet.unlock_with_face(m, &jpeg(&grey), now).unwrap_err(), WalletError::Face(FaceError::NoFace));
+    for attempt in 1..=3 {
+        match wallet.unlock_with_face(m, &stranger, now).unwrap_err() {
+            WalletError::FaceMismatch { similarity, retry_after_secs } => {
+                assert!(similarity < MATCH_THRESHOLD);
+                assert_eq!(retry_after_secs, (attempt == 3).then_some(30));
+            }
+            other => panic!("attempt {attempt}: {other}"),
+        }
+    }
+    assert_eq!(wallet.unlocked_until(now), None);
+    // Locked: even the holder must wait, and the lockout survives a restart.
+    assert_eq!(
+        wallet.unlock_with_face(m, &holder, now + 10).unwrap_err(),
+        WalletError::LockedOut { retry_after_secs: 20 }
+    );
+    wallet.close().unwrap();
+    let wallet = Wallet::open(&path, keys, OpenOptions::default()).unwrap();
+    assert_eq!(
+        wallet.unlock_with_face(m, &holder, now + 20).unwrap_err(),
+        WalletError::LockedOut { retry_after_secs: 10 }
+    );
+    wallet.unlock_with_face(m, &holder, now + 30).unwrap();
+
+    let kinds: Vec<_> =
+        wallet.activity(6).unwrap().into_iter().map(|e| (e.kind, e.outcome == crate::Outcome::Success)).collect();
+    assert_eq!(
+        kinds,
+        [
+            (ActivityKind::Unlock, true),
+            (ActivityKind::Unlock, false),
+            (ActivityKind::Unlock, false),
+            (ActivityKind::Unlock, false),
+            (ActivityKind::Unlock, true),
+            (ActivityKind::FaceEnrolled, true)
+        ]
+    );
+    assert!(wallet.unenrol_face().unwrap());
+    assert!(!wallet.is_face_enrolled().unwrap());
+    assert_eq!(wallet.unlock_with_face(m, &holder, now + 40).unwrap_err(), WalletError::NotEnrolled);
+}

@@ -19,6 +19,10 @@ pub enum ActivityKind {
     Registered,
     /// Data about the holder was fetched from a service (counterparty: its host; detail: what).
     Fetched,
+    FaceEnrolled,
+    FaceRemoved,
+    /// An attempt to unlock the eID with the holder's face.
+    Unlock,
 }
 
 /// How it ended.

@@ -4,6 +4,7 @@
 //! wants encrypted beside the eID); documents, face templates and reports join as their
 //! rooms land.
 
+mod face;
 mod online;
 
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
+pub use face::Unlocked;
 pub use online::{Service, TrustSnapshot};
 
 use crate::credential::{
@@ -80,7 +82,7 @@ impl Record for HeldDocument {
 }
 
 /// Why a wallet operation that spans rooms failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum WalletError {
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -94,6 +96,14 @@ pub enum WalletError {
     NotRegistered,
     #[error("the service key must be an uncompressed P-256 point")]
     BadServerKey,
+    #[error(transparent)]
+    Face(#[from] crate::face::FaceError),
+    #[error("no face is enrolled")]
+    NotEnrolled,
+    #[error("too many failed attempts: try again in {retry_after_secs} s")]
+    LockedOut { retry_after_secs: i64 },
+    #[error("the face does not match the enrolled holder")]
+    FaceMismatch { similarity: f32, retry_after_secs: Option<i64> },
 }
 
 impl From<crate::KeyStoreError> for WalletError {
@@ -109,6 +119,9 @@ pub struct Wallet {
     client_options: ClientOptions,
     /// Built on first use from the stored [`Service`].
     client: Mutex<Option<Arc<Client>>>,
+    lockout: crate::face::gate::LockoutPolicy,
+    /// Set by a face unlock; never stored, so a restart locks the eID.
+    unlocked_until: Mutex<Option<i64>>,
 }
 
 impl std::fmt::Debug for Wallet {
@@ -132,6 +145,8 @@ impl Wallet {
             key_store,
             client_options: ClientOptions::default(),
             client: Mutex::new(None),
+            lockout: crate::face::gate::LockoutPolicy::default(),
+            unlocked_until: Mutex::new(None),
         })
     }
 

@@ -551,6 +551,22 @@ fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterFloat: FfiConverterPrimitive {
+    typealias FfiType = Float
+    typealias SwiftType = Float
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Float {
+        return try lift(readFloat(&buf))
+    }
+
+    public static func write(_ value: Float, into buf: inout [UInt8]) {
+        writeFloat(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterBool : FfiConverter {
     typealias FfiType = Int8
     typealias SwiftType = Bool
@@ -635,6 +651,162 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
         writeBytes(&buf, value)
     }
 }
+
+
+
+
+/**
+ * The face models, loaded once per process and shared.
+ */
+public protocol FaceModelsProtocol: AnyObject, Sendable {
+    
+    /**
+     * Compare the faces in two photos (JPEG/PNG bytes).
+     */
+    func compare(photoA: Data, photoB: Data) async throws  -> FaceComparison
+    
+}
+/**
+ * The face models, loaded once per process and shared.
+ */
+open class FaceModels: FaceModelsProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_idwallet_ffi_fn_clone_facemodels(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_idwallet_ffi_fn_free_facemodels(handle, $0) }
+    }
+
+    
+    /**
+     * Load the detector (YuNet) and embedder (SFace) from their ONNX bytes, as shipped in
+     * the app's assets (`face_detection_yunet_2023mar_int8bq.onnx`,
+     * `face_recognition_sface_2021dec_int8bq.onnx`). Takes about a second.
+     */
+public static func load(detector: Data, embedder: Data)async throws  -> FaceModels  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_constructor_facemodels_load(FfiConverterData.lower(detector),FfiConverterData.lower(embedder)
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_u64,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_u64,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeFaceModels_lift,
+            errorHandler: FfiConverterTypeFaceError_lift
+        )
+}
+    
+
+    
+    /**
+     * Compare the faces in two photos (JPEG/PNG bytes).
+     */
+open func compare(photoA: Data, photoB: Data)async throws  -> FaceComparison  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_facemodels_compare(
+                        self.uniffiCloneHandle(),FfiConverterData.lower(photoA),FfiConverterData.lower(photoB)
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeFaceComparison_lift,
+            errorHandler: FfiConverterTypeFaceError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFaceModels: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = FaceModels
+
+    public static func lift(_ handle: UInt64) throws -> FaceModels {
+        return FaceModels(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: FaceModels) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FaceModels {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: FaceModels, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFaceModels_lift(_ handle: UInt64) throws -> FaceModels {
+    return try FfiConverterTypeFaceModels.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFaceModels_lower(_ value: FaceModels) -> UInt64 {
+    return FfiConverterTypeFaceModels.lower(value)
+}
+
+
 
 
 
@@ -1899,6 +2071,29 @@ public protocol WalletProtocol: AnyObject, Sendable {
     func present(kind: DocumentKind, audience: String) async throws  -> PresentationQr
     
     /**
+     * Enrol the holder's face from a photo (JPEG/PNG); the template is stored sealed.
+     */
+    func enrolFace(models: FaceModels, photo: Data) async throws  -> FaceQuality
+    
+    func isFaceEnrolled() throws  -> Bool
+    
+    /**
+     * Delete the enrolled face; false if there was none.
+     */
+    func unenrolFace() throws  -> Bool
+    
+    /**
+     * Unlock the eID with the holder's face in `photo`. Mismatches count towards a
+     * growing lockout that survives restarts (`LockedOut` says when to retry).
+     */
+    func unlockWithFace(models: FaceModels, photo: Data) async throws  -> FaceUnlock
+    
+    /**
+     * Until when the eID is unlocked (Unix seconds), if it is.
+     */
+    func unlockedUntil() throws  -> Int64?
+    
+    /**
      * What `provider`'s score unlocks (from a current cached score, or fetched).
      */
     func benefits(provider: String) async throws  -> [BenefitInfo]
@@ -2085,6 +2280,78 @@ open func present(kind: DocumentKind, audience: String)async throws  -> Presenta
             liftFunc: FfiConverterTypePresentationQr_lift,
             errorHandler: FfiConverterTypeWalletError_lift
         )
+}
+    
+    /**
+     * Enrol the holder's face from a photo (JPEG/PNG); the template is stored sealed.
+     */
+open func enrolFace(models: FaceModels, photo: Data)async throws  -> FaceQuality  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_wallet_enrol_face(
+                        self.uniffiCloneHandle(),FfiConverterTypeFaceModels_lower(models),FfiConverterData.lower(photo)
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeFaceQuality_lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
+}
+    
+open func isFaceEnrolled()throws  -> Bool  {
+    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_wallet_is_face_enrolled(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Delete the enrolled face; false if there was none.
+     */
+open func unenrolFace()throws  -> Bool  {
+    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_wallet_unenrol_face(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Unlock the eID with the holder's face in `photo`. Mismatches count towards a
+     * growing lockout that survives restarts (`LockedOut` says when to retry).
+     */
+open func unlockWithFace(models: FaceModels, photo: Data)async throws  -> FaceUnlock  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_wallet_unlock_with_face(
+                        self.uniffiCloneHandle(),FfiConverterTypeFaceModels_lower(models),FfiConverterData.lower(photo)
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeFaceUnlock_lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
+}
+    
+    /**
+     * Until when the eID is unlocked (Unix seconds), if it is.
+     */
+open func unlockedUntil()throws  -> Int64?  {
+    return try  FfiConverterOptionInt64.lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_wallet_unlocked_until(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -2622,6 +2889,205 @@ public func FfiConverterTypeDocumentSummary_lift(_ buf: RustBuffer) throws -> Do
 #endif
 public func FfiConverterTypeDocumentSummary_lower(_ value: DocumentSummary) -> RustBuffer {
     return FfiConverterTypeDocumentSummary.lower(value)
+}
+
+
+/**
+ * Two faces compared.
+ */
+public struct FaceComparison: Equatable, Hashable {
+    /**
+     * Cosine similarity, −1…1.
+     */
+    public var similarity: Float
+    public var threshold: Float
+    public var samePerson: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Cosine similarity, −1…1.
+         */similarity: Float, threshold: Float, samePerson: Bool) {
+        self.similarity = similarity
+        self.threshold = threshold
+        self.samePerson = samePerson
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FaceComparison: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFaceComparison: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FaceComparison {
+        return
+            try FaceComparison(
+                similarity: FfiConverterFloat.read(from: &buf), 
+                threshold: FfiConverterFloat.read(from: &buf), 
+                samePerson: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FaceComparison, into buf: inout [UInt8]) {
+        FfiConverterFloat.write(value.similarity, into: &buf)
+        FfiConverterFloat.write(value.threshold, into: &buf)
+        FfiConverterBool.write(value.samePerson, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFaceComparison_lift(_ buf: RustBuffer) throws -> FaceComparison {
+    return try FfiConverterTypeFaceComparison.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFaceComparison_lower(_ value: FaceComparison) -> RustBuffer {
+    return FfiConverterTypeFaceComparison.lower(value)
+}
+
+
+/**
+ * What was measured on an enrolled face.
+ */
+public struct FaceQuality: Equatable, Hashable {
+    public var eyeDistancePx: Float
+    public var sharpness: Float
+    public var brightness: Float
+    public var yaw: Float
+    public var rollDeg: Float
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(eyeDistancePx: Float, sharpness: Float, brightness: Float, yaw: Float, rollDeg: Float) {
+        self.eyeDistancePx = eyeDistancePx
+        self.sharpness = sharpness
+        self.brightness = brightness
+        self.yaw = yaw
+        self.rollDeg = rollDeg
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FaceQuality: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFaceQuality: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FaceQuality {
+        return
+            try FaceQuality(
+                eyeDistancePx: FfiConverterFloat.read(from: &buf), 
+                sharpness: FfiConverterFloat.read(from: &buf), 
+                brightness: FfiConverterFloat.read(from: &buf), 
+                yaw: FfiConverterFloat.read(from: &buf), 
+                rollDeg: FfiConverterFloat.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FaceQuality, into buf: inout [UInt8]) {
+        FfiConverterFloat.write(value.eyeDistancePx, into: &buf)
+        FfiConverterFloat.write(value.sharpness, into: &buf)
+        FfiConverterFloat.write(value.brightness, into: &buf)
+        FfiConverterFloat.write(value.yaw, into: &buf)
+        FfiConverterFloat.write(value.rollDeg, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFaceQuality_lift(_ buf: RustBuffer) throws -> FaceQuality {
+    return try FfiConverterTypeFaceQuality.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFaceQuality_lower(_ value: FaceQuality) -> RustBuffer {
+    return FfiConverterTypeFaceQuality.lower(value)
+}
+
+
+/**
+ * A successful unlock.
+ */
+public struct FaceUnlock: Equatable, Hashable {
+    /**
+     * The eID stays unlocked until then (Unix seconds).
+     */
+    public var until: Int64
+    public var similarity: Float
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The eID stays unlocked until then (Unix seconds).
+         */until: Int64, similarity: Float) {
+        self.until = until
+        self.similarity = similarity
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FaceUnlock: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFaceUnlock: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FaceUnlock {
+        return
+            try FaceUnlock(
+                until: FfiConverterInt64.read(from: &buf), 
+                similarity: FfiConverterFloat.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FaceUnlock, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.until, into: &buf)
+        FfiConverterFloat.write(value.similarity, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFaceUnlock_lift(_ buf: RustBuffer) throws -> FaceUnlock {
+    return try FfiConverterTypeFaceUnlock.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFaceUnlock_lower(_ value: FaceUnlock) -> RustBuffer {
+    return FfiConverterTypeFaceUnlock.lower(value)
 }
 
 
@@ -3472,6 +3938,9 @@ public enum ActivityKind: Equatable, Hashable {
     case verified
     case registered
     case fetched
+    case faceEnrolled
+    case faceRemoved
+    case unlock
 
 
 
@@ -3508,6 +3977,12 @@ public struct FfiConverterTypeActivityKind: FfiConverterRustBuffer {
         case 7: return .registered
         
         case 8: return .fetched
+        
+        case 9: return .faceEnrolled
+        
+        case 10: return .faceRemoved
+        
+        case 11: return .unlock
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -3547,6 +4022,18 @@ public struct FfiConverterTypeActivityKind: FfiConverterRustBuffer {
         
         case .fetched:
             writeInt(&buf, Int32(8))
+        
+        
+        case .faceEnrolled:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .faceRemoved:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .unlock:
+            writeInt(&buf, Int32(11))
         
         }
     }
@@ -3835,6 +4322,117 @@ public func FfiConverterTypeDocumentKind_lower(_ value: DocumentKind) -> RustBuf
     return FfiConverterTypeDocumentKind.lower(value)
 }
 
+
+
+/**
+ * Why the face pipeline could not use a photo or load its models.
+ */
+public 
+enum FaceError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+
+    
+    
+    /**
+     * The model bytes are not the expected ONNX models.
+     */
+    case BadModel(message: String)
+    
+    /**
+     * The image or frame buffer could not be read.
+     */
+    case BadImage(message: String)
+    
+    /**
+     * No usable face: none, several, too small, blurred, too dark or bright, head turned.
+     */
+    case NotUsable(message: String)
+    
+    case Inference(message: String)
+    
+
+    
+
+    
+
+    
+    public var errorDescription: String? {
+        String(reflecting: self)
+    }
+    
+}
+
+#if compiler(>=6)
+extension FaceError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFaceError: FfiConverterRustBuffer {
+    typealias SwiftType = FaceError
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FaceError {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+
+        
+
+        
+        case 1: return .BadModel(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .BadImage(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .NotUsable(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 4: return .Inference(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: FaceError, into buf: inout [UInt8]) {
+        switch value {
+
+        
+
+        
+        case .BadModel(_ /* message is ignored*/):
+            writeInt(&buf, Int32(1))
+        case .BadImage(_ /* message is ignored*/):
+            writeInt(&buf, Int32(2))
+        case .NotUsable(_ /* message is ignored*/):
+            writeInt(&buf, Int32(3))
+        case .Inference(_ /* message is ignored*/):
+            writeInt(&buf, Int32(4))
+
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFaceError_lift(_ buf: RustBuffer) throws -> FaceError {
+    return try FfiConverterTypeFaceError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFaceError_lower(_ value: FaceError) -> RustBuffer {
+    return FfiConverterTypeFaceError.lower(value)
+}
 
 
 /**
@@ -4391,6 +4989,27 @@ enum WalletError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      */
     case InvalidInput(message: String)
     
+    /**
+     * The photo or frame has no usable face (none, several, too small, blurred, too dark
+     * or bright, head turned); the message says which, so the UI can guide the user.
+     */
+    case FaceNotUsable(message: String)
+    
+    /**
+     * No face is enrolled: call `enrolFace` first.
+     */
+    case NotEnrolled(message: String)
+    
+    /**
+     * The face did not match the enrolled holder.
+     */
+    case FaceMismatch(message: String)
+    
+    /**
+     * Too many failed unlocks; the message says when to try again.
+     */
+    case LockedOut(message: String)
+    
 
     
 
@@ -4496,6 +5115,22 @@ public struct FfiConverterTypeWalletError: FfiConverterRustBuffer {
             message: try FfiConverterString.read(from: &buf)
         )
         
+        case 20: return .FaceNotUsable(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 21: return .NotEnrolled(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 22: return .FaceMismatch(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 23: return .LockedOut(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
 
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -4545,6 +5180,14 @@ public struct FfiConverterTypeWalletError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(18))
         case .InvalidInput(_ /* message is ignored*/):
             writeInt(&buf, Int32(19))
+        case .FaceNotUsable(_ /* message is ignored*/):
+            writeInt(&buf, Int32(20))
+        case .NotEnrolled(_ /* message is ignored*/):
+            writeInt(&buf, Int32(21))
+        case .FaceMismatch(_ /* message is ignored*/):
+            writeInt(&buf, Int32(22))
+        case .LockedOut(_ /* message is ignored*/):
+            writeInt(&buf, Int32(23))
 
         
         }
@@ -5153,6 +5796,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_method_verifier_verify_text() != 22527) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_idwallet_ffi_checksum_method_facemodels_compare() != 31676) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_idwallet_ffi_checksum_method_keystore_device_public_key() != 40602) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5190,6 +5836,21 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_wallet_present() != 42555) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_wallet_enrol_face() != 29739) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_wallet_is_face_enrolled() != 17448) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_wallet_unenrol_face() != 11895) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_wallet_unlock_with_face() != 3354) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_wallet_unlocked_until() != 54109) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_wallet_benefits() != 42812) {
@@ -5244,6 +5905,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_constructor_verifier_from_wallet() != 38864) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_constructor_facemodels_load() != 29575) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_constructor_softwarekeystore_create() != 25854) {

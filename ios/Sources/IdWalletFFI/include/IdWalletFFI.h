@@ -387,6 +387,26 @@ RustBuffer uniffi_idwallet_ffi_fn_method_verifier_verify_image(uint64_t ptr, Rus
 RustBuffer uniffi_idwallet_ffi_fn_method_verifier_verify_text(uint64_t ptr, RustBuffer text, RustBuffer at, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_FACEMODELS
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_FACEMODELS
+uint64_t uniffi_idwallet_ffi_fn_clone_facemodels(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FREE_FACEMODELS
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FREE_FACEMODELS
+void uniffi_idwallet_ffi_fn_free_facemodels(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CONSTRUCTOR_FACEMODELS_LOAD
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CONSTRUCTOR_FACEMODELS_LOAD
+uint64_t uniffi_idwallet_ffi_fn_constructor_facemodels_load(RustBuffer detector, RustBuffer embedder
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_FACEMODELS_COMPARE
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_FACEMODELS_COMPARE
+uint64_t uniffi_idwallet_ffi_fn_method_facemodels_compare(uint64_t ptr, RustBuffer photo_a, RustBuffer photo_b
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_KEYSTORE
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_KEYSTORE
 uint64_t uniffi_idwallet_ffi_fn_clone_keystore(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -515,6 +535,31 @@ RustBuffer uniffi_idwallet_ffi_fn_method_wallet_document_kinds(uint64_t ptr, Rus
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_PRESENT
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_PRESENT
 uint64_t uniffi_idwallet_ffi_fn_method_wallet_present(uint64_t ptr, RustBuffer kind, RustBuffer audience
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_ENROL_FACE
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_ENROL_FACE
+uint64_t uniffi_idwallet_ffi_fn_method_wallet_enrol_face(uint64_t ptr, uint64_t models, RustBuffer photo
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_IS_FACE_ENROLLED
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_IS_FACE_ENROLLED
+int8_t uniffi_idwallet_ffi_fn_method_wallet_is_face_enrolled(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_UNENROL_FACE
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_UNENROL_FACE
+int8_t uniffi_idwallet_ffi_fn_method_wallet_unenrol_face(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_UNLOCK_WITH_FACE
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_UNLOCK_WITH_FACE
+uint64_t uniffi_idwallet_ffi_fn_method_wallet_unlock_with_face(uint64_t ptr, uint64_t models, RustBuffer photo
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_UNLOCKED_UNTIL
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_UNLOCKED_UNTIL
+RustBuffer uniffi_idwallet_ffi_fn_method_wallet_unlocked_until(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_BENEFITS
@@ -928,6 +973,12 @@ uint16_t uniffi_idwallet_ffi_checksum_method_verifier_verify_text(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_FACEMODELS_COMPARE
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_FACEMODELS_COMPARE
+uint16_t uniffi_idwallet_ffi_checksum_method_facemodels_compare(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_KEYSTORE_DEVICE_PUBLIC_KEY
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_KEYSTORE_DEVICE_PUBLIC_KEY
 uint16_t uniffi_idwallet_ffi_checksum_method_keystore_device_public_key(void
@@ -1003,6 +1054,36 @@ uint16_t uniffi_idwallet_ffi_checksum_method_wallet_document_kinds(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_PRESENT
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_PRESENT
 uint16_t uniffi_idwallet_ffi_checksum_method_wallet_present(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_ENROL_FACE
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_ENROL_FACE
+uint16_t uniffi_idwallet_ffi_checksum_method_wallet_enrol_face(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_IS_FACE_ENROLLED
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_IS_FACE_ENROLLED
+uint16_t uniffi_idwallet_ffi_checksum_method_wallet_is_face_enrolled(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_UNENROL_FACE
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_UNENROL_FACE
+uint16_t uniffi_idwallet_ffi_checksum_method_wallet_unenrol_face(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_UNLOCK_WITH_FACE
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_UNLOCK_WITH_FACE
+uint16_t uniffi_idwallet_ffi_checksum_method_wallet_unlock_with_face(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_UNLOCKED_UNTIL
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_UNLOCKED_UNTIL
+uint16_t uniffi_idwallet_ffi_checksum_method_wallet_unlocked_until(void
     
 );
 #endif
@@ -1111,6 +1192,12 @@ uint16_t uniffi_idwallet_ffi_checksum_constructor_verifier_new(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_CONSTRUCTOR_VERIFIER_FROM_WALLET
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_CONSTRUCTOR_VERIFIER_FROM_WALLET
 uint16_t uniffi_idwallet_ffi_checksum_constructor_verifier_from_wallet(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_CONSTRUCTOR_FACEMODELS_LOAD
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_CONSTRUCTOR_FACEMODELS_LOAD
+uint16_t uniffi_idwallet_ffi_checksum_constructor_facemodels_load(void
     
 );
 #endif

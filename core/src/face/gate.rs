@@ -1,0 +1,78 @@
+//! The unlock gate's rules: how failed attempts turn into a growing lockout. Pure: the
+//! wallet keeps the state sealed, so a lockout survives restarts.
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::Record;
+
+/// How failures lock the gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockoutPolicy {
+    /// Failures allowed before the first lockout.
+    pub free_attempts: u32,
+    /// The first lockout; each further failure doubles it.
+    pub base_secs: i64,
+    pub max_secs: i64,
+    /// How long a successful unlock keeps the eID open.
+    pub session_secs: i64,
+}
+
+impl Default for LockoutPolicy {
+    fn default() -> Self {
+        Self { free_attempts: 3, base_secs: 30, max_secs: 3_600, session_secs: 300 }
+    }
+}
+
+/// The gate's persistent state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GateState {
+    /// Consecutive failures since the last success.
+    pub failures: u32,
+    /// Unix seconds before which no attempt is accepted.
+    pub locked_until: i64,
+}
+
+impl Record for GateState {
+    const KIND: &'static str = "face_gate";
+    fn id(&self) -> &str {
+        "holder"
+    }
+}
+
+impl GateState {
+    /// Seconds until an attempt is allowed again, if locked.
+    pub fn retry_after(&self, now: i64) -> Option<i64> {
+        (now < self.locked_until).then(|| self.locked_until - now)
+    }
+
+    /// The state after a failed attempt at `now`.
+    pub fn failed(self, policy: &LockoutPolicy, now: i64) -> Self {
+        let failures = self.failures.saturating_add(1);
+        let locked_until = match failures.checked_sub(policy.free_attempts) {
+            Some(extra) => {
+                let secs = policy.base_secs.saturating_mul(1i64 << extra.min(30)).min(policy.max_secs);
+                now + secs
+            }
+            None => self.locked_until,
+        };
+        Self { failures, locked_until }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_lock_out_for_growing_times_up_to_the_cap() {
+        let p = LockoutPolicy::default();
+        let mut s = GateState::default();
+        let mut locks = Vec::new();
+        for _ in 0..12 {
+            s = s.failed(&p, 1_000);
+            locks.push(s.retry_after(1_000).unwrap_or(0));
+        }
+        assert_eq!(locks, [0, 0, 30, 60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]);
+        assert_eq!(s.retry_after(1_000 + 3_600), None);
+    }
+}

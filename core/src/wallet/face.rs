@@ -1,0 +1,108 @@
+//! The face unlock gate (DESIGN §5): enrol a template (sealed), unlock the eID for a while
+//! on a match, count failures into a growing lockout that survives restarts, log every
+//! attempt. Liveness is not part of the gate yet (issue #5 stays open until it is).
+
+use serde::{Deserialize, Serialize};
+
+use super::{Wallet, WalletError};
+use crate::face::gate::GateState;
+use crate::face::{FaceModels, Frame, Quality, Template};
+use crate::store::{ActivityEntry, ActivityKind, Outcome, Record};
+
+/// The holder's enrolled face, sealed in the wallet like every record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct EnrolledFace {
+    template: Vec<f32>,
+    enrolled_at: i64,
+}
+
+impl Record for EnrolledFace {
+    const KIND: &'static str = "face_template";
+    fn id(&self) -> &str {
+        "holder"
+    }
+}
+
+/// A successful unlock.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Unlocked {
+    /// The eID stays unlocked until then (Unix seconds).
+    pub until: i64,
+    pub similarity: f32,
+}
+
+impl Wallet {
+    /// Enrol the holder's face from `frame` (replacing any earlier enrolment).
+    pub fn enrol_face(&self, models: &FaceModels, frame: &Frame) -> Result<Quality, WalletError> {
+        let analysis = models.analyze(frame)?;
+        let record = EnrolledFace { template: analysis.template.0, enrolled_at: crate::now_unix() };
+        self.store.write(|w| {
+            w.put(&record)?;
+            w.put(&GateState::default())?;
+            w.log(&ActivityEntry::now(ActivityKind::FaceEnrolled))
+        })?;
+        tracing::info!(target: "idwallet::face", "face enrolled");
+        Ok(analysis.quality)
+    }
+
+    pub fn is_face_enrolled(&self) -> Result<bool, WalletError> {
+        Ok(self.store.find::<EnrolledFace>("holder")?.is_some())
+    }
+
+    /// Delete the enrolled template; false if there was none.
+    pub fn unenrol_face(&self) -> Result<bool, WalletError> {
+        *self.unlocked_until.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        Ok(self.store.write(|w| {
+            let existed = w.delete::<EnrolledFace>("holder")?;
+            w.delete::<GateState>("holder")?;
+            if existed {
+                w.log(&ActivityEntry::now(ActivityKind::FaceRemoved))?;
+            }
+            Ok(existed)
+        })?)
+    }
+
+    /// Try to unlock the eID with the face in `frame` at `now`. A frame without a usable
+    /// face is refused without counting as an attempt; a face that does not match counts
+    /// towards the lockout.
+    pub fn unlock_with_face(&self, models: &FaceModels, frame: &Frame, now: i64) -> Result<Unlocked, WalletError> {
+        let _span = tracing::info_span!(target: "idwallet::face", "unlock").entered();
+        let enrolled = self.store.find::<EnrolledFace>("holder")?.ok_or(WalletError::NotEnrolled)?;
+        let state = self.store.find::<GateState>("holder")?.unwrap_or_default();
+        if let Some(retry_after_secs) = state.retry_after(now) {
+            return Err(WalletError::LockedOut { retry_after_secs });
+        }
+        let analysis = models.analyze(frame)?;
+        let similarity = analysis.template.similarity(&Template(enrolled.template));
+        let entry = ActivityEntry::now(ActivityKind::Unlock);
+        if similarity >= crate::face::MATCH_THRESHOLD {
+            let until = now + self.lockout.session_secs;
+            self.store.write(|w| {
+                w.put(&GateState::default())?;
+                w.log(&entry)
+            })?;
+            *self.unlocked_until.lock().unwrap_or_else(|p| p.into_inner()) = Some(until);
+            tracing::info!(target: "idwallet::face", "eID unlocked");
+            Ok(Unlocked { until, similarity })
+        } else {
+            let next = state.failed(&self.lockout, now);
+            let reason = format!("face did not match (attempt {})", next.failures);
+            self.store.write(|w| {
+                w.put(&next)?;
+                w.log(&entry.outcome(Outcome::Failure { reason }))
+            })?;
+            tracing::info!(target: "idwallet::face", failures = next.failures, "face did not match");
+            Err(WalletError::FaceMismatch { similarity, retry_after_secs: next.retry_after(now) })
+        }
+    }
+
+    /// Until when the eID is unlocked, if it is (unlocks do not survive a restart).
+    pub fn unlocked_until(&self, now: i64) -> Option<i64> {
+        self.unlocked_until.lock().unwrap_or_else(|p| p.into_inner()).filter(|u| now < *u)
+    }
+
+    /// Lock the eID now.
+    pub fn lock(&self) {
+        *self.unlocked_until.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+}
