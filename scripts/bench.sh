@@ -11,6 +11,7 @@ target=${CARGO_TARGET_DIR:-$root/target}
 cargo bench -p idwallet-core --bench store -- "$@"
 cargo bench -p idwallet-core --bench credential -- "$@"
 cargo bench -p idwallet-server --bench roundtrip -- "$@"
+cargo bench -p idwallet-core --bench face -- "$@"
 python3 - "$target/criterion" <<'PY'
 import json, pathlib, sys
 base = pathlib.Path(sys.argv[1])
@@ -33,6 +34,8 @@ full, floor = median_ns("verify", "hotel presentation"), median_ns("verify", "2x
 print(f"  verify: presentation {full/1e3:.1f} µs, 2x raw ECDSA {floor/1e3:.1f} µs, ratio {full/floor:.2f}x")
 signed, unsigned = median_ns("score round trip", "signed"), median_ns("score round trip", "unsigned")
 print(f"  score round trip: signed {signed/1e3:.0f} µs, unsigned {unsigned/1e3:.0f} µs, ratio {signed/unsigned:.2f}x")
+for name in ["load models", "detect (716x900 photo)", "analyze (716x900 photo)"]:
+    print(f"  face {name}: {median_ns('face', name)/1e6:.1f} ms")
 for kind in ["clean", "blur", "noise", "rotation", "perspective"]:
     print(f"  qr decode 1280x720 {kind}: {median_ns('qr decode 1280x720', kind)/1e6:.1f} ms")
 PY

@@ -13,13 +13,15 @@ mkdir -p "$logs"
 bash scripts/bootstrap.sh
 
 echo "== Rust tests"
-# Benches are compiled by clippy --all-targets; running them belongs to scripts/bench.sh.
+# One build of every library, binary and test with one feature resolution: the FFI cdylib
+# and the server binary the binding tests use come out of it, so no dependency (tract,
+# ring, SQLite…) is compiled twice with different features. Benches are compiled by
+# clippy --all-targets; running them belongs to scripts/bench.sh.
+cargo build -q --workspace --lib --bins --tests
 cargo test --workspace --lib --bins --tests 2>&1 | tee "$logs/rust.txt"
 
 echo "== bindings"
-cargo build -q -p idwallet-ffi --lib
 # The binding tests talk to the real reference server in a child process.
-cargo build -q -p idwallet-server --bin idwallet-server
 export IDWALLET_SERVER="$target/debug/idwallet-server"
 # …and the face models models/fetch.sh placed (bootstrap ran it).
 export IDWALLET_MODELS="${IDWALLET_MODELS:-$tools/models}"
