@@ -2,6 +2,7 @@
 //! Every request is authenticated before it can touch the database; every response — errors
 //! included — is signed and bound to the request's signature.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use axum::body::{to_bytes, Body, Bytes};
@@ -129,13 +130,8 @@ impl From<ServerError> for Refusal {
 }
 
 impl App {
-    /// Authenticate a device's request (`register_key` for the registration request, which is
-    /// signed by the key it registers). Returns the device id.
-    fn authenticate(&self, req: &Incoming, register_key: Option<&[u8]>) -> Result<String, Refusal> {
-        let key_for = |keyid: &str| match register_key {
-            Some(key) => (wire::device_id(key) == keyid).then(|| key.to_vec()),
-            None => self.state.device(keyid).ok().flatten().map(|d| d.public_key),
-        };
+    /// Authenticate a request signed by `key_for(keyid)`; returns the keyid.
+    fn authenticate(&self, req: &Incoming, key_for: impl Fn(&str) -> Option<Vec<u8>>) -> Result<String, Refusal> {
         let now = idwallet_core::now_unix();
         let keyid =
             policy::check_request(&req.message(), &req.body, key_for, &self.state.nonces, now, self.config.window_secs)
@@ -143,9 +139,23 @@ impl App {
         Ok(keyid)
     }
 
+    /// Authenticate a registered device's request: one store lookup serves both the
+    /// signature check and the handler, and a store failure is a 500, not `unknown_key`.
     fn device(&self, req: &Incoming) -> Result<DeviceRecord, Refusal> {
-        let keyid = self.authenticate(req, None)?;
-        self.state.device(&keyid)?.ok_or_else(|| PolicyError::UnknownKey.into())
+        let found: RefCell<Option<Result<DeviceRecord, ServerError>>> = RefCell::new(None);
+        let key_for = |keyid: &str| {
+            let lookup = self.state.device(keyid).and_then(|d| d.ok_or(ServerError::NotFound));
+            let key = lookup.as_ref().ok().map(|d| d.public_key.clone());
+            *found.borrow_mut() = Some(lookup);
+            key
+        };
+        let result = self.authenticate(req, key_for);
+        match (result, found.into_inner()) {
+            (Ok(keyid), Some(Ok(device))) if device.device_id == keyid => Ok(device),
+            (_, Some(Err(e @ (ServerError::Store(_) | ServerError::Io(_))))) => Err(e.into()),
+            (Err(refusal), _) => Err(refusal),
+            _ => Err(PolicyError::UnknownKey.into()),
+        }
     }
 
     /// Sign and send `body` with `status`, bound to `req`'s signature when it has one.
@@ -231,7 +241,7 @@ async fn register(AxumState(app): AxumState<App>, req: Request) -> Response {
         if key.len() != 65 || key[0] != 4 {
             return Err(bad_request("the public key must be an uncompressed P-256 point"));
         }
-        let device_id = app.authenticate(req, Some(key))?;
+        let device_id = app.authenticate(req, |keyid| (wire::device_id(key) == keyid).then(|| key.to_vec()))?;
         let now = idwallet_core::now_unix();
         let device = app.state.register(&body.activation_code, &device_id, key, now)?.ok_or_else(|| {
             Refusal::new(StatusCode::FORBIDDEN, "invalid_activation_code", "the activation code is unknown or used")
