@@ -1,22 +1,14 @@
 //! Face pipeline timings on a real photo: model load (fold + tract optimisation), detection
 //! alone, and the whole analysis (detect, align, quality, embed). Needs `models/fetch.sh`.
 
-use std::path::PathBuf;
-
 use criterion::{criterion_group, criterion_main, Criterion};
 use idwallet_core::face::{FaceModels, Frame, DETECTOR_FILE, EMBEDDER_FILE};
 
-fn models_dir() -> PathBuf {
-    std::env::var_os("IDWALLET_MODELS").map(PathBuf::from).unwrap_or_else(|| {
-        std::env::var_os("IDWALLET_TOOLS")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools"))
-            .join("models")
-    })
-}
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 fn face(c: &mut Criterion) {
-    let dir = models_dir();
+    let dir = common::models_dir();
     let (yunet, sface) =
         (std::fs::read(dir.join(DETECTOR_FILE)).unwrap(), std::fs::read(dir.join(EMBEDDER_FILE)).unwrap());
     let photo = Frame::Encoded(std::fs::read(dir.join("photos/person_b_1.jpg")).unwrap());

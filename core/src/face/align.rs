@@ -36,36 +36,35 @@ pub(crate) fn warp(image: &RgbImage, landmarks: &[[f32; 2]; 5]) -> RgbImage {
     let [a, nb, tx, b, _, ty] = similarity(landmarks, &TEMPLATE);
     // Invert [a -b; b a]: 1/(a²+b²) · [a b; -b a].
     let det = (a * a + b * b).max(f32::EPSILON);
-    let (w, h) = (image.width() as f32, image.height() as f32);
     RgbImage::from_fn(SIZE as u32, SIZE as u32, |u, v| {
         let (du, dv) = (u as f32 - tx, v as f32 - ty);
         let x = (a * du + b * dv) / det;
         let y = (nb * du + a * dv) / det;
-        if x < 0.0 || y < 0.0 || x > w - 1.0 || y > h - 1.0 {
-            return Rgb([0, 0, 0]);
-        }
-        let (x0, y0) = (x.floor() as u32, y.floor() as u32);
-        let (x1, y1) = ((x0 + 1).min(image.width() - 1), (y0 + 1).min(image.height() - 1));
-        let (fx, fy) = (x - x0 as f32, y - y0 as f32);
-        let px = |x, y| image.get_pixel(x, y).0;
-        let (p00, p10, p01, p11) = (px(x0, y0), px(x1, y0), px(x0, y1), px(x1, y1));
-        Rgb(std::array::from_fn(|c| {
-            let top = f32::from(p00[c]) * (1.0 - fx) + f32::from(p10[c]) * fx;
-            let bottom = f32::from(p01[c]) * (1.0 - fx) + f32::from(p11[c]) * fx;
-            (top * (1.0 - fy) + bottom * fy).round() as u8
-        }))
+        sample(image, x, y)
     })
+}
+
+/// Bilinear sample at (x, y); black outside the image.
+pub(crate) fn sample(image: &RgbImage, x: f32, y: f32) -> Rgb<u8> {
+    let (w, h) = (image.width() as f32, image.height() as f32);
+    if !(x >= 0.0 && y >= 0.0 && x <= w - 1.0 && y <= h - 1.0) {
+        return Rgb([0, 0, 0]);
+    }
+    let (x0, y0) = (x.floor() as u32, y.floor() as u32);
+    let (x1, y1) = ((x0 + 1).min(image.width() - 1), (y0 + 1).min(image.height() - 1));
+    let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+    let px = |x, y| image.get_pixel(x, y).0;
+    let (p00, p10, p01, p11) = (px(x0, y0), px(x1, y0), px(x0, y1), px(x1, y1));
+    Rgb(std::array::from_fn(|c| {
+        let top = f32::from(p00[c]) * (1.0 - fx) + f32::from(p10[c]) * fx;
+        let bottom = f32::from(p01[c]) * (1.0 - fx) + f32::from(p11[c]) * fx;
+        (top * (1.0 - fy) + bottom * fy).round() as u8
+    }))
 }
 
 /// Size, pose, exposure and sharpness of a face from its landmarks and aligned crop.
 pub(crate) fn measure(aligned: &RgbImage, l: &[[f32; 2]; 5]) -> Quality {
-    let (re, le, nose) = (l[0], l[1], l[2]);
-    let eye_distance_px = ((le[0] - re[0]).powi(2) + (le[1] - re[1]).powi(2)).sqrt();
-    let mid = [(re[0] + le[0]) / 2.0, (re[1] + le[1]) / 2.0];
-    // Project the nose onto the eye line: its offset from the midpoint, per eye distance.
-    let ex = [(le[0] - re[0]) / eye_distance_px.max(1.0), (le[1] - re[1]) / eye_distance_px.max(1.0)];
-    let yaw = ((nose[0] - mid[0]) * ex[0] + (nose[1] - mid[1]) * ex[1]) / eye_distance_px.max(1.0);
-    let roll_deg = (le[1] - re[1]).atan2(le[0] - re[0]).to_degrees();
+    let (eye_distance_px, yaw, _, roll_deg) = pose(l);
     let grey: Vec<f32> =
         aligned.pixels().map(|p| 0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])).collect();
     // Brightness and sharpness over the central face (cheeks to chin), not the black border.
@@ -81,4 +80,23 @@ pub(crate) fn measure(aligned: &RgbImage, l: &[[f32; 2]; 5]) -> Quality {
     let mean = lap.iter().sum::<f32>() / lap.len() as f32;
     let sharpness = lap.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / lap.len() as f32;
     Quality { eye_distance_px, sharpness, brightness, yaw, roll_deg }
+}
+
+/// Head pose from the five landmarks: (eye distance px, yaw, pitch, roll°). Yaw is the
+/// nose's offset from the eyes' midpoint along the eye line, per eye distance (positive =
+/// the subject turned to their left); pitch is how far down the nose sits between the eye
+/// line and the mouth line (about 0.5 facing the camera; smaller = looking up).
+pub(crate) fn pose(l: &[[f32; 2]; 5]) -> (f32, f32, f32, f32) {
+    let (re, le, nose) = (l[0], l[1], l[2]);
+    let eye_distance_px = ((le[0] - re[0]).powi(2) + (le[1] - re[1]).powi(2)).sqrt();
+    let d = eye_distance_px.max(1.0);
+    let eyes = [(re[0] + le[0]) / 2.0, (re[1] + le[1]) / 2.0];
+    let mouth = [(l[3][0] + l[4][0]) / 2.0, (l[3][1] + l[4][1]) / 2.0];
+    let ex = [(le[0] - re[0]) / d, (le[1] - re[1]) / d];
+    let ey = [-ex[1], ex[0]];
+    let along = |p: [f32; 2], e: [f32; 2]| (p[0] - eyes[0]) * e[0] + (p[1] - eyes[1]) * e[1];
+    let yaw = along(nose, ex) / d;
+    let pitch = along(nose, ey) / along(mouth, ey).abs().max(1.0);
+    let roll_deg = (le[1] - re[1]).atan2(le[0] - re[0]).to_degrees();
+    (eye_distance_px, yaw, pitch, roll_deg)
 }

@@ -7,7 +7,11 @@ mod align;
 mod detect;
 mod frame;
 pub mod gate;
+pub mod liveness;
 mod model;
+#[cfg(feature = "synthetic")]
+pub mod synthetic;
+mod track;
 
 pub use detect::Face;
 pub use frame::{Frame, PixelFormat};
@@ -130,9 +134,21 @@ impl std::fmt::Debug for FaceModels {
 impl FaceModels {
     /// Load YuNet and SFace from their shipped (int8, block-quantized) ONNX bytes.
     pub fn load(yunet: &[u8], sface: &[u8]) -> Result<Self, FaceError> {
+        Self::load_with_progress(yunet, sface, &mut |_, _| {})
+    }
+
+    /// [`FaceModels::load`], calling `progress(done, total)` as each model is ready.
+    pub fn load_with_progress(
+        yunet: &[u8],
+        sface: &[u8],
+        progress: &mut dyn FnMut(u32, u32),
+    ) -> Result<Self, FaceError> {
         let _span = tracing::info_span!(target: "idwallet::face", "load_models").entered();
+        progress(0, 2);
         let detector = model::load(yunet, &[1, 3, detect::SIZE, detect::SIZE])?;
+        progress(1, 2);
         let embedder = model::load(sface, &[1, 3, align::SIZE, align::SIZE])?;
+        progress(2, 2);
         tracing::info!(target: "idwallet::face", "face models loaded");
         Ok(Self { detector, embedder, policy: QualityPolicy::default() })
     }
@@ -158,6 +174,12 @@ impl FaceModels {
     pub fn compare(&self, a: &Frame, b: &Frame) -> Result<Comparison, FaceError> {
         let similarity = self.analyze(a)?.template.similarity(&self.analyze(b)?.template);
         Ok(Comparison { similarity, threshold: MATCH_THRESHOLD, same_person: similarity >= MATCH_THRESHOLD })
+    }
+
+    /// Align and embed `face` found in `image`, without the quality gate (liveness checks
+    /// the identity on turned faces).
+    pub(crate) fn embed_face(&self, image: &image::RgbImage, face: &Face) -> Result<Template, FaceError> {
+        self.embed_aligned(&align::warp(image, &face.landmarks))
     }
 
     fn check(&self, q: &Quality) -> Result<(), FaceError> {

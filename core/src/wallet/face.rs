@@ -1,11 +1,12 @@
-//! The face unlock gate (DESIGN §5): enrol a template (sealed), unlock the eID for a while
-//! on a match, count failures into a growing lockout that survives restarts, log every
-//! attempt. Liveness is not part of the gate yet (issue #5 stays open until it is).
+//! The face unlock gate (DESIGN §5): enrol a template (sealed); unlock the eID for a while
+//! after a liveness session passed *and* its face matches the template; count every other
+//! outcome into a growing lockout that survives restarts; log every attempt.
 
 use serde::{Deserialize, Serialize};
 
 use super::{Wallet, WalletError};
 use crate::face::gate::GateState;
+use crate::face::liveness::{Evidence, LivenessFailure, LivenessPolicy, LivenessSession};
 use crate::face::{FaceModels, Frame, Quality, Template};
 use crate::store::{ActivityEntry, ActivityKind, Outcome, Record};
 
@@ -62,38 +63,69 @@ impl Wallet {
         })?)
     }
 
-    /// Try to unlock the eID with the face in `frame` at `now`. A frame without a usable
-    /// face is refused without counting as an attempt; a face that does not match counts
-    /// towards the lockout.
-    pub fn unlock_with_face(&self, models: &FaceModels, frame: &Frame, now: i64) -> Result<Unlocked, WalletError> {
+    /// Start a face unlock: a liveness session with fresh random movements. Refused when
+    /// no face is enrolled or the gate is locked out.
+    pub fn begin_face_unlock(&self, policy: LivenessPolicy, now: i64) -> Result<LivenessSession, WalletError> {
+        self.store.find::<EnrolledFace>("holder")?.ok_or(WalletError::NotEnrolled)?;
+        let state = self.store.find::<GateState>("holder")?.unwrap_or_default();
+        if let Some(retry_after_secs) = state.retry_after(now) {
+            return Err(WalletError::LockedOut { retry_after_secs });
+        }
+        Ok(LivenessSession::new(policy))
+    }
+
+    /// Finish a face unlock with the session's outcome at `now`. A passed session whose
+    /// starting face matches the enrolled one unlocks the eID; a failed session or a
+    /// mismatch counts towards the lockout.
+    pub fn finish_face_unlock(
+        &self,
+        outcome: Result<&Evidence, LivenessFailure>,
+        now: i64,
+    ) -> Result<Unlocked, WalletError> {
         let _span = tracing::info_span!(target: "idwallet::face", "unlock").entered();
         let enrolled = self.store.find::<EnrolledFace>("holder")?.ok_or(WalletError::NotEnrolled)?;
         let state = self.store.find::<GateState>("holder")?.unwrap_or_default();
         if let Some(retry_after_secs) = state.retry_after(now) {
             return Err(WalletError::LockedOut { retry_after_secs });
         }
-        let analysis = models.analyze(frame)?;
-        let similarity = analysis.template.similarity(&Template(enrolled.template));
         let entry = ActivityEntry::now(ActivityKind::Unlock);
-        if similarity >= crate::face::MATCH_THRESHOLD {
-            let until = now + self.lockout.session_secs;
-            self.store.write(|w| {
-                w.put(&GateState::default())?;
-                w.log(&entry)
-            })?;
-            *self.unlocked_until.lock().unwrap_or_else(|p| p.into_inner()) = Some(until);
-            tracing::info!(target: "idwallet::face", "eID unlocked");
-            Ok(Unlocked { until, similarity })
-        } else {
-            let next = state.failed(&self.lockout, now);
-            let reason = format!("face did not match (attempt {})", next.failures);
-            self.store.write(|w| {
-                w.put(&next)?;
-                w.log(&entry.outcome(Outcome::Failure { reason }))
-            })?;
-            tracing::info!(target: "idwallet::face", failures = next.failures, "face did not match");
-            Err(WalletError::FaceMismatch { similarity, retry_after_secs: next.retry_after(now) })
+        let evidence = match outcome {
+            Ok(evidence) => evidence,
+            Err(failure) => {
+                let next = self.count_failure(state, entry, &format!("liveness failed: {failure}"), now)?;
+                return Err(WalletError::LivenessFailed { failure, retry_after_secs: next.retry_after(now) });
+            }
+        };
+        let similarity = evidence.template.similarity(&Template(enrolled.template));
+        if similarity < crate::face::MATCH_THRESHOLD {
+            let next = self.count_failure(state, entry, "face did not match", now)?;
+            return Err(WalletError::FaceMismatch { similarity, retry_after_secs: next.retry_after(now) });
         }
+        let until = now + self.lockout.session_secs;
+        self.store.write(|w| {
+            w.put(&GateState::default())?;
+            w.log(&entry)
+        })?;
+        *self.unlocked_until.lock().unwrap_or_else(|p| p.into_inner()) = Some(until);
+        tracing::info!(target: "idwallet::face", frames = evidence.frames, "eID unlocked");
+        Ok(Unlocked { until, similarity })
+    }
+
+    fn count_failure(
+        &self,
+        state: GateState,
+        entry: ActivityEntry,
+        why: &str,
+        now: i64,
+    ) -> Result<GateState, WalletError> {
+        let next = state.failed(&self.lockout, now);
+        let reason = format!("{why} (attempt {})", next.failures);
+        self.store.write(|w| {
+            w.put(&next)?;
+            w.log(&entry.outcome(Outcome::Failure { reason }))
+        })?;
+        tracing::info!(target: "idwallet::face", failures = next.failures, "face unlock failed");
+        Ok(next)
     }
 
     /// Until when the eID is unlocked, if it is (unlocks do not survive a restart).

@@ -104,6 +104,8 @@ pub enum WalletError {
     LockedOut { retry_after_secs: i64 },
     #[error("the face does not match the enrolled holder")]
     FaceMismatch { similarity: f32, retry_after_secs: Option<i64> },
+    #[error("the liveness check failed: {failure}")]
+    LivenessFailed { failure: crate::face::liveness::LivenessFailure, retry_after_secs: Option<i64> },
 }
 
 impl From<crate::KeyStoreError> for WalletError {

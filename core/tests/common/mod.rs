@@ -30,3 +30,29 @@ pub fn reopen(path: &Path, ks: &Arc<dyn KeyStore>) -> Wallet {
 pub fn raw(path: &Path) -> rusqlite::Connection {
     rusqlite::Connection::open(path).unwrap()
 }
+
+/// Where `models/fetch.sh` put the face models and photos.
+pub fn models_dir() -> PathBuf {
+    std::env::var_os("IDWALLET_MODELS").map(PathBuf::from).unwrap_or_else(|| {
+        std::env::var_os("IDWALLET_TOOLS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools"))
+            .join("models")
+    })
+}
+
+/// The face models, loaded once per test binary.
+pub fn face_models() -> &'static idwallet_core::face::FaceModels {
+    use idwallet_core::face::{FaceModels, DETECTOR_FILE, EMBEDDER_FILE};
+    static MODELS: std::sync::OnceLock<FaceModels> = std::sync::OnceLock::new();
+    MODELS.get_or_init(|| {
+        let dir = models_dir();
+        let read = |f: &str| std::fs::read(dir.join(f)).unwrap_or_else(|_| panic!("{f}: run models/fetch.sh"));
+        FaceModels::load(&read(DETECTOR_FILE), &read(EMBEDDER_FILE)).unwrap()
+    })
+}
+
+/// A fetched test photo (`models/fetch.sh`), by name without `.jpg`.
+pub fn photo(name: &str) -> idwallet_core::face::Frame {
+    idwallet_core::face::Frame::Encoded(std::fs::read(models_dir().join(format!("photos/{name}.jpg"))).unwrap())
+}

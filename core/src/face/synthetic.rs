@@ -1,0 +1,368 @@
+//! **Synthetic** camera frames for liveness tests, its evaluation and the demo — never for
+//! a real decision. No registry ships face videos, so (DESIGN §5) a genuine-like sequence
+//! is made from one real photo by lifting the face onto a coarse 3-D surface (a paraboloid
+//! head with a nose bump, placed from the five landmarks) and re-rendering it with small
+//! head rotations, hand shake and sensor noise. Attacks are made the same way but keep the
+//! photo flat: moved, zoomed, turned or sheared as a plane (a homography).
+//!
+//! These frames are labelled synthetic wherever they are used; what they measure is the
+//! session logic and the planarity test, not real-camera error rates.
+
+use image::{Rgb, RgbImage};
+
+use super::liveness::{Challenge, LivenessSession, Progress};
+use super::{FaceError, FaceModels, Frame};
+
+/// Where a synthetic head points and how the hand holding the camera moved.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Pose {
+    /// Degrees, positive = the subject turns to their left.
+    pub yaw_deg: f32,
+    /// Degrees, positive = the subject looks up.
+    pub pitch_deg: f32,
+    /// Camera shake: pixels.
+    pub shift: [f32; 2],
+    /// Camera distance change: 1.0 = as photographed.
+    pub zoom: f32,
+}
+
+impl Pose {
+    pub fn yaw(yaw_deg: f32) -> Self {
+        Self { yaw_deg, zoom: 1.0, ..Self::default() }
+    }
+    pub fn pitch(pitch_deg: f32) -> Self {
+        Self { pitch_deg, zoom: 1.0, ..Self::default() }
+    }
+}
+
+/// A real photo lifted onto a coarse 3-D head.
+#[derive(Debug, Clone)]
+pub struct Head {
+    image: RgbImage,
+    /// Height above the photo plane, pixels, per pixel.
+    depth: Vec<f32>,
+    centre: [f32; 2],
+}
+
+impl Head {
+    /// Lift the main face of `photo`.
+    pub fn from_photo(models: &FaceModels, photo: &Frame) -> Result<Self, FaceError> {
+        let image = photo.to_rgb()?;
+        let faces = models.detect(photo)?;
+        let face = faces.first().ok_or(FaceError::NoFace)?;
+        let l = face.landmarks;
+        let iod = ((l[1][0] - l[0][0]).powi(2) + (l[1][1] - l[0][1]).powi(2)).sqrt().max(1.0);
+        let eyes = [(l[0][0] + l[1][0]) / 2.0, (l[0][1] + l[1][1]) / 2.0];
+        let mouth = [(l[3][0] + l[4][0]) / 2.0, (l[3][1] + l[4][1]) / 2.0];
+        let centre = [(eyes[0] + mouth[0]) / 2.0, (eyes[1] + mouth[1]) / 2.0];
+        let (a, b, h) = (1.15 * iod, 1.6 * iod, 0.9 * iod);
+        let (nose, bump, sigma) = (l[2], 0.35 * iod, 0.28 * iod);
+        let (w, hgt) = image.dimensions();
+        let mut depth = Vec::with_capacity((w * hgt) as usize);
+        for y in 0..hgt {
+            for x in 0..w {
+                let (u, v) = ((x as f32 - centre[0]) / a, (y as f32 - centre[1]) / b);
+                // A paraboloid that meets the background smoothly, plus the nose.
+                let head = h * (1.0 - u * u - v * v).max(0.0).powi(2);
+                let d2 = (x as f32 - nose[0]).powi(2) + (y as f32 - nose[1] + 0.15 * iod).powi(2);
+                depth.push(head + bump * (-d2 / (2.0 * sigma * sigma)).exp());
+            }
+        }
+        Ok(Self { image, depth, centre })
+    }
+
+    /// The head re-rendered in `pose`, with sensor noise from `seed`, as PNG bytes.
+    pub fn render(&self, pose: &Pose, seed: u64) -> Frame {
+        let (img, depth) = rotate_rows(&self.image, &self.depth, self.centre[0], pose.yaw_deg.to_radians());
+        let (t_img, t_depth) = transpose(&img, &depth);
+        let (t_img, _) = rotate_rows(&t_img, &t_depth, self.centre[1], -pose.pitch_deg.to_radians());
+        let (img, _) = transpose(&t_img, &vec![0.0; t_depth.len()]);
+        let z = if pose.zoom > 0.0 { pose.zoom } else { 1.0 };
+        let [cx, cy] = self.centre;
+        // Camera shake and distance: a similarity about the face centre.
+        let h = [z, 0.0, cx - z * cx + pose.shift[0], 0.0, z, cy - z * cy + pose.shift[1], 0.0, 0.0, 1.0];
+        to_frame(&noisy(&warp(&img, &h), seed))
+    }
+}
+
+/// The photo itself held up to the camera: a plane under homography `h` (row-major 3×3,
+/// photo → camera), with sensor noise.
+pub fn planar(photo: &Frame, h: &[f32; 9], seed: u64) -> Result<Frame, FaceError> {
+    Ok(to_frame(&noisy(&warp(&photo.to_rgb()?, h), seed)))
+}
+
+/// The homography of a flat photo turned by `yaw_deg` about a vertical axis through
+/// `centre` and seen by a pinhole camera `focal` pixels away (a print held and turned).
+pub fn turned_plane(centre: [f32; 2], yaw_deg: f32, focal: f32) -> [f32; 9] {
+    let (s, c) = yaw_deg.to_radians().sin_cos();
+    let ([cx, cy], f) = (centre, focal);
+    // A point dx = x − cx from the axis moves to depth f + s·dx and lateral c·dx:
+    // x' = cx + f·c·dx / (f + s·dx), y' = cy + f·(y − cy) / (f + s·dx).
+    [cx * s + f * c, 0.0, cx * (f - s * cx) - f * c * cx, cy * s, f, -cy * s * cx, s, 0.0, f - s * cx]
+}
+
+/// The same print tilted back by `deg` about a horizontal axis (the `turned_plane` of the
+/// transposed image).
+pub fn tilted_plane(centre: [f32; 2], deg: f32, focal: f32) -> [f32; 9] {
+    let h = turned_plane([centre[1], centre[0]], deg, focal);
+    [h[4], h[3], h[5], h[1], h[0], h[2], h[7], h[6], h[8]]
+}
+
+/// How a synthetic subject answers the session's prompts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Act {
+    /// A live holder: turns or looks up as asked, a few degrees per frame, until told to
+    /// face the camera again.
+    Genuine,
+    /// A live holder making the movements in the wrong order.
+    WrongOrder,
+    /// A print held `focal` pixels from the lens, turned or tilted as asked (`reverse`:
+    /// the other way, as an attacker unsure of the mirror would also try).
+    Print { focal: f32, reverse: bool },
+    /// A print moved by 2-D sheared, zoomed and jittered warps timed to the prompts.
+    Warped { reverse: bool },
+    /// The same frame sent again and again (a frozen or injected feed).
+    Frozen,
+    /// A print held still in front of the camera (new sensor noise each frame).
+    StillPrint,
+}
+
+/// A synthetic subject in front of the camera.
+#[derive(Debug)]
+pub struct Subject {
+    head: Head,
+    photo: Frame,
+    act: Act,
+    /// Degrees into the current movement.
+    angle: f32,
+    /// The turn that makes this photo face the camera.
+    rest_yaw: f32,
+    frame: u64,
+}
+
+impl Subject {
+    pub fn new(models: &FaceModels, photo: Frame, act: Act) -> Result<Self, FaceError> {
+        // A phone's preview frame is about 480 px; bigger photos only cost time.
+        let image = photo.to_rgb()?;
+        let scale = 480.0 / image.width().max(image.height()) as f32;
+        let photo = if scale < 1.0 {
+            let (w, h) = ((image.width() as f32 * scale) as u32, (image.height() as f32 * scale) as u32);
+            to_frame(&image::imageops::resize(&image, w, h, image::imageops::FilterType::Triangle))
+        } else {
+            photo
+        };
+        let head = Head::from_photo(models, &photo)?;
+        // A holder asked to face the camera does: find the turn that centres the nose.
+        let yaw_at = |deg: f32| -> Option<f32> {
+            let frame = head.render(&Pose::yaw(deg), 0);
+            models.detect(&frame).ok()?.first().map(|f| super::align::pose(&f.landmarks).1.abs())
+        };
+        let rest_yaw = (-6..=6)
+            .map(|k| k as f32 * 5.0)
+            .filter_map(|deg| yaw_at(deg).map(|y| (y, deg)))
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .map_or(0.0, |(_, deg)| deg);
+        Ok(Self { head, photo, act, angle: 0.0, rest_yaw, frame: 0 })
+    }
+
+    /// The next camera frame, answering `progress` (what the app shows).
+    pub fn next_frame(&mut self, progress: &Progress) -> Frame {
+        self.frame += 1;
+        let seed = self.frame;
+        let shake = [((seed * 7) % 5) as f32 - 2.0, ((seed * 3) % 5) as f32 - 2.0];
+        let asked = match progress {
+            Progress::Moving { challenge, index, .. } => {
+                self.angle = (self.angle + 4.0).min(45.0);
+                Some(match self.act {
+                    // Make the movement asked for next instead of this one.
+                    Act::WrongOrder => {
+                        Challenge::ALL
+                            [(Challenge::ALL.iter().position(|c| c == challenge).unwrap_or(0) + 1 + *index % 2) % 3]
+                    }
+                    _ => *challenge,
+                })
+            }
+            _ => {
+                self.angle = (self.angle - 8.0).max(0.0);
+                None
+            }
+        };
+        let movement = asked.unwrap_or(Challenge::TurnLeft);
+        let reverse = matches!(self.act, Act::Print { reverse: true, .. } | Act::Warped { reverse: true });
+        let a = if reverse { -self.angle } else { self.angle };
+        let c = self.head.centre;
+        match self.act {
+            Act::Genuine | Act::WrongOrder => {
+                let mut pose = match (asked, movement) {
+                    (None, _) => Pose::yaw(self.rest_yaw),
+                    (_, Challenge::TurnLeft) => Pose::yaw(self.rest_yaw + a),
+                    (_, Challenge::TurnRight) => Pose::yaw(self.rest_yaw - a),
+                    (_, Challenge::LookUp) => Pose { yaw_deg: self.rest_yaw, ..Pose::pitch(a) },
+                };
+                pose.shift = shake;
+                pose.zoom = 1.0 + 0.004 * shake[0];
+                self.head.render(&pose, seed)
+            }
+            Act::Print { focal, .. } => {
+                let h = match (asked, movement) {
+                    (None, _) => turned_plane(c, 0.0, focal),
+                    (_, Challenge::TurnLeft) => turned_plane(c, 1.5 * a, focal),
+                    (_, Challenge::TurnRight) => turned_plane(c, -1.5 * a, focal),
+                    (_, Challenge::LookUp) => tilted_plane(c, 1.5 * a, focal),
+                };
+                planar(&self.photo, &shaken(h, shake), seed).unwrap_or_else(|_| self.head.render(&Pose::yaw(0.0), seed))
+            }
+            Act::Warped { .. } => {
+                let k = if asked.is_some() { a / 90.0 } else { 0.0 };
+                let z = 1.0 + 0.01 * shake[1];
+                let h = match movement {
+                    Challenge::TurnLeft => [z, -k, k * c[1], 0.0, z, 0.0, 0.0, 0.0, 1.0],
+                    Challenge::TurnRight => [z, k, -k * c[1], 0.0, z, 0.0, 0.0, 0.0, 1.0],
+                    Challenge::LookUp => [z, 0.0, 0.0, 0.0, z * (1.0 - k), k * c[1], 0.0, 0.0, 1.0],
+                };
+                planar(&self.photo, &shaken(h, shake), seed).unwrap_or_else(|_| self.head.render(&Pose::yaw(0.0), seed))
+            }
+            Act::Frozen => self.head.render(&Pose::yaw(self.rest_yaw), 0),
+            Act::StillPrint => self.head.render(&Pose::yaw(self.rest_yaw), seed),
+        }
+    }
+}
+
+fn shaken(h: [f32; 9], shift: [f32; 2]) -> [f32; 9] {
+    // Translate after h: add shift·(row 3) to rows 1 and 2.
+    let mut out = h;
+    for k in 0..3 {
+        out[k] += shift[0] * h[6 + k];
+        out[3 + k] += shift[1] * h[6 + k];
+    }
+    out
+}
+
+/// Run `session` on frames from `next` (given the last progress) at 10 frames a second,
+/// until it passes or fails or `max_frames` have gone.
+pub fn play(
+    session: &mut LivenessSession,
+    models: &FaceModels,
+    mut next: impl FnMut(&Progress) -> Frame,
+    max_frames: u64,
+) -> Result<Progress, FaceError> {
+    let mut progress = Progress::Searching { hint: super::liveness::Hint::NoFace };
+    for n in 1..=max_frames {
+        progress = session.feed(models, &next(&progress), n * 100)?;
+        if matches!(progress, Progress::Passed(_) | Progress::Failed(_)) {
+            break;
+        }
+    }
+    Ok(progress)
+}
+
+/// A camera-style RGBA buffer, as the apps pass frames.
+fn to_frame(image: &RgbImage) -> Frame {
+    let (width, height) = image.dimensions();
+    let data = image.pixels().flat_map(|p| [p[0], p[1], p[2], 255]).collect();
+    Frame::Raw { format: super::PixelFormat::Rgba8, width, height, stride: width * 4, rotation: 0, data }
+}
+
+/// Rotate each row's depth profile about a vertical axis at `cx` and re-project
+/// orthographically; a per-row z-buffer keeps the nearer surface where it folds.
+fn rotate_rows(img: &RgbImage, depth: &[f32], cx: f32, theta: f32) -> (RgbImage, Vec<f32>) {
+    let (w, h) = img.dimensions();
+    let (s, c) = theta.sin_cos();
+    let mut out = img.clone();
+    let mut out_depth = vec![f32::MIN; (w * h) as usize];
+    for y in 0..h {
+        let row = (y * w) as usize;
+        let at = |x: u32| {
+            let z = depth[row + x as usize];
+            let dx = x as f32 - cx;
+            (cx + dx * c + z * s, -dx * s + z * c)
+        };
+        for x in 0..w.saturating_sub(1) {
+            let ((x0, z0), (x1, z1)) = (at(x), at(x + 1));
+            let (lo, hi) = (x0.min(x1).ceil().max(0.0) as i64, x0.max(x1).floor().min(w as f32 - 1.0) as i64);
+            for xo in lo..=hi {
+                let t = if (x1 - x0).abs() > f32::EPSILON { (xo as f32 - x0) / (x1 - x0) } else { 0.0 };
+                let z = z0 + t * (z1 - z0);
+                let i = row + xo as usize;
+                if z > out_depth[i] {
+                    out_depth[i] = z;
+                    let (p, q) = (img.get_pixel(x, y).0, img.get_pixel(x + 1, y).0);
+                    out.put_pixel(
+                        xo as u32,
+                        y,
+                        Rgb(std::array::from_fn(|k| (f32::from(p[k]) * (1.0 - t) + f32::from(q[k]) * t).round() as u8)),
+                    );
+                }
+            }
+        }
+    }
+    let depth = out_depth.into_iter().map(|z| if z == f32::MIN { 0.0 } else { z }).collect();
+    (out, depth)
+}
+
+fn transpose(img: &RgbImage, depth: &[f32]) -> (RgbImage, Vec<f32>) {
+    let (w, h) = img.dimensions();
+    let out = RgbImage::from_fn(h, w, |x, y| *img.get_pixel(y, x));
+    let mut d = vec![0.0; depth.len()];
+    for y in 0..h as usize {
+        for x in 0..w as usize {
+            d[x * h as usize + y] = depth[y * w as usize + x];
+        }
+    }
+    (out, d)
+}
+
+/// Inverse-map `img` through homography `h` (source → destination), same size.
+fn warp(img: &RgbImage, h: &[f32; 9]) -> RgbImage {
+    let inv = invert3(h);
+    let (w, ht) = img.dimensions();
+    RgbImage::from_fn(w, ht, |u, v| {
+        let (u, v) = (u as f32, v as f32);
+        let d = inv[6] * u + inv[7] * v + inv[8];
+        if d.abs() < f32::EPSILON {
+            return Rgb([0, 0, 0]);
+        }
+        let x = (inv[0] * u + inv[1] * v + inv[2]) / d;
+        let y = (inv[3] * u + inv[4] * v + inv[5]) / d;
+        super::align::sample(img, x, y)
+    })
+}
+
+fn invert3(m: &[f32; 9]) -> [f32; 9] {
+    let [a, b, c, d, e, f, g, h, i] = *m;
+    let det = a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g);
+    let k = if det.abs() > f32::EPSILON { 1.0 / det } else { 0.0 };
+    [
+        (e * i - f * h) * k,
+        (c * h - b * i) * k,
+        (b * f - c * e) * k,
+        (f * g - d * i) * k,
+        (a * i - c * g) * k,
+        (c * d - a * f) * k,
+        (d * h - e * g) * k,
+        (b * g - a * h) * k,
+        (a * e - b * d) * k,
+    ]
+}
+
+/// Add Gaussian-ish sensor noise (σ ≈ 2 grey levels) from a seeded generator.
+fn noisy(img: &RgbImage, seed: u64) -> RgbImage {
+    let mut state = seed ^ 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        // SplitMix64: reproducible noise, not security.
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let mut out = img.clone();
+    for p in out.pixels_mut() {
+        for c in p.0.iter_mut() {
+            // Sum of four uniforms: roughly normal, σ ≈ 2.
+            let n: f32 = (0..4).map(|_| (next() >> 40) as f32 / (1u64 << 24) as f32 - 0.5).sum::<f32>() * 3.46;
+            *c = (f32::from(*c) + n).round().clamp(0.0, 255.0) as u8;
+        }
+    }
+    out
+}

@@ -1,0 +1,257 @@
+//! Liveness and the face unlock gate on the real models, with **synthetic** sequences made
+//! from real photos (`face::synthetic`): a live holder re-rendered as a turning 3-D head,
+//! and attacks — a frozen feed, a print turned or warped, another person spliced in, the
+//! right movements in the wrong order. The full evaluation is `examples/liveness_eval.rs`.
+
+mod common;
+
+use std::sync::Arc;
+
+use idwallet_core::face::liveness::*;
+use idwallet_core::face::synthetic::{play, Act, Subject};
+use idwallet_core::face::{Face, FaceError, Frame};
+use idwallet_core::WalletError;
+
+const ORDER: [Challenge; 3] = [Challenge::TurnLeft, Challenge::LookUp, Challenge::TurnRight];
+
+/// The default limits, but 2.5 s a movement: attacks that cannot finish a movement fail
+/// sooner (a synthetic holder needs about 1 s).
+fn policy() -> LivenessPolicy {
+    LivenessPolicy { step_timeout_ms: 2_500, ..LivenessPolicy::default() }
+}
+
+fn session() -> LivenessSession {
+    LivenessSession::with_challenges(policy(), ORDER.to_vec())
+}
+
+fn run(name: &str, act: Act) -> Progress {
+    let m = common::face_models();
+    let mut subject = Subject::new(m, common::photo(name), act).unwrap();
+    play(&mut session(), m, |p| subject.next_frame(p), 150).unwrap()
+}
+
+fn failure(p: Progress) -> LivenessFailure {
+    match p {
+        Progress::Failed(f) => f,
+        other => panic!("the session should have failed, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_live_holder_following_the_prompts_passes() {
+    let Progress::Passed(evidence) = run("person_b_1", Act::Genuine) else { panic!("a genuine sequence failed") };
+    assert_eq!(evidence.challenges, ORDER);
+    assert_eq!(evidence.parallax.len(), 3);
+    assert!(evidence.parallax.iter().all(|p| *p >= LivenessPolicy::default().min_parallax), "{:?}", evidence.parallax);
+    assert!(evidence.min_continuity >= 0.25, "{}", evidence.min_continuity);
+    // The starting face is the holder's: it matches another photo of them.
+    let other = common::face_models().analyze(&common::photo("person_b_2")).unwrap();
+    assert!(evidence.template.similarity(&other.template) >= idwallet_core::face::MATCH_THRESHOLD);
+}
+
+#[test]
+fn a_frozen_feed_is_a_replay() {
+    assert_eq!(failure(run("person_b_1", Act::Frozen)), LivenessFailure::ReplayedFrame);
+}
+
+#[test]
+fn a_print_held_still_times_out() {
+    let m = common::face_models();
+    let mut subject = Subject::new(m, common::photo("person_b_1"), Act::StillPrint).unwrap();
+    let mut session = session();
+    let out = play(&mut session, m, |p| subject.next_frame(p), 150).unwrap();
+    assert_eq!(failure(out), LivenessFailure::TimedOut);
+}
+
+#[test]
+fn a_print_turned_or_warped_either_way_fails() {
+    for act in [
+        Act::Print { focal: 400.0, reverse: false },
+        Act::Print { focal: 400.0, reverse: true },
+        Act::Warped { reverse: false },
+        Act::Warped { reverse: true },
+    ] {
+        let f = failure(run("person_b_1", act));
+        assert!(
+            matches!(
+                f,
+                LivenessFailure::Flat { .. }
+                    | LivenessFailure::TimedOut
+                    | LivenessFailure::WrongMovement { .. }
+                    | LivenessFailure::LostTrack
+            ),
+            "{act:?}: {f:?}"
+        );
+    }
+}
+
+#[test]
+fn the_right_movements_in_the_wrong_order_fail() {
+    let f = failure(run("person_b_1", Act::WrongOrder));
+    assert!(matches!(f, LivenessFailure::WrongMovement { .. } | LivenessFailure::TimedOut), "{f:?}");
+}
+
+#[test]
+fn another_person_spliced_in_mid_session_is_caught() {
+    let m = common::face_models();
+    let mut holder = Subject::new(m, common::photo("person_b_1"), Act::Genuine).unwrap();
+    let mut other = Subject::new(m, common::photo("person_a_1"), Act::Genuine).unwrap();
+    let mut switched = false;
+    let out = play(
+        &mut session(),
+        m,
+        |p| {
+            switched |= matches!(p, Progress::Returning { .. });
+            if switched {
+                other.next_frame(p)
+            } else {
+                holder.next_frame(p)
+            }
+        },
+        150,
+    )
+    .unwrap();
+    assert!(matches!(failure(out), LivenessFailure::IdentityChanged { .. }));
+}
+
+#[test]
+fn timestamps_and_time_limits_are_enforced() {
+    let m = common::face_models();
+    let mut subject = Subject::new(m, common::photo("person_b_1"), Act::Genuine).unwrap();
+    let mut s = session();
+    let first = s.feed(m, &subject.next_frame(&Progress::Searching { hint: Hint::NoFace }), 1_000).unwrap();
+    assert!(matches!(first, Progress::Moving { index: 0, .. }), "{first:?}");
+    // A frame from before the last one.
+    assert_eq!(s.feed(m, &subject.next_frame(&first), 900).unwrap(), Progress::Failed(LivenessFailure::BadTimestamp));
+    // The session has ended; later frames repeat its outcome.
+    assert_eq!(s.feed(m, &subject.next_frame(&first), 2_000).unwrap(), Progress::Failed(LivenessFailure::BadTimestamp));
+
+    let mut s = LivenessSession::with_challenges(LivenessPolicy::default(), ORDER.to_vec());
+    let first = s.feed(m, &subject.next_frame(&Progress::Searching { hint: Hint::NoFace }), 1_000).unwrap();
+    let late = 1_000 + LivenessPolicy::default().step_timeout_ms + 1;
+    assert_eq!(s.feed(m, &subject.next_frame(&first), late).unwrap(), Progress::Failed(LivenessFailure::TimedOut));
+}
+
+#[test]
+fn unreadable_frames_are_typed_errors_and_leave_the_session_alone() {
+    let m = common::face_models();
+    let mut s = session();
+    assert_eq!(s.feed(m, &Frame::Encoded(b"not an image".to_vec()), 1).unwrap_err(), FaceError::BadImage);
+    let bad = Frame::Raw {
+        format: idwallet_core::face::PixelFormat::Nv21,
+        width: 64,
+        height: 64,
+        stride: 64,
+        rotation: 0,
+        data: vec![0; 10],
+    };
+    assert_eq!(s.feed(m, &bad, 2).unwrap_err(), FaceError::BadFrame);
+    let blank = Frame::Raw {
+        format: idwallet_core::face::PixelFormat::Rgba8,
+        width: 64,
+        height: 64,
+        stride: 256,
+        rotation: 0,
+        data: vec![128; 64 * 256],
+    };
+    assert_eq!(s.feed(m, &blank, 3).unwrap(), Progress::Searching { hint: Hint::NoFace });
+    assert!(s.outcome().is_none());
+}
+
+/// A stand-in passive detector that flags every face: shows the trait is consulted.
+struct FlagsEverything;
+impl PresentationAttackDetector for FlagsEverything {
+    fn attack_score(&self, _: &image::RgbImage, _: &Face) -> Result<f32, FaceError> {
+        Ok(0.9)
+    }
+    fn threshold(&self) -> f32 {
+        0.5
+    }
+}
+
+#[test]
+fn a_presentation_attack_detector_can_veto() {
+    let m = common::face_models();
+    let mut subject = Subject::new(m, common::photo("person_b_1"), Act::Genuine).unwrap();
+    let mut s = session().with_detector(Arc::new(FlagsEverything));
+    let out = play(&mut s, m, |p| subject.next_frame(p), 20).unwrap();
+    assert_eq!(out, Progress::Failed(LivenessFailure::AttackDetected { score: 0.9 }));
+}
+
+#[test]
+fn random_sessions_ask_for_varied_movements_never_twice_in_a_row() {
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..200 {
+        let s = LivenessSession::new(LivenessPolicy::default());
+        let c = s.challenges().to_vec();
+        assert_eq!(c.len(), 3);
+        assert!(c.windows(2).all(|w| w[0] != w[1]), "{c:?}");
+        seen.insert(c);
+    }
+    // 3·2·2 = 12 possible sequences; 200 draws see (nearly) all of them.
+    assert!(seen.len() >= 10, "{}", seen.len());
+}
+
+#[test]
+fn the_gate_unlocks_only_a_live_matching_face_and_locks_out_attacks() {
+    let m = common::face_models();
+    let dir = tempfile::tempdir().unwrap();
+    let (wallet, ks, path) = common::new_wallet(dir.path());
+    let now = 1_800_000_000;
+    assert!(matches!(wallet.begin_face_unlock(LivenessPolicy::default(), now), Err(WalletError::NotEnrolled)));
+    wallet.enrol_face(m, &common::photo("person_b_2")).unwrap();
+
+    let attempt = |name: &str, act: Act, now: i64| {
+        let mut s = wallet.begin_face_unlock(policy(), now)?;
+        let mut subject = Subject::new(m, common::photo(name), act).unwrap();
+        play(&mut s, m, |p| subject.next_frame(p), 150).unwrap();
+        wallet.finish_face_unlock(s.outcome().expect("the session ended"), now)
+    };
+    let unlocked = attempt("person_b_1", Act::Genuine, now).unwrap();
+    assert_eq!(unlocked.until, now + 300);
+    assert_eq!(wallet.unlocked_until(now + 1), Some(now + 300));
+    wallet.lock();
+
+    // Someone else, live: a mismatch. A frozen feed of the holder: a liveness failure.
+    assert!(matches!(
+        attempt("impostor_1", Act::Genuine, now),
+        Err(WalletError::FaceMismatch { retry_after_secs: None, .. })
+    ));
+    assert!(matches!(
+        attempt("person_b_1", Act::Frozen, now),
+        Err(WalletError::LivenessFailed { retry_after_secs: None, .. })
+    ));
+    assert!(matches!(
+        attempt("person_b_1", Act::Frozen, now),
+        Err(WalletError::LivenessFailed { failure: LivenessFailure::ReplayedFrame, retry_after_secs: Some(30) })
+    ));
+    assert!(matches!(
+        attempt("person_b_1", Act::Genuine, now + 10),
+        Err(WalletError::LockedOut { retry_after_secs: 20 })
+    ));
+    assert_eq!(wallet.unlocked_until(now + 1), None);
+
+    // The lockout survives a restart.
+    drop(wallet);
+    let wallet = common::reopen(&path, &ks);
+    assert!(matches!(
+        wallet.begin_face_unlock(policy(), now + 20),
+        Err(WalletError::LockedOut { retry_after_secs: 10 })
+    ));
+    let mut s = wallet.begin_face_unlock(policy(), now + 30).unwrap();
+    let mut holder = Subject::new(m, common::photo("person_b_1"), Act::Genuine).unwrap();
+    play(&mut s, m, |p| holder.next_frame(p), 150).unwrap();
+    wallet.finish_face_unlock(s.outcome().unwrap(), now + 30).unwrap();
+
+    use idwallet_core::store::{ActivityKind, Outcome};
+    let kinds: Vec<_> =
+        wallet.activity(6).unwrap().into_iter().map(|e| (e.kind, e.outcome == Outcome::Success)).collect();
+    let unlock = |ok| (ActivityKind::Unlock, ok);
+    assert_eq!(
+        kinds,
+        [unlock(true), unlock(false), unlock(false), unlock(false), unlock(true), (ActivityKind::FaceEnrolled, true)]
+    );
+    // Un-enrolling deletes the template: no unlock is possible any more.
+    assert!(wallet.unenrol_face().unwrap());
+    assert!(matches!(wallet.begin_face_unlock(policy(), now + 40), Err(WalletError::NotEnrolled)));
+}
