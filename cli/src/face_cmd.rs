@@ -1,5 +1,6 @@
 //! `idwallet face compare A B`: the on-device face pipeline on two photos.
 
+use idwallet_core::face::liveness::Challenge;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -36,11 +37,17 @@ pub enum FaceCommand {
         #[command(flatten)]
         models: ModelsArg,
     },
-    /// Unlock the wallet's eID with a photo of the holder (failures lock out, growing).
+    /// Unlock the wallet's eID through a liveness session (random head movements) and a
+    /// face match. A desktop has no camera: the frames are SYNTHETIC, re-rendered from
+    /// PHOTO as a turning 3-D head (failures lock out, growing).
     Verify {
         #[command(flatten)]
         target: Target,
         photo: PathBuf,
+        /// Ask for these movements instead of random ones (reproducible demos), e.g.
+        /// `turn-left,look-up,turn-right`.
+        #[arg(long, value_delimiter = ',', value_parser = parse_challenge)]
+        challenges: Vec<Challenge>,
         #[command(flatten)]
         models: ModelsArg,
     },
@@ -69,9 +76,9 @@ pub fn run(cmd: FaceCommand) -> Result<()> {
             );
             wallet.close()?;
         }
-        FaceCommand::Verify { target, photo: p, models } => {
+        FaceCommand::Verify { target, photo: p, models, challenges } => {
             let wallet = target.open()?;
-            let result = wallet.unlock_with_face(&load_models(&models.models)?, &photo(&p)?, idwallet_core::now_unix());
+            let result = unlock(&wallet, &load_models(&models.models)?, photo(&p)?, challenges);
             wallet.close()?;
             let u = result?;
             println!("UNLOCKED until {} (similarity {:.3})", utc(u.until), u.similarity);
@@ -128,4 +135,49 @@ pub fn run(cmd: FaceCommand) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn parse_challenge(s: &str) -> Result<Challenge, String> {
+    match s {
+        "turn-left" => Ok(Challenge::TurnLeft),
+        "turn-right" => Ok(Challenge::TurnRight),
+        "look-up" => Ok(Challenge::LookUp),
+        _ => Err(format!("{s}: expected turn-left, turn-right or look-up")),
+    }
+}
+
+/// A liveness unlock fed synthetic frames of the holder in `photo` (see
+/// `idwallet_core::face::synthetic`), showing each movement as it is done.
+pub fn unlock(
+    wallet: &idwallet_core::Wallet,
+    models: &idwallet_core::face::FaceModels,
+    photo: Frame,
+    challenges: Vec<Challenge>,
+) -> Result<idwallet_core::wallet::Unlocked> {
+    use idwallet_core::face::liveness::{LivenessPolicy, LivenessSession, Progress};
+    use idwallet_core::face::synthetic::{play, Act, Subject};
+    let now = idwallet_core::now_unix();
+    let mut session = wallet.begin_face_unlock(LivenessPolicy::default(), now)?;
+    if !challenges.is_empty() {
+        session = LivenessSession::with_challenges(LivenessPolicy::default(), challenges);
+    }
+    eprintln!("Liveness check (synthetic frames): {:?}", session.challenges());
+    let mut holder = Subject::new(models, photo, Act::Genuine)?;
+    let mut shown = None;
+    play(
+        &mut session,
+        models,
+        |p| {
+            if let Progress::Moving { index, count, challenge, .. } = p {
+                if shown != Some(*index) {
+                    eprintln!("  {}/{count} {challenge:?}", index + 1);
+                    shown = Some(*index);
+                }
+            }
+            holder.next_frame(p)
+        },
+        300,
+    )?;
+    let outcome = session.outcome().context("the liveness session did not finish")?;
+    Ok(wallet.finish_face_unlock(outcome, now)?)
 }

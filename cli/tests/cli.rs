@@ -256,11 +256,18 @@ fn face_compare_enrol_and_verify_on_real_photos() {
     let p = path.to_str().unwrap();
     let pw = Some("pass");
     assert!(idwallet(&["wallet", "init", "--path", p], pw).status.success());
-    let enrol = idwallet(&["face", "enrol", "--path", p, &photo("obama"), "--models", &models], pw);
+    let enrol = idwallet(&["face", "enrol", "--path", p, &photo("person_b_2"), "--models", &models], pw);
     assert!(stdout(&enrol).contains("Face enrolled"), "{enrol:?}");
-    let ok = idwallet(&["face", "verify", "--path", p, &photo("obama2"), "--models", &models], pw);
+    let order = "turn-left,look-up,turn-right";
+    let ok = idwallet(
+        &["face", "verify", "--path", p, &photo("person_b_1"), "--challenges", order, "--models", &models],
+        pw,
+    );
     assert!(stdout(&ok).starts_with("UNLOCKED"), "{ok:?}");
-    let no = idwallet(&["face", "verify", "--path", p, &photo("biden"), "--models", &models], pw);
+    let no = idwallet(
+        &["face", "verify", "--path", p, &photo("impostor_1"), "--challenges", order, "--models", &models],
+        pw,
+    );
     assert!(!no.status.success());
     assert!(String::from_utf8_lossy(&no.stderr).contains("does not match"), "{no:?}");
     let blank = dir.path().join("blank.png");

@@ -83,6 +83,13 @@ pub enum WalletError {
     /// Too many failed unlocks; the message says when to try again.
     #[error("{0}")]
     LockedOut(String),
+    /// The liveness check failed (frozen or replayed feed, a flat picture, the face
+    /// changed, the wrong movement, too slow); it counts as a failed unlock.
+    #[error("{0}")]
+    LivenessFailed(String),
+    /// The unlock session already ended: start a new one.
+    #[error("the unlock session has ended")]
+    SessionEnded,
 }
 
 impl From<idwallet_core::WalletError> for WalletError {
@@ -105,6 +112,7 @@ impl From<idwallet_core::WalletError> for WalletError {
             W::NotEnrolled => Self::NotEnrolled,
             W::FaceMismatch { .. } => Self::FaceMismatch(text),
             W::LockedOut { .. } => Self::LockedOut(text),
+            W::LivenessFailed { .. } => Self::LivenessFailed(text),
         }
     }
 }

@@ -724,12 +724,13 @@ open class FaceModels: FaceModelsProtocol, @unchecked Sendable {
      * Load the detector (YuNet) and embedder (SFace) from their ONNX bytes, as shipped in
      * the app's assets (`face_detection_yunet_2023mar_int8bq.onnx`,
      * `face_recognition_sface_2021dec_int8bq.onnx`). Takes about a second.
+     * `progress`, if given, hears `onProgress(done, total)` as each model is ready.
      */
-public static func load(detector: Data, embedder: Data)async throws  -> FaceModels  {
+public static func load(detector: Data, embedder: Data, progress: ProgressListener? = nil)async throws  -> FaceModels  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
-                uniffi_idwallet_ffi_fn_constructor_facemodels_load(FfiConverterData.lower(detector),FfiConverterData.lower(embedder)
+                uniffi_idwallet_ffi_fn_constructor_facemodels_load(FfiConverterData.lower(detector),FfiConverterData.lower(embedder),FfiConverterOptionTypeProgressListener.lower(progress)
                 )
             },
             pollFunc: ffi_idwallet_ffi_rust_future_poll_u64,
@@ -804,6 +805,165 @@ public func FfiConverterTypeFaceModels_lift(_ handle: UInt64) throws -> FaceMode
 #endif
 public func FfiConverterTypeFaceModels_lower(_ value: FaceModels) -> UInt64 {
     return FfiConverterTypeFaceModels.lower(value)
+}
+
+
+
+
+
+
+/**
+ * One face unlock in progress (`Wallet.startFaceUnlock`).
+ */
+public protocol FaceUnlockSessionProtocol: AnyObject, Sendable {
+    
+    /**
+     * The movements to ask for, in order.
+     */
+    func challenges()  -> [Challenge]
+    
+    /**
+     * Feed one camera frame captured at `timestamp_ms` (a monotonic clock). Returns what
+     * to show next, or — when the session ends — `Unlocked`, or throws `LivenessFailed`,
+     * `FaceMismatch` or `LockedOut` (each counted as a failed unlock). A frame that
+     * cannot be read throws `FaceNotUsable` and leaves the session as it was.
+     */
+    func feed(frame: CameraFrame, timestampMs: UInt64) async throws  -> UnlockProgress
+    
+}
+/**
+ * One face unlock in progress (`Wallet.startFaceUnlock`).
+ */
+open class FaceUnlockSession: FaceUnlockSessionProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_idwallet_ffi_fn_clone_faceunlocksession(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_idwallet_ffi_fn_free_faceunlocksession(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The movements to ask for, in order.
+     */
+open func challenges() -> [Challenge]  {
+    return try!  FfiConverterSequenceTypeChallenge.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_faceunlocksession_challenges(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Feed one camera frame captured at `timestamp_ms` (a monotonic clock). Returns what
+     * to show next, or — when the session ends — `Unlocked`, or throws `LivenessFailed`,
+     * `FaceMismatch` or `LockedOut` (each counted as a failed unlock). A frame that
+     * cannot be read throws `FaceNotUsable` and leaves the session as it was.
+     */
+open func feed(frame: CameraFrame, timestampMs: UInt64)async throws  -> UnlockProgress  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_faceunlocksession_feed(
+                        self.uniffiCloneHandle(),FfiConverterTypeCameraFrame_lower(frame),FfiConverterUInt64.lower(timestampMs)
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeUnlockProgress_lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFaceUnlockSession: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = FaceUnlockSession
+
+    public static func lift(_ handle: UInt64) throws -> FaceUnlockSession {
+        return FaceUnlockSession(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: FaceUnlockSession) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FaceUnlockSession {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: FaceUnlockSession, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFaceUnlockSession_lift(_ handle: UInt64) throws -> FaceUnlockSession {
+    return try FfiConverterTypeFaceUnlockSession.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFaceUnlockSession_lower(_ value: FaceUnlockSession) -> UInt64 {
+    return FfiConverterTypeFaceUnlockSession.lower(value)
 }
 
 
@@ -1395,6 +1555,213 @@ public func FfiConverterTypeLogSink_lift(_ handle: UInt64) throws -> LogSink {
 #endif
 public func FfiConverterTypeLogSink_lower(_ value: LogSink) -> UInt64 {
     return FfiConverterTypeLogSink.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Hears how far a long task has got.
+ */
+public protocol ProgressListener: AnyObject, Sendable {
+    
+    func onProgress(done: UInt32, total: UInt32) 
+    
+}
+/**
+ * Hears how far a long task has got.
+ */
+open class ProgressListenerImpl: ProgressListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_idwallet_ffi_fn_clone_progresslistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_idwallet_ffi_fn_free_progresslistener(handle, $0) }
+    }
+
+    
+
+    
+open func onProgress(done: UInt32, total: UInt32)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_progresslistener_on_progress(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt32.lower(done),
+        FfiConverterUInt32.lower(total),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceProgressListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceProgressListener = UniffiVTableCallbackInterfaceProgressListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeProgressListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface ProgressListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeProgressListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface ProgressListener: handle missing in uniffiClone")
+            }
+        },
+        onProgress: { (
+            uniffiHandle: UInt64,
+            done: UInt32,
+            total: UInt32,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeProgressListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onProgress(
+                     done: try FfiConverterUInt32.lift(done),
+                     total: try FfiConverterUInt32.lift(total)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceProgressListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceProgressListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitProgressListener() {
+    uniffi_idwallet_ffi_fn_init_callback_vtable_progresslistener(UniffiCallbackInterfaceProgressListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProgressListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<ProgressListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = ProgressListener
+
+    public static func lift(_ handle: UInt64) throws -> ProgressListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return ProgressListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: ProgressListener) -> UInt64 {
+         if let rustImpl = value as? ProgressListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProgressListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ProgressListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProgressListener_lift(_ handle: UInt64) throws -> ProgressListener {
+    return try FfiConverterTypeProgressListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProgressListener_lower(_ value: ProgressListener) -> UInt64 {
+    return FfiConverterTypeProgressListener.lower(value)
 }
 
 
@@ -2078,15 +2445,16 @@ public protocol WalletProtocol: AnyObject, Sendable {
     func isFaceEnrolled() throws  -> Bool
     
     /**
+     * Start unlocking the eID with the holder's face: a liveness session with fresh
+     * random movements. Feed it camera frames; it answers with what to show. Fails with
+     * `NotEnrolled` or `LockedOut` (the message says when to retry).
+     */
+    func startFaceUnlock(models: FaceModels) throws  -> FaceUnlockSession
+    
+    /**
      * Delete the enrolled face; false if there was none.
      */
     func unenrolFace() throws  -> Bool
-    
-    /**
-     * Unlock the eID with the holder's face in `photo`. Mismatches count towards a
-     * growing lockout that survives restarts (`LockedOut` says when to retry).
-     */
-    func unlockWithFace(models: FaceModels, photo: Data) async throws  -> FaceUnlock
     
     /**
      * Until when the eID is unlocked (Unix seconds), if it is.
@@ -2311,6 +2679,21 @@ open func isFaceEnrolled()throws  -> Bool  {
 }
     
     /**
+     * Start unlocking the eID with the holder's face: a liveness session with fresh
+     * random movements. Feed it camera frames; it answers with what to show. Fails with
+     * `NotEnrolled` or `LockedOut` (the message says when to retry).
+     */
+open func startFaceUnlock(models: FaceModels)throws  -> FaceUnlockSession  {
+    return try  FfiConverterTypeFaceUnlockSession_lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_wallet_start_face_unlock(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeFaceModels_lower(models),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Delete the enrolled face; false if there was none.
      */
 open func unenrolFace()throws  -> Bool  {
@@ -2320,26 +2703,6 @@ open func unenrolFace()throws  -> Bool  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
-}
-    
-    /**
-     * Unlock the eID with the holder's face in `photo`. Mismatches count towards a
-     * growing lockout that survives restarts (`LockedOut` says when to retry).
-     */
-open func unlockWithFace(models: FaceModels, photo: Data)async throws  -> FaceUnlock  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_idwallet_ffi_fn_method_wallet_unlock_with_face(
-                        self.uniffiCloneHandle(),FfiConverterTypeFaceModels_lower(models),FfiConverterData.lower(photo)
-                )
-            },
-            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterTypeFaceUnlock_lift,
-            errorHandler: FfiConverterTypeWalletError_lift
-        )
 }
     
     /**
@@ -4057,6 +4420,169 @@ public func FfiConverterTypeActivityKind_lower(_ value: ActivityKind) -> RustBuf
 
 
 /**
+ * One camera frame.
+ */
+
+public enum CameraFrame: Equatable, Hashable {
+    
+    /**
+     * JPEG or PNG bytes (EXIF orientation honoured).
+     */
+    case encoded(bytes: Data
+    )
+    /**
+     * A raw buffer: `stride` is bytes per row of the first plane; `rotation` (0, 90, 180,
+     * 270, clockwise) turns it upright.
+     */
+    case raw(format: PixelFormat, width: UInt32, height: UInt32, stride: UInt32, rotation: UInt32, data: Data
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension CameraFrame: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCameraFrame: FfiConverterRustBuffer {
+    typealias SwiftType = CameraFrame
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CameraFrame {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .encoded(bytes: try FfiConverterData.read(from: &buf)
+        )
+        
+        case 2: return .raw(format: try FfiConverterTypePixelFormat.read(from: &buf), width: try FfiConverterUInt32.read(from: &buf), height: try FfiConverterUInt32.read(from: &buf), stride: try FfiConverterUInt32.read(from: &buf), rotation: try FfiConverterUInt32.read(from: &buf), data: try FfiConverterData.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: CameraFrame, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .encoded(bytes):
+            writeInt(&buf, Int32(1))
+            FfiConverterData.write(bytes, into: &buf)
+            
+        
+        case let .raw(format,width,height,stride,rotation,data):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypePixelFormat.write(format, into: &buf)
+            FfiConverterUInt32.write(width, into: &buf)
+            FfiConverterUInt32.write(height, into: &buf)
+            FfiConverterUInt32.write(stride, into: &buf)
+            FfiConverterUInt32.write(rotation, into: &buf)
+            FfiConverterData.write(data, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCameraFrame_lift(_ buf: RustBuffer) throws -> CameraFrame {
+    return try FfiConverterTypeCameraFrame.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCameraFrame_lower(_ value: CameraFrame) -> RustBuffer {
+    return FfiConverterTypeCameraFrame.lower(value)
+}
+
+
+
+/**
+ * A movement the holder is asked to make (their left and right, not the screen's).
+ */
+
+public enum Challenge: Equatable, Hashable {
+    
+    case turnLeft
+    case turnRight
+    case lookUp
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Challenge: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChallenge: FfiConverterRustBuffer {
+    typealias SwiftType = Challenge
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Challenge {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .turnLeft
+        
+        case 2: return .turnRight
+        
+        case 3: return .lookUp
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Challenge, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .turnLeft:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .turnRight:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .lookUp:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChallenge_lift(_ buf: RustBuffer) throws -> Challenge {
+    return try FfiConverterTypeChallenge.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChallenge_lower(_ value: Challenge) -> RustBuffer {
+    return FfiConverterTypeChallenge.lower(value)
+}
+
+
+
+/**
  * Why a QR code was refused by a verifier, or an issuer input was bad. The variant is the
  * reason staff are shown; the message explains it without any personal data.
  */
@@ -4562,6 +5088,96 @@ public func FfiConverterTypeKeyStoreError_lower(_ value: KeyStoreError) -> RustB
 
 
 /**
+ * What to tell the holder while no movement is under way.
+ */
+
+public enum LivenessHint: Equatable, Hashable {
+    
+    case noFace
+    case severalFaces
+    case moveCloser
+    case faceTheCamera
+    case holdStill
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension LivenessHint: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLivenessHint: FfiConverterRustBuffer {
+    typealias SwiftType = LivenessHint
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LivenessHint {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .noFace
+        
+        case 2: return .severalFaces
+        
+        case 3: return .moveCloser
+        
+        case 4: return .faceTheCamera
+        
+        case 5: return .holdStill
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: LivenessHint, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .noFace:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .severalFaces:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .moveCloser:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .faceTheCamera:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .holdStill:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLivenessHint_lift(_ buf: RustBuffer) throws -> LivenessHint {
+    return try FfiConverterTypeLivenessHint.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLivenessHint_lower(_ value: LivenessHint) -> RustBuffer {
+    return FfiConverterTypeLivenessHint.lower(value)
+}
+
+
+
+/**
  * Log levels, most severe first.
  */
 
@@ -4719,6 +5335,95 @@ public func FfiConverterTypeOutcome_lift(_ buf: RustBuffer) throws -> Outcome {
 #endif
 public func FfiConverterTypeOutcome_lower(_ value: Outcome) -> RustBuffer {
     return FfiConverterTypeOutcome.lower(value)
+}
+
+
+
+/**
+ * Layout of a raw camera buffer.
+ */
+
+public enum PixelFormat: Equatable, Hashable {
+    
+    case rgba8
+    case bgra8
+    /**
+     * Android's camera default (`ImageFormat.NV21`).
+     */
+    case nv21
+    /**
+     * Planar Y, U, V (`YUV_420_888` copied tightly).
+     */
+    case i420
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PixelFormat: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePixelFormat: FfiConverterRustBuffer {
+    typealias SwiftType = PixelFormat
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PixelFormat {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .rgba8
+        
+        case 2: return .bgra8
+        
+        case 3: return .nv21
+        
+        case 4: return .i420
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PixelFormat, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .rgba8:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .bgra8:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .nv21:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .i420:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePixelFormat_lift(_ buf: RustBuffer) throws -> PixelFormat {
+    return try FfiConverterTypePixelFormat.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePixelFormat_lower(_ value: PixelFormat) -> RustBuffer {
+    return FfiConverterTypePixelFormat.lower(value)
 }
 
 
@@ -4884,6 +5589,118 @@ public func FfiConverterTypeStatusUnknown_lower(_ value: StatusUnknown) -> RustB
 
 
 /**
+ * What the UI shows after a frame.
+ */
+
+public enum UnlockProgress: Equatable, Hashable {
+    
+    /**
+     * Looking for the holder's face, facing the camera.
+     */
+    case searching(hint: LivenessHint
+    )
+    /**
+     * Movement `index` (from 0) of `count` under way; `done` runs 0…1.
+     */
+    case moving(index: UInt32, count: UInt32, challenge: Challenge, done: Float
+    )
+    /**
+     * Movement `index` done: face the camera again.
+     */
+    case returning(index: UInt32, count: UInt32
+    )
+    /**
+     * Live, and the holder: the eID is unlocked until `until` (Unix seconds).
+     */
+    case unlocked(until: Int64, similarity: Float
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension UnlockProgress: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUnlockProgress: FfiConverterRustBuffer {
+    typealias SwiftType = UnlockProgress
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UnlockProgress {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .searching(hint: try FfiConverterTypeLivenessHint.read(from: &buf)
+        )
+        
+        case 2: return .moving(index: try FfiConverterUInt32.read(from: &buf), count: try FfiConverterUInt32.read(from: &buf), challenge: try FfiConverterTypeChallenge.read(from: &buf), done: try FfiConverterFloat.read(from: &buf)
+        )
+        
+        case 3: return .returning(index: try FfiConverterUInt32.read(from: &buf), count: try FfiConverterUInt32.read(from: &buf)
+        )
+        
+        case 4: return .unlocked(until: try FfiConverterInt64.read(from: &buf), similarity: try FfiConverterFloat.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: UnlockProgress, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .searching(hint):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeLivenessHint.write(hint, into: &buf)
+            
+        
+        case let .moving(index,count,challenge,done):
+            writeInt(&buf, Int32(2))
+            FfiConverterUInt32.write(index, into: &buf)
+            FfiConverterUInt32.write(count, into: &buf)
+            FfiConverterTypeChallenge.write(challenge, into: &buf)
+            FfiConverterFloat.write(done, into: &buf)
+            
+        
+        case let .returning(index,count):
+            writeInt(&buf, Int32(3))
+            FfiConverterUInt32.write(index, into: &buf)
+            FfiConverterUInt32.write(count, into: &buf)
+            
+        
+        case let .unlocked(until,similarity):
+            writeInt(&buf, Int32(4))
+            FfiConverterInt64.write(until, into: &buf)
+            FfiConverterFloat.write(similarity, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUnlockProgress_lift(_ buf: RustBuffer) throws -> UnlockProgress {
+    return try FfiConverterTypeUnlockProgress.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUnlockProgress_lower(_ value: UnlockProgress) -> RustBuffer {
+    return FfiConverterTypeUnlockProgress.lower(value)
+}
+
+
+
+/**
  * What went wrong with a wallet, by what the app can do about it.
  */
 public 
@@ -5010,6 +5827,17 @@ enum WalletError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      */
     case LockedOut(message: String)
     
+    /**
+     * The liveness check failed (frozen or replayed feed, a flat picture, the face
+     * changed, the wrong movement, too slow); it counts as a failed unlock.
+     */
+    case LivenessFailed(message: String)
+    
+    /**
+     * The unlock session already ended: start a new one.
+     */
+    case SessionEnded(message: String)
+    
 
     
 
@@ -5131,6 +5959,14 @@ public struct FfiConverterTypeWalletError: FfiConverterRustBuffer {
             message: try FfiConverterString.read(from: &buf)
         )
         
+        case 24: return .LivenessFailed(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 25: return .SessionEnded(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
 
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -5188,6 +6024,10 @@ public struct FfiConverterTypeWalletError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(22))
         case .LockedOut(_ /* message is ignored*/):
             writeInt(&buf, Int32(23))
+        case .LivenessFailed(_ /* message is ignored*/):
+            writeInt(&buf, Int32(24))
+        case .SessionEnded(_ /* message is ignored*/):
+            writeInt(&buf, Int32(25))
 
         
         }
@@ -5324,6 +6164,30 @@ fileprivate struct FfiConverterOptionTypeLogSink: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeLogSink.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeProgressListener: FfiConverterRustBuffer {
+    typealias SwiftType = ProgressListener?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeProgressListener.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeProgressListener.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -5654,6 +6518,31 @@ fileprivate struct FfiConverterSequenceTypeScorePoint: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeChallenge: FfiConverterRustBuffer {
+    typealias SwiftType = [Challenge]
+
+    public static func write(_ value: [Challenge], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeChallenge.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Challenge] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Challenge]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeChallenge.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeDocumentKind: FfiConverterRustBuffer {
     typealias SwiftType = [DocumentKind]
 
@@ -5799,6 +6688,15 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_method_facemodels_compare() != 31676) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_idwallet_ffi_checksum_method_faceunlocksession_challenges() != 51406) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_faceunlocksession_feed() != 17842) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_progresslistener_on_progress() != 21832) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_idwallet_ffi_checksum_method_keystore_device_public_key() != 40602) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5844,10 +6742,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_method_wallet_is_face_enrolled() != 17448) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_wallet_unenrol_face() != 11895) {
+    if (uniffi_idwallet_ffi_checksum_method_wallet_start_face_unlock() != 24007) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_wallet_unlock_with_face() != 3354) {
+    if (uniffi_idwallet_ffi_checksum_method_wallet_unenrol_face() != 11895) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_wallet_unlocked_until() != 54109) {
@@ -5907,7 +6805,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_constructor_verifier_from_wallet() != 38864) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_constructor_facemodels_load() != 29575) {
+    if (uniffi_idwallet_ffi_checksum_constructor_facemodels_load() != 41217) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_constructor_softwarekeystore_create() != 25854) {
@@ -5922,6 +6820,7 @@ private let initializationResult: InitializationResult = {
 
     uniffiCallbackInitKeyStore()
     uniffiCallbackInitLogSink()
+    uniffiCallbackInitProgressListener()
     return InitializationResult.ok
 }()
 

@@ -243,6 +243,13 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_PROGRESS_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_PROGRESS_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceProgressListenerMethod0)(uint64_t, uint32_t, uint32_t, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_KEY_STORE_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_KEY_STORE_METHOD0
 typedef void (*UniffiCallbackInterfaceKeyStoreMethod0)(uint64_t, RustBuffer* _Nonnull, 
@@ -283,6 +290,15 @@ typedef void (*UniffiCallbackInterfaceKeyStoreMethod4)(uint64_t, int8_t* _Nonnul
 typedef void (*UniffiCallbackInterfaceLogSinkMethod0)(uint64_t, RustBuffer, RustBuffer, RustBuffer, void* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PROGRESS_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PROGRESS_LISTENER
+typedef struct UniffiVTableCallbackInterfaceProgressListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceProgressListenerMethod0 _Nonnull onProgress;
+} UniffiVTableCallbackInterfaceProgressListener;
 
 #endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_KEY_STORE
@@ -399,12 +415,52 @@ void uniffi_idwallet_ffi_fn_free_facemodels(uint64_t handle, RustCallStatus *_No
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CONSTRUCTOR_FACEMODELS_LOAD
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CONSTRUCTOR_FACEMODELS_LOAD
-uint64_t uniffi_idwallet_ffi_fn_constructor_facemodels_load(RustBuffer detector, RustBuffer embedder
+uint64_t uniffi_idwallet_ffi_fn_constructor_facemodels_load(RustBuffer detector, RustBuffer embedder, RustBuffer progress
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_FACEMODELS_COMPARE
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_FACEMODELS_COMPARE
 uint64_t uniffi_idwallet_ffi_fn_method_facemodels_compare(uint64_t ptr, RustBuffer photo_a, RustBuffer photo_b
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_FACEUNLOCKSESSION
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_FACEUNLOCKSESSION
+uint64_t uniffi_idwallet_ffi_fn_clone_faceunlocksession(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FREE_FACEUNLOCKSESSION
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FREE_FACEUNLOCKSESSION
+void uniffi_idwallet_ffi_fn_free_faceunlocksession(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_FACEUNLOCKSESSION_CHALLENGES
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_FACEUNLOCKSESSION_CHALLENGES
+RustBuffer uniffi_idwallet_ffi_fn_method_faceunlocksession_challenges(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_FACEUNLOCKSESSION_FEED
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_FACEUNLOCKSESSION_FEED
+uint64_t uniffi_idwallet_ffi_fn_method_faceunlocksession_feed(uint64_t ptr, RustBuffer frame, uint64_t timestamp_ms
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_PROGRESSLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_PROGRESSLISTENER
+uint64_t uniffi_idwallet_ffi_fn_clone_progresslistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FREE_PROGRESSLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FREE_PROGRESSLISTENER
+void uniffi_idwallet_ffi_fn_free_progresslistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_INIT_CALLBACK_VTABLE_PROGRESSLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_INIT_CALLBACK_VTABLE_PROGRESSLISTENER
+void uniffi_idwallet_ffi_fn_init_callback_vtable_progresslistener(const UniffiVTableCallbackInterfaceProgressListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_PROGRESSLISTENER_ON_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_PROGRESSLISTENER_ON_PROGRESS
+void uniffi_idwallet_ffi_fn_method_progresslistener_on_progress(uint64_t ptr, uint32_t done, uint32_t total, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_KEYSTORE
@@ -547,14 +603,14 @@ uint64_t uniffi_idwallet_ffi_fn_method_wallet_enrol_face(uint64_t ptr, uint64_t 
 int8_t uniffi_idwallet_ffi_fn_method_wallet_is_face_enrolled(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_START_FACE_UNLOCK
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_START_FACE_UNLOCK
+uint64_t uniffi_idwallet_ffi_fn_method_wallet_start_face_unlock(uint64_t ptr, uint64_t models, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_UNENROL_FACE
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_UNENROL_FACE
 int8_t uniffi_idwallet_ffi_fn_method_wallet_unenrol_face(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_UNLOCK_WITH_FACE
-#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_UNLOCK_WITH_FACE
-uint64_t uniffi_idwallet_ffi_fn_method_wallet_unlock_with_face(uint64_t ptr, uint64_t models, RustBuffer photo
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_UNLOCKED_UNTIL
@@ -979,6 +1035,24 @@ uint16_t uniffi_idwallet_ffi_checksum_method_facemodels_compare(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_FACEUNLOCKSESSION_CHALLENGES
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_FACEUNLOCKSESSION_CHALLENGES
+uint16_t uniffi_idwallet_ffi_checksum_method_faceunlocksession_challenges(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_FACEUNLOCKSESSION_FEED
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_FACEUNLOCKSESSION_FEED
+uint16_t uniffi_idwallet_ffi_checksum_method_faceunlocksession_feed(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_PROGRESSLISTENER_ON_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_PROGRESSLISTENER_ON_PROGRESS
+uint16_t uniffi_idwallet_ffi_checksum_method_progresslistener_on_progress(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_KEYSTORE_DEVICE_PUBLIC_KEY
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_KEYSTORE_DEVICE_PUBLIC_KEY
 uint16_t uniffi_idwallet_ffi_checksum_method_keystore_device_public_key(void
@@ -1069,15 +1143,15 @@ uint16_t uniffi_idwallet_ffi_checksum_method_wallet_is_face_enrolled(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_UNENROL_FACE
-#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_UNENROL_FACE
-uint16_t uniffi_idwallet_ffi_checksum_method_wallet_unenrol_face(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_START_FACE_UNLOCK
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_START_FACE_UNLOCK
+uint16_t uniffi_idwallet_ffi_checksum_method_wallet_start_face_unlock(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_UNLOCK_WITH_FACE
-#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_UNLOCK_WITH_FACE
-uint16_t uniffi_idwallet_ffi_checksum_method_wallet_unlock_with_face(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_UNENROL_FACE
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_UNENROL_FACE
+uint16_t uniffi_idwallet_ffi_checksum_method_wallet_unenrol_face(void
     
 );
 #endif
