@@ -103,10 +103,9 @@ impl Wallet {
     /// random movements. Feed it camera frames; it answers with what to show. Fails with
     /// `NotEnrolled` or `LockedOut` (the message says when to retry).
     pub fn start_face_unlock(&self, models: Arc<FaceModels>) -> Result<Arc<FaceUnlockSession>, WalletError> {
-        let wallet = self.shared()?;
-        let session = wallet.begin_face_unlock(live::LivenessPolicy::default(), idwallet_core::now_unix())?;
+        let session = self.shared()?.begin_face_unlock(live::LivenessPolicy::default(), idwallet_core::now_unix())?;
         Ok(Arc::new(FaceUnlockSession {
-            wallet,
+            wallet: self.inner.clone(),
             models: models.inner.clone(),
             session: Arc::new(Mutex::new(Some(session))),
         }))
@@ -206,7 +205,9 @@ pub enum UnlockProgress {
 /// One face unlock in progress (`Wallet.startFaceUnlock`).
 #[derive(uniffi::Object)]
 pub struct FaceUnlockSession {
-    wallet: Arc<idwallet_core::Wallet>,
+    /// The wallet handle, not the wallet: a session left for the garbage collector must
+    /// not keep the wallet from closing.
+    wallet: Arc<std::sync::RwLock<Option<Arc<idwallet_core::Wallet>>>>,
     models: Arc<core::FaceModels>,
     /// `None` once the session has ended (its outcome is counted exactly once).
     session: Arc<Mutex<Option<live::LivenessSession>>>,
@@ -240,6 +241,7 @@ impl FaceUnlockSession {
                 live::Progress::Passed(_) | live::Progress::Failed(_) => {
                     let ended = guard.take().ok_or(WalletError::SessionEnded)?;
                     let outcome = ended.outcome().ok_or(WalletError::SessionEnded)?;
+                    let wallet = wallet.read().unwrap_or_else(|p| p.into_inner()).clone().ok_or(WalletError::Closed)?;
                     let u = wallet.finish_face_unlock(outcome, idwallet_core::now_unix())?;
                     UnlockProgress::Unlocked { until: u.until, similarity: u.similarity }
                 }

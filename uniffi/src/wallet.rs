@@ -84,7 +84,7 @@ pub struct ActivityEntry {
 #[derive(uniffi::Object)]
 pub struct Wallet {
     /// Shared with work in flight (network calls hold a clone while they await).
-    inner: Arc<RwLock<Option<Arc<core::Wallet>>>>,
+    pub(crate) inner: Arc<RwLock<Option<Arc<core::Wallet>>>>,
 }
 
 impl Wallet {
