@@ -10,7 +10,7 @@ mod common;
 use std::time::Instant;
 
 use idwallet_core::face::liveness::{Challenge, LivenessPolicy, LivenessSession, Progress};
-use idwallet_core::face::synthetic::{play, Act, Subject};
+use idwallet_core::face::synthetic::{play, play_spliced, Act, Subject};
 
 const PHOTOS: [&str; 13] = [
     "person_a_1",
@@ -101,27 +101,17 @@ fn main() {
                             }
                             let mut a = Subject::new(m, common::photo(name), Act::Genuine).unwrap();
                             let mut b = Subject::new(m, common::photo(other), Act::Genuine).unwrap();
-                            let mut switched = false;
-                            play(
-                                &mut session,
-                                m,
-                                |p| {
-                                    switched |= matches!(p, Progress::Returning { .. });
-                                    if switched {
-                                        b.next_frame(p)
-                                    } else {
-                                        a.next_frame(p)
-                                    }
-                                },
-                                200,
-                            )
-                            .unwrap()
+                            let out = play_spliced(&mut session, m, &mut a, &mut b, 200).unwrap();
+                            if matches!(out, Progress::Passed(_)) {
+                                eprintln!("splice passed: {name} then {other} {order:?}");
+                            }
+                            out
                         }
                     };
                     if let Progress::Passed(e) = &out {
                         per_frame.push(started.elapsed().as_secs_f64() * 1000.0 / f64::from(e.frames));
                         parallax.extend(e.parallax.iter().map(|p| (*p, label.to_string())));
-                        if act != Some(Act::Genuine) {
+                        if act.is_some_and(|a| a != Act::Genuine) {
                             eprintln!("attack passed: {label}: {name} {order:?}");
                         }
                         any_passed = true;

@@ -8,7 +8,7 @@ mod common;
 use std::sync::Arc;
 
 use idwallet_core::face::liveness::*;
-use idwallet_core::face::synthetic::{play, Act, Subject};
+use idwallet_core::face::synthetic::{play, play_spliced, Act, Subject};
 use idwallet_core::face::{Face, FaceError, Frame};
 use idwallet_core::WalletError;
 
@@ -96,21 +96,7 @@ fn another_person_spliced_in_mid_session_is_caught() {
     let m = common::face_models();
     let mut holder = Subject::new(m, common::photo("person_b_1"), Act::Genuine).unwrap();
     let mut other = Subject::new(m, common::photo("person_a_1"), Act::Genuine).unwrap();
-    let mut switched = false;
-    let out = play(
-        &mut session(),
-        m,
-        |p| {
-            switched |= matches!(p, Progress::Returning { .. });
-            if switched {
-                other.next_frame(p)
-            } else {
-                holder.next_frame(p)
-            }
-        },
-        150,
-    )
-    .unwrap();
+    let out = play_spliced(&mut session(), m, &mut holder, &mut other, 150).unwrap();
     assert!(matches!(failure(out), LivenessFailure::IdentityChanged { .. }));
 }
 

@@ -187,44 +187,50 @@ impl Subject {
                 None
             }
         };
-        let movement = asked.unwrap_or(Challenge::TurnLeft);
         let reverse = matches!(self.act, Act::Print { reverse: true, .. } | Act::Warped { reverse: true });
         let a = if reverse { -self.angle } else { self.angle };
         let c = self.head.centre;
         match self.act {
             Act::Genuine | Act::WrongOrder => {
-                let mut pose = match (asked, movement) {
-                    (None, _) => Pose::yaw(self.rest_yaw),
-                    (_, Challenge::TurnLeft) => Pose::yaw(self.rest_yaw + a),
-                    (_, Challenge::TurnRight) => Pose::yaw(self.rest_yaw - a),
-                    (_, Challenge::LookUp) => Pose { yaw_deg: self.rest_yaw, ..Pose::pitch(a) },
+                let mut pose = match asked {
+                    None => Pose::yaw(self.rest_yaw),
+                    Some(Challenge::TurnLeft) => Pose::yaw(self.rest_yaw + a),
+                    Some(Challenge::TurnRight) => Pose::yaw(self.rest_yaw - a),
+                    Some(Challenge::LookUp) => Pose { yaw_deg: self.rest_yaw, ..Pose::pitch(a) },
                 };
                 pose.shift = shake;
                 pose.zoom = 1.0 + 0.004 * shake[0];
                 self.head.render(&pose, seed)
             }
             Act::Print { focal, .. } => {
-                let h = match (asked, movement) {
-                    (None, _) => turned_plane(c, 0.0, focal),
-                    (_, Challenge::TurnLeft) => turned_plane(c, 1.5 * a, focal),
-                    (_, Challenge::TurnRight) => turned_plane(c, -1.5 * a, focal),
-                    (_, Challenge::LookUp) => tilted_plane(c, 1.5 * a, focal),
+                let h = match asked {
+                    None => turned_plane(c, 0.0, focal),
+                    Some(Challenge::TurnLeft) => turned_plane(c, 1.5 * a, focal),
+                    Some(Challenge::TurnRight) => turned_plane(c, -1.5 * a, focal),
+                    Some(Challenge::LookUp) => tilted_plane(c, 1.5 * a, focal),
                 };
-                planar(&self.photo, &shaken(h, shake), seed).unwrap_or_else(|_| self.head.render(&Pose::yaw(0.0), seed))
+                self.print(h, shake, seed)
             }
             Act::Warped { .. } => {
-                let k = if asked.is_some() { a / 90.0 } else { 0.0 };
-                let z = 1.0 + 0.01 * shake[1];
-                let h = match movement {
-                    Challenge::TurnLeft => [z, -k, k * c[1], 0.0, z, 0.0, 0.0, 0.0, 1.0],
-                    Challenge::TurnRight => [z, k, -k * c[1], 0.0, z, 0.0, 0.0, 0.0, 1.0],
-                    Challenge::LookUp => [z, 0.0, 0.0, 0.0, z * (1.0 - k), k * c[1], 0.0, 0.0, 1.0],
+                let (k, z) = (a / 90.0, 1.0 + 0.01 * shake[1]);
+                let h = match asked {
+                    None => [z, 0.0, 0.0, 0.0, z, 0.0, 0.0, 0.0, 1.0],
+                    Some(Challenge::TurnLeft) => [z, -k, k * c[1], 0.0, z, 0.0, 0.0, 0.0, 1.0],
+                    Some(Challenge::TurnRight) => [z, k, -k * c[1], 0.0, z, 0.0, 0.0, 0.0, 1.0],
+                    Some(Challenge::LookUp) => [z, 0.0, 0.0, 0.0, z * (1.0 - k), k * c[1], 0.0, 0.0, 1.0],
                 };
-                planar(&self.photo, &shaken(h, shake), seed).unwrap_or_else(|_| self.head.render(&Pose::yaw(0.0), seed))
+                self.print(h, shake, seed)
             }
             Act::Frozen => self.head.render(&Pose::yaw(self.rest_yaw), 0),
             Act::StillPrint => self.head.render(&Pose::yaw(self.rest_yaw), seed),
         }
+    }
+}
+
+impl Subject {
+    /// The photo seen through homography `h`, shaken by the hand.
+    fn print(&self, h: [f32; 9], shake: [f32; 2], seed: u64) -> Frame {
+        planar(&self.photo, &shaken(h, shake), seed).unwrap_or_else(|_| self.head.render(&Pose::yaw(0.0), seed))
     }
 }
 
@@ -254,6 +260,31 @@ pub fn play(
         }
     }
     Ok(progress)
+}
+
+/// [`play`] with `holder` in front of the camera until the first movement is done, then
+/// `other` (a splice of another person's frames into the session).
+pub fn play_spliced(
+    session: &mut LivenessSession,
+    models: &FaceModels,
+    holder: &mut Subject,
+    other: &mut Subject,
+    max_frames: u64,
+) -> Result<Progress, FaceError> {
+    let mut switched = false;
+    play(
+        session,
+        models,
+        |p| {
+            switched |= matches!(p, Progress::Returning { .. });
+            if switched {
+                other.next_frame(p)
+            } else {
+                holder.next_frame(p)
+            }
+        },
+        max_frames,
+    )
 }
 
 /// A camera-style RGBA buffer, as the apps pass frames.
