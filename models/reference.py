@@ -11,8 +11,6 @@ import hashlib, json, sys
 import numpy as np, onnx, onnxruntime as ort
 from onnx import numpy_helper
 
-models = sys.argv[1]
-
 def fold(path):
     m = onnx.load(path)
     g = m.graph
@@ -55,26 +53,34 @@ def pattern(c, h, w):
     cc, yy, xx = np.meshgrid(np.arange(c), np.arange(h), np.arange(w), indexing="ij")
     return (((cc * 131 + yy * 17 + xx * 7) % 256).astype(np.float32))[None]
 
-ref = {}
-for key, name, size in [("yunet", "face_detection_yunet_2023mar_int8bq.onnx", 320),
-                        ("sface", "face_recognition_sface_2021dec_int8bq.onnx", 112)]:
-    path = f"{models}/{name}"
+MODELS = [("yunet", "face_detection_yunet_2023mar_int8bq.onnx", 320),
+          ("sface", "face_recognition_sface_2021dec_int8bq.onnx", 112)]
+
+def session(path, threads=0):
+    """ONNX Runtime on the offline-folded graph, freed of pinned sizes as the Rust loader does
+    (so YuNet runs at 320×320). threads=0: ONNX Runtime's default."""
     folded, m = fold(path)
-    # As the Rust loader does: free the pinned sizes so YuNet runs at 320×320.
     del m.graph.value_info[:]
     for o in m.graph.output:
         o.type.tensor_type.ClearField("shape")
     for d in m.graph.input[0].type.tensor_type.shape.dim[2:]:
         d.dim_param = "n"
     so = ort.SessionOptions(); so.log_severity_level = 3
-    sess = ort.InferenceSession(m.SerializeToString(), so, providers=["CPUExecutionProvider"])
-    feed = {sess.get_inputs()[0].name: pattern(3, size, size)}
-    outs = sess.run(None, feed)
-    ref[key] = {
-        "folded_sha256": folded,
-        "input": f"pattern 1x3x{size}x{size}: (c*131 + y*17 + x*7) % 256",
-        "outputs": [[float(v) for v in o.reshape(-1)[:64]] for o in outs],
-        "output_sums": [float(o.astype(np.float64).sum()) for o in outs],
-        "onnxruntime": ort.__version__,
-    }
-json.dump(ref, sys.stdout, indent=1)
+    so.intra_op_num_threads = threads
+    return folded, ort.InferenceSession(m.SerializeToString(), so, providers=["CPUExecutionProvider"])
+
+if __name__ == "__main__":
+    models = sys.argv[1]
+    ref = {}
+    for key, name, size in MODELS:
+        folded, sess = session(f"{models}/{name}")
+        feed = {sess.get_inputs()[0].name: pattern(3, size, size)}
+        outs = sess.run(None, feed)
+        ref[key] = {
+            "folded_sha256": folded,
+            "input": f"pattern 1x3x{size}x{size}: (c*131 + y*17 + x*7) % 256",
+            "outputs": [[float(v) for v in o.reshape(-1)[:64]] for o in outs],
+            "output_sums": [float(o.astype(np.float64).sum()) for o in outs],
+            "onnxruntime": ort.__version__,
+        }
+    json.dump(ref, sys.stdout, indent=1)

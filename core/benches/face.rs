@@ -1,11 +1,28 @@
-//! Face pipeline timings on a real photo: model load (fold + tract optimisation), detection
-//! alone, and the whole analysis (detect, align, quality, embed). Needs `models/fetch.sh`.
+//! Face timings on real photos and models (`models/fetch.sh`): model load (fold + tract
+//! optimisation); raw inference of each model on the deterministic input of
+//! `models/reference.py`, on 1 and 2 threads (`scripts/bench-face.sh` runs ONNX Runtime on
+//! the same inputs and prints the ratios); detection and analysis of a photo; one liveness
+//! step (a camera frame fed to a session); and the unlock verification after a passed
+//! session (unseal the template, match, record the attempt).
+
+use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use idwallet_core::face::{FaceModels, Frame, DETECTOR_FILE, EMBEDDER_FILE};
+use idwallet_core::face::liveness::{Challenge, LivenessPolicy, LivenessSession, Progress};
+use idwallet_core::face::synthetic::{play, Act, Subject};
+use idwallet_core::face::{FaceModels, Frame, OnnxModel, DETECTOR_FILE, EMBEDDER_FILE};
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+
+const ORDER: [Challenge; 3] = [Challenge::TurnLeft, Challenge::LookUp, Challenge::TurnRight];
+
+/// The input `models/reference.py` feeds ONNX Runtime.
+fn pattern(size: usize) -> Vec<f32> {
+    (0..3 * size * size)
+        .map(|i| ((i / (size * size) * 131 + i / size % size * 17 + i % size * 7) % 256) as f32)
+        .collect()
+}
 
 fn face(c: &mut Criterion) {
     let dir = common::models_dir();
@@ -15,9 +32,65 @@ fn face(c: &mut Criterion) {
     let mut group = c.benchmark_group("face");
     group.sample_size(10);
     group.bench_function("load models", |b| b.iter(|| FaceModels::load(&yunet, &sface).unwrap()));
+    for (name, bytes, size) in [("yunet 320x320", &yunet, 320), ("sface 112x112", &sface, 112)] {
+        let mut model = OnnxModel::load(bytes, &[1, 3, size, size]).unwrap();
+        for threads in [1, 2] {
+            model.set_threads(threads).unwrap();
+            group.bench_function(format!("{name} tract {threads} thread"), |b| {
+                b.iter(|| model.run(pattern(size)).unwrap())
+            });
+        }
+    }
     let models = FaceModels::load(&yunet, &sface).unwrap();
     group.bench_function("detect (716x900 photo)", |b| b.iter(|| models.detect(&photo).unwrap()));
     group.bench_function("analyze (716x900 photo)", |b| b.iter(|| models.analyze(&photo).unwrap()));
+
+    // A live holder's whole session, recorded once; replayed into fresh sessions frame by
+    // frame so each timed iteration is exactly one `feed`.
+    let mut subject = Subject::new(&models, common::photo("person_b_1"), Act::Genuine).unwrap();
+    let mut frames = Vec::new();
+    let mut session = LivenessSession::with_challenges(LivenessPolicy::default(), ORDER.to_vec());
+    let outcome = play(
+        &mut session,
+        &models,
+        |p| {
+            let f = subject.next_frame(p);
+            frames.push(f.clone());
+            f
+        },
+        150,
+    )
+    .unwrap();
+    let Progress::Passed(evidence) = outcome else { panic!("the recorded holder did not pass: {outcome:?}") };
+    println!("liveness: {} frames recorded for the step benchmark", frames.len());
+    group.bench_function("liveness step (480 px frame)", |b| {
+        b.iter_custom(|iters| {
+            let mut spent = Duration::ZERO;
+            let mut k = 0;
+            let mut session = LivenessSession::with_challenges(LivenessPolicy::default(), ORDER.to_vec());
+            for _ in 0..iters {
+                if k == frames.len() {
+                    (k, session) = (0, LivenessSession::with_challenges(LivenessPolicy::default(), ORDER.to_vec()));
+                }
+                let start = Instant::now();
+                std::hint::black_box(session.feed(&models, &frames[k], 100 * (k as u64 + 1)).unwrap());
+                spent += start.elapsed();
+                k += 1;
+            }
+            spent
+        })
+    });
+
+    let tmp = tempfile::tempdir().unwrap();
+    let (wallet, _, _) = common::new_wallet(tmp.path());
+    wallet.enrol_face(&models, &common::photo("person_b_2")).unwrap();
+    group.bench_function("unlock verification (after a passed session)", |b| {
+        b.iter(|| {
+            let now = idwallet_core::now_unix();
+            wallet.begin_face_unlock(LivenessPolicy::default(), now).unwrap();
+            wallet.finish_face_unlock(Ok(&evidence), now).unwrap()
+        })
+    });
     group.finish();
 }
 

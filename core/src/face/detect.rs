@@ -3,9 +3,8 @@
 //! `FaceDetectorYN` does, then non-maximum suppression.
 
 use image::RgbImage;
-use tract_onnx::prelude::*;
 
-use super::model::Runnable;
+use super::model::OnnxModel;
 use super::FaceError;
 
 /// The detector's input side (a multiple of 32).
@@ -24,7 +23,7 @@ pub struct Face {
     pub score: f32,
 }
 
-pub(crate) fn run(model: &Runnable, image: &RgbImage) -> Result<Vec<Face>, FaceError> {
+pub(crate) fn run(model: &OnnxModel, image: &RgbImage) -> Result<Vec<Face>, FaceError> {
     let (w, h) = image.dimensions();
     if w == 0 || h == 0 {
         return Err(FaceError::BadImage);
@@ -35,18 +34,11 @@ pub(crate) fn run(model: &Runnable, image: &RgbImage) -> Result<Vec<Face>, FaceE
         ((h as f32 * scale).round() as u32).clamp(1, SIZE as u32),
     );
     let small = image::imageops::resize(image, sw, sh, image::imageops::FilterType::Triangle);
-    let input = Tensor::from(tract_ndarray::Array4::from_shape_fn((1, 3, SIZE, SIZE), |(_, c, y, x)| {
-        if (x as u32) < sw && (y as u32) < sh {
-            f32::from(small.get_pixel(x as u32, y as u32)[2 - c])
-        } else {
-            0.0
-        }
-    }));
-    let out = model.run(tvec!(input.into())).map_err(|_| FaceError::Inference)?;
-    if out.len() != 12 {
+    // The frame sits top-left, zero-padded to a square.
+    let outputs = model.run(super::model::bgr_planes(&small, SIZE))?;
+    if outputs.len() != 12 {
         return Err(FaceError::Inference);
     }
-    let outputs: Vec<Vec<f32>> = out.iter().map(super::model::to_vec).collect::<Result<_, _>>()?;
     let mut faces = Vec::new();
     for (k, stride) in STRIDES.iter().enumerate() {
         let cols = SIZE / stride;

@@ -8,16 +8,14 @@ mod detect;
 mod frame;
 pub mod gate;
 pub mod liveness;
-mod model;
+pub mod model;
 #[cfg(feature = "synthetic")]
 pub mod synthetic;
 mod track;
 
 pub use detect::Face;
 pub use frame::{Frame, PixelFormat};
-
-use model::Runnable;
-use tract_onnx::prelude::*;
+pub use model::OnnxModel;
 
 /// The model files as `models/fetch.sh` names them (and apps ship them).
 pub const DETECTOR_FILE: &str = "face_detection_yunet_2023mar_int8bq.onnx";
@@ -120,8 +118,8 @@ pub struct Comparison {
 
 /// The loaded models. Load once per process (about a second) and share.
 pub struct FaceModels {
-    detector: Runnable,
-    embedder: Runnable,
+    detector: OnnxModel,
+    embedder: OnnxModel,
     pub policy: QualityPolicy,
 }
 
@@ -145,12 +143,18 @@ impl FaceModels {
     ) -> Result<Self, FaceError> {
         let _span = tracing::info_span!(target: "idwallet::face", "load_models").entered();
         progress(0, 2);
-        let detector = model::load(yunet, &[1, 3, detect::SIZE, detect::SIZE])?;
+        let detector = OnnxModel::load(yunet, &[1, 3, detect::SIZE, detect::SIZE])?;
         progress(1, 2);
-        let embedder = model::load(sface, &[1, 3, align::SIZE, align::SIZE])?;
+        let embedder = OnnxModel::load(sface, &[1, 3, align::SIZE, align::SIZE])?;
         progress(2, 2);
         tracing::info!(target: "idwallet::face", "face models loaded");
         Ok(Self { detector, embedder, policy: QualityPolicy::default() })
+    }
+
+    /// Run each model on up to `threads` threads (1, the default: the caller's only).
+    pub fn set_threads(&mut self, threads: usize) -> Result<(), FaceError> {
+        self.detector.set_threads(threads)?;
+        self.embedder.set_threads(threads)
     }
 
     /// Every face in `frame`, largest first.
@@ -204,12 +208,12 @@ impl FaceModels {
 
     fn embed_aligned(&self, aligned: &image::RgbImage) -> Result<Template, FaceError> {
         // SFace takes BGR 0..255 (it normalises inside the graph).
-        let input =
-            Tensor::from(tract_ndarray::Array4::from_shape_fn((1, 3, align::SIZE, align::SIZE), |(_, c, y, x)| {
-                f32::from(aligned.get_pixel(x as u32, y as u32)[2 - c])
-            }));
-        let out = self.embedder.run(tvec!(input.into())).map_err(|_| FaceError::Inference)?;
-        let v = model::to_vec(out.first().ok_or(FaceError::Inference)?)?;
+        let v = self
+            .embedder
+            .run(model::bgr_planes(aligned, align::SIZE))?
+            .into_iter()
+            .next()
+            .ok_or(FaceError::Inference)?;
         let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
         if v.len() != 128 || norm <= f32::EPSILON || !norm.is_finite() {
             return Err(FaceError::Inference);

@@ -7,20 +7,89 @@
 //! to tract. `y = (x − zero_point) · scale`, with the scale of each element's block along
 //! `axis`: exactly what ONNX Runtime computes, in the same order of operations.
 
+use std::sync::Arc;
+
+use tract_linalg::multithread::{multithread_tract_scope, Executor};
 use tract_onnx::pb::{tensor_proto::DataType, GraphProto, ModelProto, NodeProto, TensorProto};
 use tract_onnx::prelude::*;
 
 use super::FaceError;
 
-/// A model ready to run.
-pub(crate) type Runnable = std::sync::Arc<TypedSimplePlan>;
+/// An ONNX model loaded into tract for one input shape. Also the way to bring another
+/// model — e.g. a passive [`super::liveness::PresentationAttackDetector`] — to the phone.
+#[derive(Clone)]
+pub struct OnnxModel {
+    plan: Arc<TypedSimplePlan>,
+    input_shape: Vec<usize>,
+    executor: Executor,
+}
+
+impl std::fmt::Debug for OnnxModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnnxModel").field("input_shape", &self.input_shape).finish_non_exhaustive()
+    }
+}
+
+impl OnnxModel {
+    /// Decode `bytes` (block-quantized weights are folded to f32, see the module doc) and
+    /// optimise the graph for `input_shape`. Runs on the calling thread until
+    /// [`OnnxModel::set_threads`].
+    pub fn load(bytes: &[u8], input_shape: &[usize]) -> Result<Self, FaceError> {
+        Ok(Self {
+            plan: load(bytes, input_shape)?,
+            input_shape: input_shape.to_vec(),
+            executor: Executor::SingleThread,
+        })
+    }
+
+    /// Split the matrix products of each run across a private pool of `threads` threads
+    /// (1: the caller's thread only).
+    pub fn set_threads(&mut self, threads: usize) -> Result<(), FaceError> {
+        self.executor = if threads <= 1 {
+            Executor::SingleThread
+        } else {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .thread_name(|n| format!("idwallet-face-{n}"))
+                .num_threads(threads)
+                .build()
+                .map_err(|_| bad("cannot start the inference threads"))?;
+            Executor::MultiThread(Arc::new(pool))
+        };
+        Ok(())
+    }
+
+    /// The input shape the model was optimised for.
+    pub fn input_shape(&self) -> &[usize] {
+        &self.input_shape
+    }
+
+    /// Run on `input` (row-major, [`OnnxModel::input_shape`]); every output flattened.
+    pub fn run(&self, input: Vec<f32>) -> Result<Vec<Vec<f32>>, FaceError> {
+        let input = Tensor::from_shape(&self.input_shape, &input).map_err(|_| FaceError::Inference)?;
+        let out = multithread_tract_scope(self.executor.clone(), || self.plan.run(tvec!(input.into())))
+            .map_err(|_| FaceError::Inference)?;
+        out.iter().map(to_vec).collect()
+    }
+}
+
+/// `image` as the planar BGR 0..255 input YuNet and SFace take (they normalise inside the
+/// graph), placed top-left in a `size`×`size` square of zeros.
+pub(crate) fn bgr_planes(image: &image::RgbImage, size: usize) -> Vec<f32> {
+    let mut input = vec![0.0f32; 3 * size * size];
+    for (x, y, p) in image.enumerate_pixels().filter(|(x, y, _)| (*x as usize) < size && (*y as usize) < size) {
+        for c in 0..3 {
+            input[(c * size + y as usize) * size + x as usize] = f32::from(p[2 - c]);
+        }
+    }
+    input
+}
 
 fn bad(what: &'static str) -> FaceError {
     FaceError::BadModel { what }
 }
 
 /// Decode `bytes`, fold constant dequantization, and optimise for a fixed input shape.
-pub(crate) fn load(bytes: &[u8], input_shape: &[usize]) -> Result<Runnable, FaceError> {
+fn load(bytes: &[u8], input_shape: &[usize]) -> Result<Arc<TypedSimplePlan>, FaceError> {
     let mut proto = decode(bytes)?;
     let graph = proto.graph.as_mut().ok_or(bad("no graph"))?;
     fold_constants(graph)?;
@@ -38,7 +107,7 @@ pub(crate) fn load(bytes: &[u8], input_shape: &[usize]) -> Result<Runnable, Face
 }
 
 /// An output tensor's values.
-pub(crate) fn to_vec(t: &TValue) -> Result<Vec<f32>, FaceError> {
+fn to_vec(t: &TValue) -> Result<Vec<f32>, FaceError> {
     Ok(t.to_plain_array_view::<f32>().map_err(|_| FaceError::Inference)?.iter().copied().collect())
 }
 
