@@ -14,6 +14,7 @@ pub mod documents;
 pub mod face;
 pub mod net;
 pub mod platform;
+pub mod report;
 pub mod score;
 pub mod store;
 pub mod wallet;

@@ -16,25 +16,36 @@ const MAX_CBOR: usize = 16 * 1024;
 
 /// Encode presentation CBOR as QR text, compressing only when it saves characters.
 pub fn to_text(cbor: &[u8]) -> String {
-    let plain = base45::encode(cbor);
-    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
-    z.write_all(cbor).expect("compressing to memory cannot fail");
-    let zipped = base45::encode(z.finish().expect("compressing to memory cannot fail"));
-    if zipped.len() + PREFIX_ZLIB.len() < plain.len() + PREFIX.len() {
-        format!("{PREFIX_ZLIB}{zipped}")
-    } else {
-        format!("{PREFIX}{plain}")
-    }
+    encode((PREFIX, PREFIX_ZLIB), cbor)
 }
 
 /// Decode QR text back to CBOR, refusing oversized input and zlib bombs.
 pub fn from_text(text: &str) -> Result<Vec<u8>, CredentialError> {
+    decode((PREFIX, PREFIX_ZLIB), text)
+}
+
+/// [`to_text`] under another pair of prefixes (plain, zlib): other signed objects (visa
+/// report seals) travel in QR codes the same way.
+pub(crate) fn encode((prefix, prefix_zlib): (&str, &str), cbor: &[u8]) -> String {
+    let plain = base45::encode(cbor);
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    z.write_all(cbor).expect("compressing to memory cannot fail");
+    let zipped = base45::encode(z.finish().expect("compressing to memory cannot fail"));
+    if zipped.len() + prefix_zlib.len() < plain.len() + prefix.len() {
+        format!("{prefix_zlib}{zipped}")
+    } else {
+        format!("{prefix}{plain}")
+    }
+}
+
+/// [`from_text`] under another pair of prefixes.
+pub(crate) fn decode((prefix, prefix_zlib): (&str, &str), text: &str) -> Result<Vec<u8>, CredentialError> {
     if text.len() > MAX_TEXT {
         return Err(CredentialError::TooLarge { bytes: text.len() });
     }
-    let (zipped, body) = if let Some(b) = text.strip_prefix(PREFIX_ZLIB) {
+    let (zipped, body) = if let Some(b) = text.strip_prefix(prefix_zlib) {
         (true, b)
-    } else if let Some(b) = text.strip_prefix(PREFIX) {
+    } else if let Some(b) = text.strip_prefix(prefix) {
         (false, b)
     } else {
         return Err(CredentialError::UnknownPrefix);

@@ -1,0 +1,383 @@
+//! Visa reports (DESIGN §4): a credit report a consulate accepts instead of bank
+//! statements, issued to holders whose score reaches the provider's threshold after a fresh
+//! face check and the supplementary information they declare.
+//!
+//! Three signed objects, all COSE_Sign1 ES256:
+//! - the **liveness attestation** the device signs (its key store's key) over the server's
+//!   one-time challenge, saying a liveness session and a face match passed, and when;
+//! - the **report** the issuer signs (a key in the trust list verifiers already cache);
+//! - the **seal** the issuer signs: the report's SHA-256 and the summary a consulate
+//!   compares with the printed page. It travels in the PDF's QR code (`IDR1:` + Base45, as
+//!   presentations do) so the paper verifies offline, with no call to anyone.
+
+mod pdf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::credential::{cose, qr, CredentialError, IssuerKey, TrustList};
+use crate::score::Score;
+use crate::store::Record;
+
+pub use pdf::{export_pdf, read_pdf};
+
+/// QR prefixes of a report seal (plain, zlib).
+pub const SEAL_PREFIXES: (&str, &str) = ("IDR1:", "IDR1Z:");
+/// How long a report is valid after issue.
+pub const VALIDITY_SECS: i64 = 90 * 86_400;
+/// A face unlock older than this is not fresh enough to request a report.
+pub const FRESH_FACE_SECS: i64 = 300;
+/// How long the server's challenge nonce may be used.
+pub const CHALLENGE_SECS: i64 = 120;
+const ATTESTATION_AAD: &[u8] = b"idwallet liveness attestation v1";
+const REPORT_AAD: &[u8] = b"idwallet visa report v1";
+const SEAL_AAD: &[u8] = b"idwallet visa report seal v1";
+/// Clock skew tolerated between phone, server and consulate.
+const SKEW_SECS: i64 = 300;
+
+/// Why a report could not be requested, issued or verified. Messages name fields, never
+/// their values.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ReportError {
+    #[error("supplementary information is missing: {field}")]
+    MissingSupplementary { field: &'static str },
+    #[error("supplementary information is invalid: {field} {why}")]
+    BadSupplementary { field: &'static str, why: &'static str },
+    #[error("a report needs a face check in the last {FRESH_FACE_SECS} s: unlock with your face first")]
+    FaceCheckRequired,
+    #[error("the liveness attestation is invalid: {why}")]
+    BadAttestation { why: &'static str },
+    #[error("the report is malformed: {what}")]
+    Malformed { what: &'static str },
+    #[error("the report's signature does not verify")]
+    BadSignature,
+    #[error("the report was not issued by a trusted issuer")]
+    UnknownIssuer,
+    #[error("the report expired at {at}")]
+    Expired { at: i64 },
+    #[error("the report is dated in the future")]
+    NotYetValid,
+    #[error("the QR seal does not match this report")]
+    SealMismatch,
+    #[error("not a visa report QR code")]
+    NotASeal,
+    #[error("no verification QR code found")]
+    NoQrCode,
+    #[error("the PDF cannot be read: {what}")]
+    BadPdf { what: &'static str },
+}
+
+impl From<CredentialError> for ReportError {
+    fn from(e: CredentialError) -> Self {
+        match e {
+            CredentialError::UnknownIssuer => Self::UnknownIssuer,
+            CredentialError::BadIssuerSignature | CredentialError::UnsupportedAlgorithm => Self::BadSignature,
+            CredentialError::UnknownPrefix => Self::NotASeal,
+            CredentialError::NoQrCode | CredentialError::BadImage => Self::NoQrCode,
+            _ => Self::Malformed { what: "signed object" },
+        }
+    }
+}
+
+/// Education levels a holder may declare.
+pub const EDUCATION: &[&str] = &["secondary", "vocational", "bachelor", "master", "doctorate"];
+/// Annual income bands (CNY).
+pub const INCOME_BANDS: &[&str] = &["<100k", "100k-300k", "300k-600k", "600k-1m", ">1m"];
+
+/// What the holder declares for a report. Free text is in Latin script, as on the passport
+/// the consulate reads next to it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Supplementary {
+    /// One of [`EDUCATION`].
+    pub education: String,
+    pub employer: String,
+    pub occupation: String,
+    /// One of [`INCOME_BANDS`].
+    pub income_band: String,
+    /// Declared assets (e.g. "apartment, Hangzhou"); may be empty, at most 8.
+    pub assets: Vec<String>,
+    pub phone: String,
+    pub email: String,
+    /// ISO 3166-1 alpha-2 code of the destination country.
+    pub destination: String,
+}
+
+impl Supplementary {
+    pub fn validate(&self) -> Result<(), ReportError> {
+        let text = |field: &'static str, v: &str, max: usize| -> Result<(), ReportError> {
+            if v.trim().is_empty() {
+                return Err(ReportError::MissingSupplementary { field });
+            }
+            if v.len() > max {
+                return Err(ReportError::BadSupplementary { field, why: "is too long" });
+            }
+            if !v.chars().all(|c| c == ' ' || c.is_ascii_graphic()) {
+                return Err(ReportError::BadSupplementary { field, why: "must be in Latin script" });
+            }
+            Ok(())
+        };
+        let one_of = |field: &'static str, v: &str, allowed: &[&str]| -> Result<(), ReportError> {
+            text(field, v, 32)?;
+            allowed
+                .contains(&v)
+                .then_some(())
+                .ok_or(ReportError::BadSupplementary { field, why: "is not a known value" })
+        };
+        one_of("education", &self.education, EDUCATION)?;
+        text("employer", &self.employer, 80)?;
+        text("occupation", &self.occupation, 80)?;
+        one_of("income_band", &self.income_band, INCOME_BANDS)?;
+        if self.assets.len() > 8 {
+            return Err(ReportError::BadSupplementary { field: "assets", why: "lists more than 8" });
+        }
+        for asset in &self.assets {
+            text("assets", asset, 80)?;
+        }
+        text("phone", &self.phone, 20)?;
+        if !self.phone.chars().all(|c| c.is_ascii_digit() || " +-".contains(c)) {
+            return Err(ReportError::BadSupplementary { field: "phone", why: "must be digits" });
+        }
+        text("email", &self.email, 80)?;
+        if !matches!(self.email.split_once('@'), Some((a, b)) if !a.is_empty() && b.contains('.')) {
+            return Err(ReportError::BadSupplementary { field: "email", why: "is not an address" });
+        }
+        text("destination", &self.destination, 2)?;
+        if self.destination.len() != 2 || !self.destination.chars().all(|c| c.is_ascii_uppercase()) {
+            return Err(ReportError::BadSupplementary { field: "destination", why: "must be an ISO country code" });
+        }
+        Ok(())
+    }
+}
+
+/// What the device attests after a face unlock: signed by its key over the server's nonce.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LivenessAttestation {
+    #[serde(with = "serde_bytes")]
+    pub nonce: Vec<u8>,
+    pub device_id: String,
+    /// When the liveness session passed and the face matched.
+    pub verified_at: i64,
+    pub similarity: f32,
+    /// The movements made, e.g. `["turn_left", "look_up", "turn_right"]`.
+    pub challenges: Vec<String>,
+}
+
+impl LivenessAttestation {
+    /// COSE_Sign1 bytes signed by `sign` (the device key store).
+    pub fn sign<E>(&self, sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, E>) -> Result<Vec<u8>, E> {
+        let payload = to_cbor(self);
+        Ok(cose::to_bytes(cose::sign_es256(Some(self.device_id.as_bytes()), vec![], payload, ATTESTATION_AAD, sign)?))
+    }
+
+    /// Check `bytes` is an attestation signed by `device_key` for `device_id`, over `nonce`,
+    /// made at most [`FRESH_FACE_SECS`] before `now`.
+    pub fn verify(
+        bytes: &[u8],
+        device_id: &str,
+        device_key: &[u8],
+        nonce: &[u8],
+        now: i64,
+    ) -> Result<Self, ReportError> {
+        let bad = |why| ReportError::BadAttestation { why };
+        let sign1 = cose::parse(bytes).map_err(|_| bad("not COSE_Sign1"))?;
+        cose::verify_es256(&sign1, ATTESTATION_AAD, device_key).map_err(|_| bad("not signed by this device"))?;
+        let a: Self = from_cbor(sign1.payload.as_deref().unwrap_or_default()).map_err(|_| bad("malformed"))?;
+        if a.device_id != device_id {
+            return Err(bad("made for another device"));
+        }
+        if a.nonce != nonce {
+            return Err(bad("not over the challenge"));
+        }
+        if a.verified_at > now + SKEW_SECS || now - a.verified_at > FRESH_FACE_SECS {
+            return Err(bad("the face check is not fresh"));
+        }
+        if a.challenges.is_empty() {
+            return Err(bad("no liveness movements"));
+        }
+        Ok(a)
+    }
+}
+
+/// The holder as a consulate sees them: the name as on the passport, the ID number masked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holder {
+    /// Hanyu Pinyin, surname first in capitals (e.g. "WANG XIUYING").
+    pub name_latin: String,
+    pub sex: String,
+    /// YYYY-MM-DD.
+    pub birth_date: String,
+    /// First 6 and last 4 characters of the resident ID number.
+    pub id_number_masked: String,
+}
+
+impl Holder {
+    pub fn from_id_card(card: &crate::documents::ResidentIdCard) -> Self {
+        let n = &card.id_number;
+        let masked =
+            if n.len() == 18 && n.is_ascii() { format!("{}********{}", &n[..6], &n[14..]) } else { "*".repeat(18) };
+        Self {
+            name_latin: pinyin_name(&card.name),
+            sex: format!("{:?}", card.sex).to_lowercase(),
+            birth_date: card.birth_date.to_string(),
+            id_number_masked: masked,
+        }
+    }
+}
+
+/// A Chinese name in passport style: the (single-character) surname, then the given name,
+/// in plain pinyin capitals. Latin input passes through upper-cased.
+pub fn pinyin_name(name: &str) -> String {
+    use pinyin::ToPinyin;
+    let syllables: Vec<String> = name
+        .chars()
+        .map(|c| c.to_pinyin().map_or_else(|| c.to_ascii_uppercase().to_string(), |p| p.plain().to_uppercase()))
+        .collect();
+    match syllables.split_first() {
+        Some((surname, given)) if !given.is_empty() && !name.is_ascii() => format!("{surname} {}", given.concat()),
+        _ => syllables.concat(),
+    }
+}
+
+/// The report, as the issuer signs it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VisaReport {
+    pub id: String,
+    pub issuer: String,
+    pub holder: Holder,
+    pub device_id: String,
+    pub score: Score,
+    /// The provider's report threshold the score met.
+    pub threshold: i32,
+    pub supplementary: Supplementary,
+    /// When the face check the request carried was made.
+    pub face_verified_at: i64,
+    pub issued_at: i64,
+    pub valid_until: i64,
+}
+
+/// What the QR code carries: the report's digest and the summary printed beside it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seal {
+    pub id: String,
+    /// SHA-256 of the signed report's payload.
+    #[serde(with = "serde_bytes")]
+    pub digest: Vec<u8>,
+    pub name_latin: String,
+    pub id_number_masked: String,
+    pub destination: String,
+    pub provider: String,
+    pub score: i32,
+    pub issued_at: i64,
+    pub valid_until: i64,
+}
+
+/// A report with its signatures, as the wallet stores it (sealed) and the PDF embeds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignedReport {
+    /// COSE_Sign1 over the [`VisaReport`] CBOR.
+    #[serde(with = "serde_bytes")]
+    pub signed: Vec<u8>,
+    /// The seal's QR text.
+    pub seal: String,
+    /// The verified content (not trusted from storage: [`SignedReport::verify`] re-derives it).
+    pub report: VisaReport,
+}
+
+impl Record for SignedReport {
+    const KIND: &'static str = "visa_report";
+    fn id(&self) -> &str {
+        &self.report.id
+    }
+}
+
+impl SignedReport {
+    /// Sign `report` and its seal with the issuer's key.
+    pub fn issue(report: VisaReport, issuer: &IssuerKey) -> Result<Self, ReportError> {
+        let kid = &issuer.kid();
+        let sign = |data: &[u8]| issuer.sign(data);
+        let payload = to_cbor(&report);
+        let seal = Seal {
+            id: report.id.clone(),
+            digest: sha256(&payload),
+            name_latin: report.holder.name_latin.clone(),
+            id_number_masked: report.holder.id_number_masked.clone(),
+            destination: report.supplementary.destination.clone(),
+            provider: report.score.provider.clone(),
+            score: report.score.value,
+            issued_at: report.issued_at,
+            valid_until: report.valid_until,
+        };
+        let signed = cose::to_bytes(cose::sign_es256(Some(kid), vec![], payload, REPORT_AAD, sign)?);
+        let seal = cose::to_bytes(cose::sign_es256(Some(kid), vec![], to_cbor(&seal), SEAL_AAD, sign)?);
+        Ok(Self { signed, seal: qr::encode(SEAL_PREFIXES, &seal), report })
+    }
+
+    /// Verify a report as received or read back: the issuer's signatures (trust list), the
+    /// validity at `now`, and that the seal is this report's.
+    pub fn verify(signed: &[u8], seal: &str, trust: &TrustList, now: i64) -> Result<Self, ReportError> {
+        let payload = verify_signed(signed, REPORT_AAD, trust)?;
+        let report: VisaReport = from_cbor(&payload).map_err(|_| ReportError::Malformed { what: "report" })?;
+        check_dates(report.issued_at, report.valid_until, now)?;
+        let s = verify_seal(seal, trust, now)?;
+        if s.digest != sha256(&payload) || s.id != report.id {
+            return Err(ReportError::SealMismatch);
+        }
+        Ok(Self { signed: signed.to_vec(), seal: seal.to_owned(), report })
+    }
+}
+
+/// Verify a report PDF as a consulate would: the seal in its QR code; and when the signed
+/// report is embedded, that it verifies and is the one the printed QR seals.
+pub fn verify_pdf(bytes: &[u8], trust: &TrustList, now: i64) -> Result<(Seal, Option<VisaReport>), ReportError> {
+    let contents = read_pdf(bytes)?;
+    let prefix = SEAL_PREFIXES.0.trim_end_matches(':');
+    let text = contents.qr_texts.iter().find(|t| t.starts_with(prefix)).ok_or(ReportError::NoQrCode)?;
+    let seal = verify_seal(text, trust, now)?;
+    let report = match contents.embedded {
+        Some((signed, _)) => Some(SignedReport::verify(&signed, text, trust, now)?.report),
+        None => None,
+    };
+    Ok((seal, report))
+}
+
+/// Verify a seal's QR text offline: issuer signature against the trust list, validity.
+pub fn verify_seal(text: &str, trust: &TrustList, now: i64) -> Result<Seal, ReportError> {
+    let cbor = qr::decode(SEAL_PREFIXES, text.trim())?;
+    let seal: Seal =
+        from_cbor(&verify_signed(&cbor, SEAL_AAD, trust)?).map_err(|_| ReportError::Malformed { what: "seal" })?;
+    check_dates(seal.issued_at, seal.valid_until, now)?;
+    Ok(seal)
+}
+
+fn verify_signed(bytes: &[u8], aad: &[u8], trust: &TrustList) -> Result<Vec<u8>, ReportError> {
+    let sign1 = cose::parse(bytes)?;
+    let issuer = trust.find(cose::key_id(&sign1))?;
+    cose::verify_es256(&sign1, aad, &issuer.public_key)?;
+    sign1.payload.ok_or(ReportError::Malformed { what: "no payload" })
+}
+
+fn check_dates(issued_at: i64, valid_until: i64, now: i64) -> Result<(), ReportError> {
+    if issued_at > now + SKEW_SECS {
+        return Err(ReportError::NotYetValid);
+    }
+    if now > valid_until {
+        return Err(ReportError::Expired { at: valid_until });
+    }
+    Ok(())
+}
+
+fn sha256(data: &[u8]) -> Vec<u8> {
+    ring::digest::digest(&ring::digest::SHA256, data).as_ref().to_vec()
+}
+
+fn to_cbor<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut out = Vec::new();
+    ciborium::into_writer(value, &mut out).expect("writing CBOR to memory cannot fail");
+    out
+}
+
+fn from_cbor<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ()> {
+    ciborium::from_reader(bytes).map_err(|_| ())
+}
+
+#[cfg(test)]
+mod tests;

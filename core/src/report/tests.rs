@@ -1,0 +1,195 @@
+use super::*;
+use crate::credential::IssuerKey;
+use crate::score::Factor;
+
+const NOW: i64 = 1_790_000_000;
+
+fn issuer() -> IssuerKey {
+    IssuerKey::generate("Test Issuer", NOW - 86_400, NOW + 365 * 86_400)
+}
+
+fn supplementary() -> Supplementary {
+    Supplementary {
+        education: "master".into(),
+        employer: "Hangzhou Example Technology Co.".into(),
+        occupation: "software engineer".into(),
+        income_band: "300k-600k".into(),
+        assets: vec!["apartment, Hangzhou".into(), "car".into()],
+        phone: "+86 138 0000 0000".into(),
+        email: "holder@example.com".into(),
+        destination: "FR".into(),
+    }
+}
+
+fn report(id: &str) -> VisaReport {
+    VisaReport {
+        id: id.into(),
+        issuer: "Test Issuer".into(),
+        holder: Holder {
+            name_latin: pinyin_name("王秀英"),
+            sex: "female".into(),
+            birth_date: "1990-05-17".into(),
+            id_number_masked: "330106********123X".into(),
+        },
+        device_id: "dev-test".into(),
+        score: Score {
+            provider: "sesame".into(),
+            value: 781,
+            factors: vec![Factor { id: "credit_history".into(), contribution: 41 }],
+            computed_at: NOW - 60,
+            expires_at: NOW + 86_400,
+        },
+        threshold: 750,
+        supplementary: supplementary(),
+        face_verified_at: NOW - 30,
+        issued_at: NOW,
+        valid_until: NOW + VALIDITY_SECS,
+    }
+}
+
+fn trust(key: &IssuerKey) -> TrustList {
+    TrustList::new(vec![key.trusted()])
+}
+
+#[test]
+fn names_print_in_passport_pinyin() {
+    assert_eq!(pinyin_name("王秀英"), "WANG XIUYING");
+    assert_eq!(pinyin_name("李强"), "LI QIANG");
+    assert_eq!(pinyin_name("Smith"), "SMITH");
+}
+
+#[test]
+fn supplementary_information_is_checked_field_by_field() {
+    assert_eq!(supplementary().validate(), Ok(()));
+    type Spoil = fn(&mut Supplementary);
+    let cases: Vec<(Spoil, ReportError)> = vec![
+        (|s| s.employer.clear(), ReportError::MissingSupplementary { field: "employer" }),
+        (
+            |s| s.education = "phd".into(),
+            ReportError::BadSupplementary { field: "education", why: "is not a known value" },
+        ),
+        (|s| s.income_band.clear(), ReportError::MissingSupplementary { field: "income_band" }),
+        (
+            |s| s.occupation = "工程师".into(),
+            ReportError::BadSupplementary { field: "occupation", why: "must be in Latin script" },
+        ),
+        (|s| s.phone = "call me".into(), ReportError::BadSupplementary { field: "phone", why: "must be digits" }),
+        (|s| s.email = "nobody".into(), ReportError::BadSupplementary { field: "email", why: "is not an address" }),
+        (
+            |s| s.destination = "fr".into(),
+            ReportError::BadSupplementary { field: "destination", why: "must be an ISO country code" },
+        ),
+        (
+            |s| s.assets = vec!["x".into(); 9],
+            ReportError::BadSupplementary { field: "assets", why: "lists more than 8" },
+        ),
+    ];
+    for (spoil, expected) in cases {
+        let mut s = supplementary();
+        spoil(&mut s);
+        assert_eq!(s.validate(), Err(expected));
+    }
+}
+
+#[test]
+fn a_signed_report_verifies_and_its_seal_is_bound_to_it() {
+    let key = issuer();
+    let signed = SignedReport::issue(report("r-1"), &key).unwrap();
+    let back = SignedReport::verify(&signed.signed, &signed.seal, &trust(&key), NOW).unwrap();
+    assert_eq!(back.report, report("r-1"));
+    let seal = verify_seal(&signed.seal, &trust(&key), NOW).unwrap();
+    assert_eq!((seal.score, seal.name_latin.as_str(), seal.destination.as_str()), (781, "WANG XIUYING", "FR"));
+
+    // Another report's seal (same issuer, valid) does not vouch for this one.
+    let other = SignedReport::issue(report("r-2"), &key).unwrap();
+    assert_eq!(SignedReport::verify(&signed.signed, &other.seal, &trust(&key), NOW), Err(ReportError::SealMismatch));
+    // Expired, and from an issuer the verifier does not trust.
+    let late = NOW + VALIDITY_SECS + 1;
+    assert_eq!(verify_seal(&signed.seal, &trust(&key), late), Err(ReportError::Expired { at: NOW + VALIDITY_SECS }));
+    assert_eq!(verify_seal(&signed.seal, &trust(&issuer()), NOW), Err(ReportError::UnknownIssuer));
+    assert_eq!(verify_seal("HC1:6BFOXN", &trust(&key), NOW), Err(ReportError::NotASeal));
+}
+
+#[test]
+fn a_seal_with_an_edited_score_fails_its_signature() {
+    let key = issuer();
+    let signed = SignedReport::issue(report("r-1"), &key).unwrap();
+    let cbor = qr::decode(SEAL_PREFIXES, &signed.seal).unwrap();
+    let mut sign1 = cose::parse(&cbor).unwrap();
+    let mut seal: Seal = from_cbor(sign1.payload.as_deref().unwrap()).unwrap();
+    seal.score = 900;
+    sign1.payload = Some(to_cbor(&seal));
+    let forged = qr::encode(SEAL_PREFIXES, &cose::to_bytes(sign1));
+    assert_eq!(verify_seal(&forged, &trust(&key), NOW), Err(ReportError::BadSignature));
+}
+
+#[test]
+fn the_pdf_carries_a_scannable_seal_and_the_signed_report() {
+    let key = issuer();
+    let signed = SignedReport::issue(report("r-1"), &key).unwrap();
+    let pdf = export_pdf(&signed).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
+    let contents = read_pdf(&pdf).unwrap();
+    assert_eq!(contents.qr_texts, vec![signed.seal.clone()]);
+    assert_eq!(contents.embedded, Some((signed.signed.clone(), signed.seal.clone())));
+    let (seal, full) = verify_pdf(&pdf, &trust(&key), NOW).unwrap();
+    assert_eq!((seal.id.as_str(), full.map(|r| r.id)), ("r-1", Some("r-1".to_string())));
+    // No personal data in the file in Chinese script it could not print anyway.
+    assert!(!pdf.windows("王".len()).any(|w| w == "王".as_bytes()));
+}
+
+#[test]
+fn a_pdf_whose_qr_was_swapped_is_refused() {
+    let key = issuer();
+    let genuine = SignedReport::issue(report("r-1"), &key).unwrap();
+    // A forger prints the genuine embedded report with a QR from their own key...
+    let forger = issuer();
+    let forged = SignedReport::issue(report("r-1"), &forger).unwrap();
+    let pdf = pdf::render(&genuine.report, &forged.seal, &to_cbor(&(&genuine.signed, &genuine.seal))).unwrap();
+    assert_eq!(verify_pdf(&pdf, &trust(&key), NOW).unwrap_err(), ReportError::UnknownIssuer);
+    // ...or with the QR of another genuine report.
+    let other = SignedReport::issue(report("r-2"), &key).unwrap();
+    let pdf = pdf::render(&genuine.report, &other.seal, &to_cbor(&(&genuine.signed, &genuine.seal))).unwrap();
+    assert_eq!(verify_pdf(&pdf, &trust(&key), NOW).unwrap_err(), ReportError::SealMismatch);
+    assert!(matches!(verify_pdf(b"%PDF-1.7 garbage", &trust(&key), NOW), Err(ReportError::BadPdf { .. })));
+}
+
+#[test]
+fn attestations_are_bound_to_device_nonce_and_time() {
+    use ring::rand::SystemRandom;
+    use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    let rng = SystemRandom::new();
+    let keypair = || {
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap()
+    };
+    let (device, stranger) = (keypair(), keypair());
+    let a = LivenessAttestation {
+        nonce: vec![7; 16],
+        device_id: "dev-a".into(),
+        verified_at: NOW - 10,
+        similarity: 0.71,
+        challenges: vec!["turn_left".into(), "look_up".into(), "turn_right".into()],
+    };
+    let sign = |k: &EcdsaKeyPair, a: &LivenessAttestation| {
+        a.sign(|d| k.sign(&rng, d).map(|s| s.as_ref().to_vec()).map_err(|_| ())).unwrap()
+    };
+    let key = device.public_key().as_ref();
+    let bytes = sign(&device, &a);
+    assert_eq!(LivenessAttestation::verify(&bytes, "dev-a", key, &[7; 16], NOW), Ok(a.clone()));
+    let why = |r: Result<LivenessAttestation, ReportError>| match r {
+        Err(ReportError::BadAttestation { why }) => why,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        why(LivenessAttestation::verify(&sign(&stranger, &a), "dev-a", key, &[7; 16], NOW)),
+        "not signed by this device"
+    );
+    assert_eq!(why(LivenessAttestation::verify(&bytes, "dev-b", key, &[7; 16], NOW)), "made for another device");
+    assert_eq!(why(LivenessAttestation::verify(&bytes, "dev-a", key, &[8; 16], NOW)), "not over the challenge");
+    assert_eq!(
+        why(LivenessAttestation::verify(&bytes, "dev-a", key, &[7; 16], NOW + FRESH_FACE_SECS)),
+        "the face check is not fresh"
+    );
+    assert_eq!(why(LivenessAttestation::verify(b"\xa0", "dev-a", key, &[7; 16], NOW)), "not COSE_Sign1");
+}
