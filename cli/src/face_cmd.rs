@@ -138,12 +138,10 @@ pub fn run(cmd: FaceCommand) -> Result<()> {
 }
 
 fn parse_challenge(s: &str) -> Result<Challenge, String> {
-    match s {
-        "turn-left" => Ok(Challenge::TurnLeft),
-        "turn-right" => Ok(Challenge::TurnRight),
-        "look-up" => Ok(Challenge::LookUp),
-        _ => Err(format!("{s}: expected turn-left, turn-right or look-up")),
-    }
+    Challenge::ALL
+        .into_iter()
+        .find(|c| c.code() == s)
+        .ok_or_else(|| format!("{s}: expected turn-left, turn-right or look-up"))
 }
 
 /// A liveness unlock fed synthetic frames of the holder in `photo` (see

@@ -17,6 +17,10 @@ pub mod path {
     pub const STATUS_LISTS: &str = "/v1/status-lists";
     /// Followed by `/{provider}`.
     pub const SCORES: &str = "/v1/scores";
+    /// `POST`: a one-time nonce for a liveness attestation.
+    pub const REPORT_CHALLENGES: &str = "/v1/reports/challenges";
+    /// `POST` a [`super::ReportRequest`]; `GET` followed by `/{id}`.
+    pub const REPORTS: &str = "/v1/reports";
 }
 
 /// The media type of every request and response body.
@@ -103,4 +107,29 @@ pub struct ScoreResponse {
 pub struct ErrorBody {
     pub code: String,
     pub message: String,
+}
+
+/// `POST /v1/reports/challenges` (empty body): the nonce the next attestation must sign.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChallengeResponse {
+    pub nonce: B64,
+    pub expires_at: i64,
+}
+
+/// `POST /v1/reports`: a visa report for `provider`'s score.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportRequest {
+    pub provider: String,
+    /// COSE_Sign1 of a [`crate::report::LivenessAttestation`] by the device key.
+    pub attestation: B64,
+    pub supplementary: crate::report::Supplementary,
+}
+
+/// A report as issued (`POST /v1/reports`) or fetched again (`GET /v1/reports/{id}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportResponse {
+    /// COSE_Sign1 of the [`crate::report::VisaReport`] by the issuer.
+    pub report: B64,
+    /// The seal's QR text.
+    pub seal: String,
 }

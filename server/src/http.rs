@@ -18,7 +18,7 @@ use idwallet_core::wire::{self, path, ErrorBody, B64};
 use idwallet_core::KeyStore;
 use serde::Serialize;
 
-use crate::state::{DeviceRecord, State};
+use crate::state::{ChallengeUse, DeviceRecord, State};
 use crate::ServerError;
 
 /// Largest request body accepted.
@@ -47,6 +47,9 @@ pub fn router(state: Arc<State>, config: HttpConfig) -> Router {
         .route(path::TRUST_LIST, get(trust_list))
         .route(path::STATUS_LISTS, get(status_lists))
         .route(&format!("{}/{{provider}}", path::SCORES), get(score))
+        .route(path::REPORT_CHALLENGES, post(report_challenge))
+        .route(path::REPORTS, post(request_report))
+        .route(&format!("{}/{{id}}", path::REPORTS), get(fetch_report))
         .fallback(not_found)
         .with_state(app)
 }
@@ -296,6 +299,73 @@ async fn score(AxumState(app): AxumState<App>, Path(provider): Path<String>, req
             .map_err(|_| Refusal::new(StatusCode::NOT_FOUND, "unknown_provider", "no such score provider"))?;
         let (score, history) = app.state.score(device.citizen, provider, idwallet_core::now_unix())?;
         Ok(wire::ScoreResponse { score, history })
+    })
+    .await
+}
+
+async fn report_challenge(AxumState(app): AxumState<App>, req: Request) -> Response {
+    app.serve(req, |app, req| {
+        let device = app.device(req)?;
+        let (nonce, expires_at) = app.state.new_challenge(&device.device_id, idwallet_core::now_unix())?;
+        Ok(wire::ChallengeResponse { nonce: B64(nonce), expires_at })
+    })
+    .await
+}
+
+/// A visa report needs, in this order: complete supplementary information; a liveness
+/// attestation by this device over a challenge it was issued, used once; a score at or
+/// above the provider's report threshold.
+async fn request_report(AxumState(app): AxumState<App>, req: Request) -> Response {
+    use idwallet_core::report::{LivenessAttestation, ReportError};
+    app.serve(req, |app, req| {
+        let device = app.device(req)?;
+        let body: wire::ReportRequest =
+            serde_json::from_slice(&req.body).map_err(|_| bad_request("the body is not a report request"))?;
+        let unprocessable = |code, e: ReportError| Refusal::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string());
+        body.supplementary.validate().map_err(|e| match e {
+            ReportError::MissingSupplementary { .. } => unprocessable("missing_supplementary", e),
+            e => unprocessable("bad_supplementary", e),
+        })?;
+        let provider = idwallet_core::score::provider(&body.provider)
+            .map_err(|_| Refusal::new(StatusCode::NOT_FOUND, "unknown_provider", "no such score provider"))?;
+        let threshold = provider
+            .benefits
+            .iter()
+            .find(|b| b.id == "visa_report")
+            .map(|b| b.min_score)
+            .ok_or_else(|| Refusal::new(StatusCode::NOT_FOUND, "no_visa_report", "this provider issues no visa reports"))?;
+
+        let now = idwallet_core::now_unix();
+        let refused = |code, message: &str| Refusal::new(StatusCode::FORBIDDEN, code, message);
+        let attestation = &body.attestation.0;
+        let nonce = LivenessAttestation::claimed_nonce(attestation)
+            .ok_or_else(|| refused("bad_attestation", "the liveness attestation is malformed"))?;
+        let verified = LivenessAttestation::verify(attestation, &device.device_id, &device.public_key, &nonce, now)
+            .map_err(|e| refused("bad_attestation", &e.to_string()))?;
+        match app.state.consume_challenge(&device.device_id, &nonce, now)? {
+            ChallengeUse::Consumed => {}
+            ChallengeUse::Replayed => return Err(refused("attestation_replayed", "this challenge was already used")),
+            ChallengeUse::Expired => return Err(refused("challenge_expired", "the challenge expired; ask for a new one")),
+            ChallengeUse::Unknown => return Err(refused("bad_attestation", "the challenge was not issued to this device")),
+        }
+
+        let (score, _) = app.state.score(device.citizen, provider, now)?;
+        if score.value < threshold {
+            return Err(refused("score_too_low", &format!("a visa report needs a score of {threshold} or more")));
+        }
+        let report =
+            app.state.issue_report(&device, score, threshold, body.supplementary, verified.verified_at, now)?;
+        tracing::info!(target: "idwallet::server", device = %device.device_id, report = %report.report.id, "visa report issued");
+        Ok(wire::ReportResponse { report: B64(report.signed), seal: report.seal })
+    })
+    .await
+}
+
+async fn fetch_report(AxumState(app): AxumState<App>, Path(id): Path<String>, req: Request) -> Response {
+    app.serve(req, move |app, req| {
+        let device = app.device(req)?;
+        let record = app.state.report(&id, &device.device_id)?.ok_or(ServerError::NotFound)?;
+        Ok(wire::ReportResponse { report: B64(record.signed), seal: record.seal })
     })
     .await
 }

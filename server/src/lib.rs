@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use http::HttpConfig;
-pub use state::{CitizenRecord, DeviceRecord, HistoryRecord, State};
+pub use state::{ChallengeUse, CitizenRecord, DeviceRecord, HistoryRecord, ReportRecord, State};
 
 /// Why the server could not start or serve.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +28,8 @@ pub enum ServerError {
     KeyStore(#[from] idwallet_core::KeyStoreError),
     #[error(transparent)]
     Credential(#[from] idwallet_core::credential::CredentialError),
+    #[error(transparent)]
+    Report(#[from] idwallet_core::report::ReportError),
     #[error("not found")]
     NotFound,
     #[error("could not encode a response")]

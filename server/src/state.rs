@@ -13,6 +13,7 @@ use idwallet_core::credential::{self, IssuerKey, StatusRef, TrustList};
 use idwallet_core::documents::{synthetic, Claims, DocumentKind};
 use idwallet_core::net::policy::MemoryNonceStore;
 use idwallet_core::platform::KdfParams;
+use idwallet_core::report::{self, SignedReport, VisaReport};
 use idwallet_core::score::{Provider, Score, ScorePoint, PROVIDERS};
 use idwallet_core::store::{Record, Store};
 use idwallet_core::{KeyStore, SoftwareKeyStore};
@@ -125,6 +126,51 @@ pub fn history_id(citizen: u32, provider: &str) -> String {
     format!("{citizen}/{provider}")
 }
 
+/// A one-time nonce for a liveness attestation.
+#[derive(Serialize, Deserialize)]
+struct ChallengeRecord {
+    /// The nonce, base64url.
+    id: String,
+    device_id: String,
+    expires_at: i64,
+    used: bool,
+}
+
+impl Record for ChallengeRecord {
+    const KIND: &'static str = "report_challenge";
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// What became of a challenge when an attestation came back with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChallengeUse {
+    /// Unused and current: now used.
+    Consumed,
+    /// Never issued, or issued to another device.
+    Unknown,
+    Replayed,
+    Expired,
+}
+
+/// An issued visa report, kept so its holder can fetch it again.
+#[derive(Serialize, Deserialize)]
+pub struct ReportRecord {
+    pub id: String,
+    pub device_id: String,
+    #[serde(with = "serde_bytes")]
+    pub signed: Vec<u8>,
+    pub seal: String,
+}
+
+impl Record for ReportRecord {
+    const KIND: &'static str = "visa_report";
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
 /// The server's state, shared by all request handlers.
 pub struct State {
     pub store: Store,
@@ -133,6 +179,8 @@ pub struct State {
     pub issuer: IssuerKey,
     pub nonces: MemoryNonceStore,
     pub data_dir: PathBuf,
+    /// Serialises challenge consumption, so one nonce cannot be used by two concurrent requests.
+    challenges: std::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for State {
@@ -190,7 +238,14 @@ impl State {
                 key
             }
         };
-        let state = Arc::new(Self { store, keys, issuer, nonces: MemoryNonceStore::default(), data_dir: dir.into() });
+        let state = Arc::new(Self {
+            store,
+            keys,
+            issuer,
+            nonces: MemoryNonceStore::default(),
+            data_dir: dir.into(),
+            challenges: Default::default(),
+        });
         if state.store.list::<CitizenRecord>()?.is_empty() {
             state.seed(citizens, now)?;
         }
@@ -324,6 +379,90 @@ impl State {
             self.store.put(&record, None)?;
         }
         Ok((score, record.points))
+    }
+}
+
+impl State {
+    /// A fresh nonce for `device_id`'s next liveness attestation (stored, so it stays
+    /// one-time across restarts).
+    pub fn new_challenge(&self, device_id: &str, now: i64) -> Result<(Vec<u8>, i64), ServerError> {
+        let nonce = random::<16>().to_vec();
+        let expires_at = now + report::CHALLENGE_SECS;
+        let record = ChallengeRecord {
+            id: URL_SAFE_NO_PAD.encode(&nonce),
+            device_id: device_id.into(),
+            expires_at,
+            used: false,
+        };
+        self.store.put(&record, None)?;
+        Ok((nonce, expires_at))
+    }
+
+    /// Use `nonce` for `device_id`, once.
+    pub fn consume_challenge(&self, device_id: &str, nonce: &[u8], now: i64) -> Result<ChallengeUse, ServerError> {
+        let _one_at_a_time = self.challenges.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(mut record) = self.store.find::<ChallengeRecord>(&URL_SAFE_NO_PAD.encode(nonce))? else {
+            return Ok(ChallengeUse::Unknown);
+        };
+        if record.device_id != device_id {
+            return Ok(ChallengeUse::Unknown);
+        }
+        if record.used {
+            return Ok(ChallengeUse::Replayed);
+        }
+        if now > record.expires_at {
+            return Ok(ChallengeUse::Expired);
+        }
+        record.used = true;
+        self.store.put(&record, None)?;
+        Ok(ChallengeUse::Consumed)
+    }
+
+    /// Sign and keep a visa report for `device`'s citizen.
+    pub fn issue_report(
+        &self,
+        device: &DeviceRecord,
+        score: Score,
+        threshold: i32,
+        supplementary: report::Supplementary,
+        face_verified_at: i64,
+        now: i64,
+    ) -> Result<SignedReport, ServerError> {
+        let citizen = self.citizen(device.citizen)?;
+        let card = citizen
+            .documents
+            .iter()
+            .find_map(|c| match c {
+                Claims::ResidentIdCard(card) => Some(card),
+                _ => None,
+            })
+            .ok_or(ServerError::NotFound)?;
+        let report = VisaReport {
+            id: format!("VR-{}", URL_SAFE_NO_PAD.encode(random::<9>())),
+            issuer: ISSUER_NAME.into(),
+            holder: report::Holder::from_id_card(card),
+            device_id: device.device_id.clone(),
+            score,
+            threshold,
+            supplementary,
+            face_verified_at,
+            issued_at: now,
+            valid_until: now + report::VALIDITY_SECS,
+        };
+        let signed = SignedReport::issue(report, &self.issuer)?;
+        let record = ReportRecord {
+            id: signed.report.id.clone(),
+            device_id: device.device_id.clone(),
+            signed: signed.signed.clone(),
+            seal: signed.seal.clone(),
+        };
+        self.store.put(&record, None)?;
+        Ok(signed)
+    }
+
+    /// A report, if `device_id` is its holder's device.
+    pub fn report(&self, id: &str, device_id: &str) -> Result<Option<ReportRecord>, ServerError> {
+        Ok(self.store.find::<ReportRecord>(id)?.filter(|r| r.device_id == device_id))
     }
 }
 

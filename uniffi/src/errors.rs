@@ -90,6 +90,12 @@ pub enum WalletError {
     /// The unlock session already ended: start a new one.
     #[error("the unlock session has ended")]
     SessionEnded,
+    /// A visa report needs a face unlock in the last few minutes: run one, then ask again.
+    #[error("{0}")]
+    FaceCheckRequired(String),
+    /// The score is below the provider's visa report threshold.
+    #[error("{0}")]
+    ScoreTooLow(String),
 }
 
 impl From<idwallet_core::WalletError> for WalletError {
@@ -113,6 +119,15 @@ impl From<idwallet_core::WalletError> for WalletError {
             W::FaceMismatch { .. } => Self::FaceMismatch(text),
             W::LockedOut { .. } => Self::LockedOut(text),
             W::LivenessFailed { .. } => Self::LivenessFailed(text),
+            W::Report(r) => {
+                use idwallet_core::report::ReportError as R;
+                match r {
+                    R::FaceCheckRequired => Self::FaceCheckRequired(text),
+                    R::ScoreTooLow => Self::ScoreTooLow(text),
+                    R::MissingSupplementary { .. } | R::BadSupplementary { .. } => Self::InvalidInput(text),
+                    _ => Self::Untrusted(text),
+                }
+            }
         }
     }
 }

@@ -60,6 +60,7 @@ pub enum ActivityKind {
     FaceEnrolled,
     FaceRemoved,
     Unlock,
+    ReportRequested,
 }
 
 /// How an activity ended.

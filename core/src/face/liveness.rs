@@ -37,6 +37,15 @@ pub enum Challenge {
 impl Challenge {
     pub const ALL: [Challenge; 3] = [Challenge::TurnLeft, Challenge::TurnRight, Challenge::LookUp];
 
+    /// A stable name for logs, attestations and command lines.
+    pub fn code(self) -> &'static str {
+        match self {
+            Challenge::TurnLeft => "turn-left",
+            Challenge::TurnRight => "turn-right",
+            Challenge::LookUp => "look-up",
+        }
+    }
+
     /// How far along the movement is, 0…1 and beyond, from the pose change since the start.
     fn progress(self, d_yaw: f32, d_pitch: f32, p: &LivenessPolicy) -> f32 {
         match self {

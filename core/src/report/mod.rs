@@ -44,6 +44,8 @@ pub enum ReportError {
     BadSupplementary { field: &'static str, why: &'static str },
     #[error("a report needs a face check in the last {FRESH_FACE_SECS} s: unlock with your face first")]
     FaceCheckRequired,
+    #[error("the score is below the provider's visa report threshold")]
+    ScoreTooLow,
     #[error("the liveness attestation is invalid: {why}")]
     BadAttestation { why: &'static str },
     #[error("the report is malformed: {what}")]
@@ -166,6 +168,13 @@ impl LivenessAttestation {
     pub fn sign<E>(&self, sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, E>) -> Result<Vec<u8>, E> {
         let payload = to_cbor(self);
         Ok(cose::to_bytes(cose::sign_es256(Some(self.device_id.as_bytes()), vec![], payload, ATTESTATION_AAD, sign)?))
+    }
+
+    /// The nonce `bytes` claims to sign, before anything is verified: only to find which
+    /// challenge to verify it against.
+    pub fn claimed_nonce(bytes: &[u8]) -> Option<Vec<u8>> {
+        let sign1 = cose::parse(bytes).ok()?;
+        from_cbor::<Self>(sign1.payload.as_deref()?).ok().map(|a| a.nonce)
     }
 
     /// Check `bytes` is an attestation signed by `device_key` for `device_id`, over `nonce`,

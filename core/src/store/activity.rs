@@ -23,6 +23,8 @@ pub enum ActivityKind {
     FaceRemoved,
     /// An attempt to unlock the eID with the holder's face.
     Unlock,
+    /// A visa report was requested (counterparty: the service; detail: provider, destination).
+    ReportRequested,
 }
 
 /// How it ended.

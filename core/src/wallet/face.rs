@@ -10,6 +10,16 @@ use crate::face::liveness::{Evidence, LivenessFailure, LivenessPolicy, LivenessS
 use crate::face::{FaceModels, Frame, Quality, Template};
 use crate::store::{ActivityEntry, ActivityKind, Outcome, Record};
 
+/// A passed face unlock, kept in memory for what needs a fresh one (a visa report).
+#[derive(Debug, Clone)]
+pub(crate) struct FaceCheck {
+    pub until: i64,
+    /// When the liveness session passed and the face matched.
+    pub at: i64,
+    pub similarity: f32,
+    pub challenges: Vec<crate::face::liveness::Challenge>,
+}
+
 /// The holder's enrolled face, sealed in the wallet like every record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct EnrolledFace {
@@ -52,7 +62,7 @@ impl Wallet {
 
     /// Delete the enrolled template; false if there was none.
     pub fn unenrol_face(&self) -> Result<bool, WalletError> {
-        *self.unlocked_until.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *self.unlock.lock().unwrap_or_else(|p| p.into_inner()) = None;
         Ok(self.store.write(|w| {
             let existed = w.delete::<EnrolledFace>("holder")?;
             w.delete::<GateState>("holder")?;
@@ -106,7 +116,8 @@ impl Wallet {
             w.put(&GateState::default())?;
             w.log(&entry)
         })?;
-        *self.unlocked_until.lock().unwrap_or_else(|p| p.into_inner()) = Some(until);
+        let check = FaceCheck { until, at: now, similarity, challenges: evidence.challenges.clone() };
+        *self.unlock.lock().unwrap_or_else(|p| p.into_inner()) = Some(check);
         tracing::info!(target: "idwallet::face", frames = evidence.frames, "eID unlocked");
         Ok(Unlocked { until, similarity })
     }
@@ -130,11 +141,16 @@ impl Wallet {
 
     /// Until when the eID is unlocked, if it is (unlocks do not survive a restart).
     pub fn unlocked_until(&self, now: i64) -> Option<i64> {
-        self.unlocked_until.lock().unwrap_or_else(|p| p.into_inner()).filter(|u| now < *u)
+        self.face_check(now).map(|c| c.until)
+    }
+
+    /// The face unlock in force at `now`, if any.
+    pub(crate) fn face_check(&self, now: i64) -> Option<FaceCheck> {
+        self.unlock.lock().unwrap_or_else(|p| p.into_inner()).clone().filter(|c| now < c.until)
     }
 
     /// Lock the eID now.
     pub fn lock(&self) {
-        *self.unlocked_until.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *self.unlock.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 }

@@ -6,6 +6,7 @@
 
 mod face;
 mod online;
+mod report;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -104,6 +105,8 @@ pub enum WalletError {
     LockedOut { retry_after_secs: i64 },
     #[error("the face does not match the enrolled holder")]
     FaceMismatch { similarity: f32, retry_after_secs: Option<i64> },
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
     #[error("the liveness check failed: {failure}")]
     LivenessFailed { failure: crate::face::liveness::LivenessFailure, retry_after_secs: Option<i64> },
 }
@@ -122,8 +125,8 @@ pub struct Wallet {
     /// Built on first use from the stored [`Service`].
     client: Mutex<Option<Arc<Client>>>,
     lockout: crate::face::gate::LockoutPolicy,
-    /// Set by a face unlock; never stored, so a restart locks the eID.
-    unlocked_until: Mutex<Option<i64>>,
+    /// The last face unlock; never stored, so a restart locks the eID.
+    unlock: Mutex<Option<face::FaceCheck>>,
 }
 
 impl std::fmt::Debug for Wallet {
@@ -148,7 +151,7 @@ impl Wallet {
             client_options: ClientOptions::default(),
             client: Mutex::new(None),
             lockout: crate::face::gate::LockoutPolicy::default(),
-            unlocked_until: Mutex::new(None),
+            unlock: Mutex::new(None),
         })
     }
 

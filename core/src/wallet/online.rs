@@ -56,7 +56,7 @@ impl TrustSnapshot {
     }
 }
 
-fn host_of(url: &str) -> String {
+pub(super) fn host_of(url: &str) -> String {
     url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default()
 }
 
@@ -104,7 +104,7 @@ impl Wallet {
         Ok(self.store.find::<Service>("current")?)
     }
 
-    fn client(&self) -> Result<Arc<Client>, WalletError> {
+    pub(super) fn client(&self) -> Result<Arc<Client>, WalletError> {
         let mut cached = self.client.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(client) = cached.as_ref() {
             return Ok(client.clone());

@@ -4304,6 +4304,7 @@ public enum ActivityKind: Equatable, Hashable {
     case faceEnrolled
     case faceRemoved
     case unlock
+    case reportRequested
 
 
 
@@ -4346,6 +4347,8 @@ public struct FfiConverterTypeActivityKind: FfiConverterRustBuffer {
         case 10: return .faceRemoved
         
         case 11: return .unlock
+        
+        case 12: return .reportRequested
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -4397,6 +4400,10 @@ public struct FfiConverterTypeActivityKind: FfiConverterRustBuffer {
         
         case .unlock:
             writeInt(&buf, Int32(11))
+        
+        
+        case .reportRequested:
+            writeInt(&buf, Int32(12))
         
         }
     }
@@ -5838,6 +5845,16 @@ enum WalletError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      */
     case SessionEnded(message: String)
     
+    /**
+     * A visa report needs a face unlock in the last few minutes: run one, then ask again.
+     */
+    case FaceCheckRequired(message: String)
+    
+    /**
+     * The score is below the provider's visa report threshold.
+     */
+    case ScoreTooLow(message: String)
+    
 
     
 
@@ -5967,6 +5984,14 @@ public struct FfiConverterTypeWalletError: FfiConverterRustBuffer {
             message: try FfiConverterString.read(from: &buf)
         )
         
+        case 26: return .FaceCheckRequired(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 27: return .ScoreTooLow(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
 
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -6028,6 +6053,10 @@ public struct FfiConverterTypeWalletError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(24))
         case .SessionEnded(_ /* message is ignored*/):
             writeInt(&buf, Int32(25))
+        case .FaceCheckRequired(_ /* message is ignored*/):
+            writeInt(&buf, Int32(26))
+        case .ScoreTooLow(_ /* message is ignored*/):
+            writeInt(&buf, Int32(27))
 
         
         }

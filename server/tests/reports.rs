@@ -1,0 +1,212 @@
+//! Visa reports over real HTTP: the whole flow from a real face unlock (synthetic liveness
+//! frames of a real photo, real models) to a PDF a consulate verifies offline; and every
+//! way of asking for one without the right to, each refused with its typed error.
+
+mod common;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use common::{now, Phone, Server};
+use idwallet_core::credential::TrustList;
+use idwallet_core::face::liveness::{Challenge, LivenessPolicy, LivenessSession};
+use idwallet_core::face::synthetic::{play, Act, Subject};
+use idwallet_core::face::{FaceModels, Frame, DETECTOR_FILE, EMBEDDER_FILE};
+use idwallet_core::net::client::{Client, ClientError, ClientOptions};
+use idwallet_core::platform::KdfParams;
+use idwallet_core::report::{self, LivenessAttestation, ReportError, Supplementary};
+use idwallet_core::score::provider;
+use idwallet_core::wire::{self, path, B64};
+use idwallet_core::{KeyStore, SoftwareKeyStore, WalletError};
+
+fn supplementary() -> Supplementary {
+    Supplementary {
+        education: "bachelor".into(),
+        employer: "Example Trading Co.".into(),
+        occupation: "accountant".into(),
+        income_band: "300k-600k".into(),
+        assets: vec!["apartment, Suzhou".into()],
+        phone: "+86 139 0000 0000".into(),
+        email: "holder@example.org".into(),
+        destination: "DE".into(),
+    }
+}
+
+/// A citizen whose Sesame-like score is (or is not) at the report threshold.
+fn citizen(server: &Server, qualifies: bool) -> u32 {
+    let sesame = provider("sesame").unwrap();
+    (1..=8)
+        .find(|n| (server.state().score(*n, sesame, now()).unwrap().0.value >= 750) == qualifies)
+        .expect("the seeded citizens include both")
+}
+
+fn models_dir() -> PathBuf {
+    std::env::var_os("IDWALLET_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools/models"))
+}
+
+fn photo(name: &str) -> Frame {
+    Frame::Encoded(std::fs::read(models_dir().join(format!("photos/{name}.jpg"))).unwrap())
+}
+
+/// Enrol `phone`'s holder and unlock with a liveness session on synthetic frames.
+fn face_unlock(phone: &Phone) {
+    let dir = models_dir();
+    let models = FaceModels::load(
+        &std::fs::read(dir.join(DETECTOR_FILE)).unwrap(),
+        &std::fs::read(dir.join(EMBEDDER_FILE)).unwrap(),
+    )
+    .unwrap();
+    phone.wallet.enrol_face(&models, &photo("person_b_2")).unwrap();
+    let policy = LivenessPolicy { step_timeout_ms: 2_500, ..LivenessPolicy::default() };
+    phone.wallet.begin_face_unlock(policy, now()).unwrap();
+    let order = vec![Challenge::TurnLeft, Challenge::LookUp, Challenge::TurnRight];
+    let mut session = LivenessSession::with_challenges(policy, order);
+    let mut holder = Subject::new(&models, photo("person_b_1"), Act::Genuine).unwrap();
+    let outcome = play(&mut session, &models, |p| holder.next_frame(p), 150).unwrap();
+    let evidence = match &outcome {
+        idwallet_core::face::liveness::Progress::Passed(e) => e,
+        other => panic!("the live holder did not pass: {other:?}"),
+    };
+    phone.wallet.finish_face_unlock(Ok(evidence), now()).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_holder_gets_a_report_a_consulate_verifies_offline() {
+    let server = Server::start().await;
+    let phone = Phone::new();
+    phone.register(&server, citizen(&server, true)).await.unwrap();
+    phone.wallet.refresh_documents().await.unwrap();
+
+    // Without a fresh face check, no report.
+    let refused = phone.wallet.request_visa_report("sesame", &supplementary()).await.unwrap_err();
+    assert_eq!(refused, WalletError::Report(ReportError::FaceCheckRequired));
+
+    face_unlock(&phone);
+    let signed = phone.wallet.request_visa_report("sesame", &supplementary()).await.unwrap();
+    let r = &signed.report;
+    assert!(r.score.value >= 750 && r.threshold == 750, "{} / {}", r.score.value, r.threshold);
+    assert_eq!(r.supplementary, supplementary());
+    assert_eq!(r.valid_until - r.issued_at, report::VALIDITY_SECS);
+    assert!(now() - r.face_verified_at < 60);
+
+    // Kept sealed for offline use; fetched again by id; printed; verified from the PDF
+    // with nothing but the issuer's trust list.
+    assert_eq!(phone.wallet.visa_reports().unwrap(), vec![signed.clone()]);
+    assert_eq!(phone.wallet.fetch_visa_report(&r.id).await.unwrap(), signed);
+    let pdf = phone.wallet.export_visa_report_pdf(&r.id).unwrap();
+    let trust = TrustList::new(vec![server.state().issuer.trusted()]);
+    let (seal, full) = report::verify_pdf(&pdf, &trust, now()).unwrap();
+    assert_eq!((seal.id.as_str(), seal.score), (r.id.as_str(), r.score.value));
+    assert_eq!(full.as_ref(), Some(r));
+    // Expired: the same paper 91 days later.
+    let later = r.valid_until + 1;
+    assert_eq!(report::verify_pdf(&pdf, &trust, later).unwrap_err(), ReportError::Expired { at: r.valid_until });
+    // The embedded report edited in the file: refused, whatever the printed page says.
+    let tampered = tamper_embedded(&pdf);
+    assert!(matches!(
+        report::verify_pdf(&tampered, &trust, now()),
+        Err(ReportError::BadSignature | ReportError::SealMismatch | ReportError::BadPdf { .. })
+    ));
+
+    let log = phone.wallet.activity(50).unwrap();
+    let requests: Vec<_> =
+        log.iter().filter(|e| e.kind == idwallet_core::ActivityKind::ReportRequested).map(|e| &e.outcome).collect();
+    assert_eq!(requests.len(), 1, "{log:?}");
+    server.stop().await;
+}
+
+/// Flip one hex digit inside the embedded report (the PDF's `IdwalletReport` string).
+fn tamper_embedded(pdf: &[u8]) -> Vec<u8> {
+    let key = b"/IdwalletReport";
+    let name = pdf.windows(key.len()).position(|w| w == key).expect("embedded report");
+    let at = name + pdf[name..].iter().position(|b| *b == b'<').expect("hex string") + 120;
+    let mut out = pdf.to_vec();
+    out[at] = if out[at] == b'0' { b'1' } else { b'0' };
+    out
+}
+
+/// The device's own signing client, for requests the wallet would never make.
+fn client(server: &Server, phone: &Phone) -> Client {
+    Client::new(&server.url(), server.key(), phone.keys.clone(), ClientOptions::default()).unwrap()
+}
+
+async fn challenge(c: &Client) -> Vec<u8> {
+    c.post::<_, wire::ChallengeResponse>(path::REPORT_CHALLENGES, &()).await.unwrap().nonce.0
+}
+
+fn attest(keys: &Arc<dyn KeyStore>, device_id: &str, nonce: Vec<u8>, verified_at: i64) -> Vec<u8> {
+    let a = LivenessAttestation {
+        nonce,
+        device_id: device_id.into(),
+        verified_at,
+        similarity: 0.7,
+        challenges: vec!["turn-left".into()],
+    };
+    a.sign(|d| keys.sign(d)).unwrap()
+}
+
+async fn submit(c: &Client, attestation: Vec<u8>, supplementary: Supplementary) -> Result<(), String> {
+    let request = wire::ReportRequest { provider: "sesame".into(), attestation: B64(attestation), supplementary };
+    match c.post::<_, wire::ReportResponse>(path::REPORTS, &request).await {
+        Ok(_) => Ok(()),
+        Err(ClientError::Rejected { code, .. }) => Err(code),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_without_the_right_to_a_report_are_refused_with_typed_errors() {
+    let server = Server::start().await;
+    let phone = Phone::new();
+    let device = phone.register(&server, citizen(&server, true)).await.unwrap().device_id;
+    let c = client(&server, &phone);
+
+    // Replayed attestation: the first use succeeds, the second is refused.
+    let a = attest(&phone.keys, &device, challenge(&c).await, now());
+    assert_eq!(submit(&c, a.clone(), supplementary()).await, Ok(()));
+    assert_eq!(submit(&c, a, supplementary()).await, Err("attestation_replayed".into()));
+
+    // Signed by another device's key.
+    let stranger: Arc<dyn KeyStore> = Arc::new(
+        SoftwareKeyStore::create(
+            tempfile::tempdir().unwrap().path().join("k"),
+            b"x",
+            KdfParams { memory_kib: 1024, iterations: 1, parallelism: 1 },
+        )
+        .unwrap(),
+    );
+    let forged = attest(&stranger, &device, challenge(&c).await, now());
+    assert_eq!(submit(&c, forged, supplementary()).await, Err("bad_attestation".into()));
+    // A nonce the server never issued; a face check that is not fresh.
+    assert_eq!(
+        submit(&c, attest(&phone.keys, &device, vec![1; 16], now()), supplementary()).await,
+        Err("bad_attestation".into())
+    );
+    let stale = attest(&phone.keys, &device, challenge(&c).await, now() - report::FRESH_FACE_SECS - 5);
+    assert_eq!(submit(&c, stale, supplementary()).await, Err("bad_attestation".into()));
+
+    // Missing or invalid supplementary information.
+    let missing = Supplementary { employer: String::new(), ..supplementary() };
+    let a = attest(&phone.keys, &device, challenge(&c).await, now());
+    assert_eq!(submit(&c, a.clone(), missing).await, Err("missing_supplementary".into()));
+    let bad = Supplementary { income_band: "a lot".into(), ..supplementary() };
+    assert_eq!(submit(&c, a, bad).await, Err("bad_supplementary".into()));
+
+    // A score below the threshold.
+    let poorer = Phone::new();
+    let poorer_device = poorer.register(&server, citizen(&server, false)).await.unwrap().device_id;
+    let pc = client(&server, &poorer);
+    let a = attest(&poorer.keys, &poorer_device, challenge(&pc).await, now());
+    assert_eq!(submit(&pc, a, supplementary()).await, Err("score_too_low".into()));
+
+    // Another device's challenge, and another device's report.
+    let theirs = attest(&phone.keys, &device, challenge(&pc).await, now());
+    assert_eq!(submit(&c, theirs, supplementary()).await, Err("bad_attestation".into()));
+    let issued = server.state().store.list::<idwallet_server::ReportRecord>().unwrap();
+    assert_eq!(issued.len(), 1);
+    let other = pc.get::<wire::ReportResponse>(&format!("{}/{}", path::REPORTS, issued[0].id)).await;
+    assert!(matches!(other, Err(ClientError::Rejected { status: 404, .. })), "{other:?}");
+    server.stop().await;
+}
