@@ -3,6 +3,7 @@
 #   - JNA (Debian libjna-java) for the Kotlin bindings on the JVM
 #   - kotlinc from the npm package kotlin-compiler (pinned)
 #   - a Python venv with the binding tests' pinned requirements
+#   - pdftoppm (Debian poppler-utils) to render the visa report PDF in its test
 # Safe to run again: every step checks before it installs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,6 +18,12 @@ if [ ! -f /usr/share/java/jna.jar ]; then
   echo "bootstrap: installing libjna-java (Debian)"
   sudo_if_needed apt-get update -qq
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libjna-java >/dev/null
+fi
+
+if ! command -v pdftoppm >/dev/null; then
+  echo "bootstrap: installing poppler-utils (Debian)"
+  sudo_if_needed apt-get update -qq
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null
 fi
 
 kotlinc="$tools/kotlin/node_modules/kotlin-compiler/bin/kotlinc"

@@ -2,34 +2,42 @@
 //! wallet, the typed refusals a user would meet, the reference server on loopback, device
 //! registration and the five documents over signed HTTP, QR codes for a hotel and the
 //! police verified offline as their desks would, credit scores online and offline, and the
-//! activity log. Face unlock and visa reports join as they land.
+//! face unlock by a liveness session, a visa report printed to PDF and verified as a
+//! consulate would, and the activity log.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{ensure, Context, Result};
 use clap::Args as ClapArgs;
-use idwallet_core::credential::{qr, Profile};
+use idwallet_core::credential::{qr, Profile, TrustList};
 use idwallet_core::documents::DocumentKind;
+use idwallet_core::face::liveness::Challenge;
 use idwallet_core::platform::{verify_device_signature, KdfParams};
+use idwallet_core::report::{self, Supplementary};
 use idwallet_core::{KeyStore, KeyStoreError, OpenOptions, SoftwareKeyStore, StoreError, Wallet};
 use idwallet_server::ServerConfig;
 
 use crate::online::{print_documents, print_score};
-use crate::wallet_cmd::{hex, print_activity, print_info};
+use crate::wallet_cmd::{hex, print_activity, print_info, utc};
 
 #[derive(ClapArgs)]
 pub struct Args {
     /// Directory for the demo's files (wiped and recreated).
     #[arg(long, default_value = "idwallet-demo")]
     dir: PathBuf,
+    #[command(flatten)]
+    models: crate::face_cmd::ModelsArg,
 }
 
 const PASSPHRASE: &str = "demo passphrase — use your own";
-/// The synthetic citizen whose phone this is.
-const CITIZEN: u32 = 3;
 
 pub fn run(args: Args) -> Result<()> {
+    let mut steps = 0;
+    let mut step = |title: &str| {
+        steps += 1;
+        println!("\n[{steps}] {title}");
+    };
     let dir = &args.dir;
     if dir.exists() {
         std::fs::remove_dir_all(dir).with_context(|| format!("cannot clear {}", dir.display()))?;
@@ -38,7 +46,7 @@ pub fn run(args: Args) -> Result<()> {
     let wallet_path = dir.join("wallet.db");
     let keys_path = dir.join("wallet.keys");
 
-    step(1, "Create a passphrase-sealed key store (Argon2id, OWASP cost)");
+    step("Create a passphrase-sealed key store (Argon2id, OWASP cost)");
     let ks: Arc<dyn KeyStore> =
         Arc::new(SoftwareKeyStore::create(&keys_path, PASSPHRASE.as_bytes(), KdfParams::default())?);
     let device = ks.device_public_key()?;
@@ -46,7 +54,7 @@ pub fn run(args: Args) -> Result<()> {
     ensure!(verify_device_signature(&device, b"hello idwallet", &signature), "device signature did not verify");
     println!("   device key P-256 {}…, test signature verifies", hex(&device[..9]));
 
-    step(2, "Create the encrypted wallet (SQLite, AES-256-GCM per record)");
+    step("Create the encrypted wallet (SQLite, AES-256-GCM per record)");
     let wallet = Wallet::open(&wallet_path, ks.clone(), OpenOptions::default())?;
     let samples: [(&str, &[u8]); 3] = [
         ("hotel-loyalty", b"GOLD-4711"),
@@ -60,7 +68,7 @@ pub fn run(args: Args) -> Result<()> {
     println!("   stored 3 items, deleted 1");
     wallet.close()?;
 
-    step(3, "Reopen with the passphrase and read back");
+    step("Reopen with the passphrase and read back");
     let ks: Arc<dyn KeyStore> = Arc::new(SoftwareKeyStore::open(&keys_path, PASSPHRASE.as_bytes())?);
     let wallet = Wallet::open(&wallet_path, ks, OpenOptions { create_if_missing: false })?;
     let items = wallet.items()?;
@@ -69,7 +77,7 @@ pub fn run(args: Args) -> Result<()> {
         println!("   {:<18} {} bytes", item.key, item.value.len());
     }
 
-    step(4, "The file holds no plaintext");
+    step("The file holds no plaintext");
     let mut scanned = 0;
     for entry in std::fs::read_dir(dir)? {
         let raw = std::fs::read(entry?.path())?;
@@ -80,7 +88,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     println!("   scanned {scanned} bytes of wallet and key files: none of the stored values appear");
 
-    step(5, "Typed refusals");
+    step("Typed refusals");
     match SoftwareKeyStore::open(&keys_path, b"guess") {
         Err(KeyStoreError::WrongPassphrase) => {
             println!("   wrong passphrase      → {}", KeyStoreError::WrongPassphrase)
@@ -98,30 +106,52 @@ pub fn run(args: Args) -> Result<()> {
         other => anyhow::bail!("a missing record was not reported: {:?}", other.map(|_| ())),
     }
 
-    step(6, "Start the reference server on loopback; register this device");
+    step("Start the reference server on loopback; register this device");
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let mut config = ServerConfig::new(dir.join("server"));
     config.citizens = 24;
+    let citizens = config.citizens;
     let server = rt.block_on(idwallet_server::start(config, "127.0.0.1:0".parse()?))?;
-    // Citizen #3 enrolled at the counter and got a one-time activation code; the app ships
-    // the service's key and pins it.
-    let code = server.state.activation_code(CITIZEN)?.context("no activation code left")?;
+    // The holder enrolled at the counter and got a one-time activation code; the app ships
+    // the service's key and pins it. The demo picks a citizen whose Sesame-like score
+    // reaches 750, so the visa report step has something to show.
+    let sesame = idwallet_core::score::provider("sesame")?;
+    let started = idwallet_core::now_unix();
+    let citizen = (1..=citizens)
+        .find(|n| server.state.score(*n, sesame, started).is_ok_and(|(s, _)| s.value >= 750))
+        .context("no seeded citizen has a score of 750")?;
+    let code = server.state.activation_code(citizen)?.context("no activation code left")?;
     let service = rt.block_on(wallet.register(&server.base_url(), &server.state.server_key(), &code))?;
     println!(
         "   {} → device id {} (every request signed, every response verified)",
         service.base_url, service.device_id
     );
 
-    step(7, "Download the five documents, each checked before it is stored sealed");
+    step("Download the five documents, each checked before it is stored sealed");
     rt.block_on(wallet.refresh_documents())?;
     print_documents(&wallet)?;
     let synced = wallet.trust()?.context("no trust list after refresh")?;
     std::fs::write(dir.join("trust-list.cbor"), &synced.trust_list)?;
     std::fs::write(dir.join("status-list.cwt"), synced.status_tokens.first().context("no status list")?)?;
 
+    step("Enrol the holder's face from a photo (template sealed; the photo is not kept)");
+    let models = crate::face_cmd::load_models_with_progress(&args.models.dir())?;
+    let fixture = |name: &str| -> Result<idwallet_core::face::Frame> {
+        let path = args.models.dir().join(format!("photos/{name}.jpg"));
+        Ok(idwallet_core::face::Frame::Encoded(std::fs::read(&path).with_context(|| format!("{}", path.display()))?))
+    };
+    let q = wallet.enrol_face(&models, &fixture("person_b_2")?)?;
+    println!("   enrolled: eye distance {:.0} px, sharpness {:.0}", q.eye_distance_px, q.sharpness);
+
+    step("Unlock the eID with the face: a liveness session fed camera frames");
+    println!("   (SYNTHETIC frames: a real photo re-rendered as a turning head — a desktop has no camera)");
+    let order = vec![Challenge::TurnLeft, Challenge::LookUp, Challenge::TurnRight];
+    let unlocked = crate::face_cmd::unlock(&wallet, &models, fixture("person_b_1")?, order)?;
+    println!("   unlocked until {} (similarity {:.2})", utc(unlocked.until), unlocked.similarity);
+
     let now = idwallet_core::now_unix();
-    for (n, profile) in [(8, Profile::hotel()), (9, Profile::police())] {
-        step(n, &format!("Show a QR code to the {} and verify it offline as their desk", profile.audience));
+    for profile in [Profile::hotel(), Profile::police()] {
+        step(&format!("Show a QR code to the {} and verify it offline as their desk", profile.audience));
         let p = wallet.present(DocumentKind::ResidentIdCard, &profile, now)?;
         let png_path = dir.join(format!("{}-qr.png", profile.audience));
         std::fs::write(&png_path, qr::to_png(&p.text, 6)?)?;
@@ -140,18 +170,46 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
     let hotel = wallet.verifier(Profile::hotel())?;
+    let now = idwallet_core::now_unix();
     let police_qr = wallet.present(DocumentKind::ResidentIdCard, &Profile::police(), now)?;
     match wallet.verify(&hotel, &police_qr.text, now) {
         Err(e) => println!("   a police QR at the hotel desk → {e}"),
         Ok(_) => anyhow::bail!("a hotel desk accepted a police presentation"),
     }
 
-    step(10, "Credit scores from two providers, and what they unlock");
+    step("Credit scores from two providers, and what they unlock");
     for provider in ["sesame", "paypoint"] {
         print_score(&rt.block_on(wallet.fetch_score(provider))?);
     }
 
-    step(11, "The server goes away: the wallet shows the last verified score, flagged");
+    step("Request a visa report (score ≥ 750, fresh face check, supplementary information)");
+    let supplementary = Supplementary {
+        education: "master".into(),
+        employer: "Hangzhou Example Technology Co.".into(),
+        occupation: "software engineer".into(),
+        income_band: "300k-600k".into(),
+        assets: vec!["apartment, Hangzhou".into(), "car".into()],
+        phone: "+86 138 0000 0000".into(),
+        email: "holder@example.com".into(),
+        destination: "FR".into(),
+    };
+    let report = rt.block_on(wallet.request_visa_report("sesame", &supplementary))?;
+    let pdf = wallet.export_visa_report_pdf(&report.report.id)?;
+    let pdf_path = dir.join("visa-report.pdf");
+    std::fs::write(&pdf_path, &pdf)?;
+    println!(
+        "   report {} verified and stored sealed; PDF {} ({} kB)",
+        report.report.id,
+        pdf_path.display(),
+        pdf.len() / 1024
+    );
+
+    step("The consulate verifies the PDF offline (QR seal + embedded report, issuer trust list only)");
+    let trust = TrustList::from_cbor(&synced.trust_list)?;
+    let (seal, full) = report::verify_pdf(&std::fs::read(&pdf_path)?, &trust, idwallet_core::now_unix())?;
+    crate::report_cmd::print_verdict(&seal, full.as_ref());
+
+    step("The server goes away: the wallet shows the last verified score, flagged");
     rt.block_on(server.stop())?;
     let cached = rt.block_on(wallet.fetch_score("sesame"))?;
     ensure!(cached.from_cache, "a score was fetched from a stopped server");
@@ -161,7 +219,7 @@ pub fn run(args: Args) -> Result<()> {
         Ok(_) => anyhow::bail!("documents refreshed from a stopped server"),
     }
 
-    step(12, "Wallet info and activity log");
+    step("Wallet info and activity log");
     print_info(&wallet)?;
     println!();
     print_activity(&wallet.activity(20)?);
@@ -176,9 +234,15 @@ pub fn run(args: Args) -> Result<()> {
         "police-qr.png",
         "trust-list.cbor",
         "status-list.cwt",
+        "visa-report.pdf",
     ] {
         println!("   {}", dir.join(name).display());
     }
+    println!(
+        "Try the consulate desk: idwallet verify-report {} --trust {}",
+        pdf_path.display(),
+        dir.join("trust-list.cbor").display()
+    );
     println!(
         "Try the staff desk: idwallet verify --role hotel --image {} --trust {} --status {}",
         dir.join("hotel-qr.png").display(),
@@ -186,8 +250,4 @@ pub fn run(args: Args) -> Result<()> {
         dir.join("status-list.cwt").display()
     );
     Ok(())
-}
-
-fn step(n: u32, title: &str) {
-    println!("\n[{n}] {title}");
 }

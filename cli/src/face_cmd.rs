@@ -12,9 +12,18 @@ use crate::wallet_cmd::{utc, Target};
 
 #[derive(ClapArgs)]
 pub struct ModelsArg {
-    /// Directory holding the face models (`models/fetch.sh` puts them in .tools/models).
-    #[arg(long, env = "IDWALLET_MODELS", default_value = ".tools/models")]
-    pub models: PathBuf,
+    /// Directory holding the face models [default: where `models/fetch.sh` puts them,
+    /// $IDWALLET_TOOLS/models or .tools/models].
+    #[arg(long, env = "IDWALLET_MODELS")]
+    models: Option<PathBuf>,
+}
+
+impl ModelsArg {
+    pub fn dir(&self) -> PathBuf {
+        self.models.clone().unwrap_or_else(|| {
+            std::env::var_os("IDWALLET_TOOLS").map_or_else(|| PathBuf::from(".tools"), PathBuf::from).join("models")
+        })
+    }
 }
 
 #[derive(Subcommand)]
@@ -54,11 +63,32 @@ pub enum FaceCommand {
 }
 
 pub fn load_models(dir: &Path) -> Result<FaceModels> {
+    let (yunet, sface) = read_models(dir)?;
+    Ok(FaceModels::load(&yunet, &sface)?)
+}
+
+fn read_models(dir: &Path) -> Result<(Vec<u8>, Vec<u8>)> {
     let read = |name: &str| {
         std::fs::read(dir.join(name))
             .with_context(|| format!("cannot read {} (run models/fetch.sh)", dir.join(name).display()))
     };
-    Ok(FaceModels::load(&read(DETECTOR_FILE)?, &read(EMBEDDER_FILE)?)?)
+    Ok((read(DETECTOR_FILE)?, read(EMBEDDER_FILE)?))
+}
+
+/// [`load_models`] with a progress bar (folding and optimising takes about a second).
+pub fn load_models_with_progress(dir: &Path) -> Result<FaceModels> {
+    let (yunet, sface) = read_models(dir)?;
+    let bar = indicatif::ProgressBar::new(2).with_style(bar_style("{msg:<28} [{bar:30}] {pos}/{len} models"));
+    bar.set_message("   loading face models");
+    let models = FaceModels::load_with_progress(&yunet, &sface, &mut |done, _| bar.set_position(u64::from(done)))?;
+    bar.finish();
+    Ok(models)
+}
+
+fn bar_style(template: &str) -> indicatif::ProgressStyle {
+    indicatif::ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("█▌ ")
 }
 
 fn photo(p: &Path) -> Result<Frame> {
@@ -69,7 +99,7 @@ pub fn run(cmd: FaceCommand) -> Result<()> {
     match cmd {
         FaceCommand::Enrol { target, photo: p, models } => {
             let wallet = target.open()?;
-            let q = wallet.enrol_face(&load_models(&models.models)?, &photo(&p)?)?;
+            let q = wallet.enrol_face(&load_models(&models.dir())?, &photo(&p)?)?;
             println!(
                 "Face enrolled (eyes {:.0} px apart, sharpness {:.0}); template sealed in the wallet",
                 q.eye_distance_px, q.sharpness
@@ -78,14 +108,14 @@ pub fn run(cmd: FaceCommand) -> Result<()> {
         }
         FaceCommand::Verify { target, photo: p, models, challenges } => {
             let wallet = target.open()?;
-            let result = unlock(&wallet, &load_models(&models.models)?, photo(&p)?, challenges);
+            let result = unlock(&wallet, &load_models(&models.dir())?, photo(&p)?, challenges);
             wallet.close()?;
             let u = result?;
             println!("UNLOCKED until {} (similarity {:.3})", utc(u.until), u.similarity);
         }
         FaceCommand::Compare { a, b, models, json } => {
             let t = Instant::now();
-            let m = load_models(&models.models)?;
+            let m = load_models(&models.dir())?;
             let load_ms = t.elapsed().as_secs_f64() * 1e3;
             let frame = |p: &Path| -> Result<Frame> {
                 Ok(Frame::Encoded(std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?))
@@ -159,23 +189,33 @@ pub fn unlock(
     if !challenges.is_empty() {
         session = LivenessSession::with_challenges(LivenessPolicy::default(), challenges);
     }
-    eprintln!("Liveness check (synthetic frames): {:?}", session.challenges());
+    let count = session.challenges().len() as u64;
+    let bar = indicatif::ProgressBar::new(count * 100).with_style(bar_style("{msg:<28} [{bar:30}] {prefix} {elapsed}"));
+    bar.set_prefix(format!("0/{count}"));
+    bar.set_message("   face the camera");
     let mut holder = Subject::new(models, photo, Act::Genuine)?;
-    let mut shown = None;
     play(
         &mut session,
         models,
         |p| {
-            if let Progress::Moving { index, count, challenge, .. } = p {
-                if shown != Some(*index) {
-                    eprintln!("  {}/{count} {challenge:?}", index + 1);
-                    shown = Some(*index);
+            match p {
+                Progress::Moving { index, count, challenge, done } => {
+                    bar.set_message(format!("   {}", challenge.code()));
+                    bar.set_prefix(format!("{}/{count}", index + 1));
+                    bar.set_position(*index as u64 * 100 + (done.clamp(0.0, 1.0) * 90.0) as u64);
                 }
+                Progress::Returning { index, .. } => {
+                    bar.set_message("   face the camera again");
+                    bar.set_position(*index as u64 * 100 + 95);
+                }
+                _ => {}
             }
             holder.next_frame(p)
         },
         300,
     )?;
+    bar.set_position(count * 100);
+    bar.finish_with_message("   liveness done");
     let outcome = session.outcome().context("the liveness session did not finish")?;
     Ok(wallet.finish_face_unlock(outcome, now)?)
 }

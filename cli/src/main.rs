@@ -3,6 +3,7 @@
 mod demo;
 mod face_cmd;
 mod online;
+mod report_cmd;
 mod staff;
 mod wallet_cmd;
 
@@ -40,6 +41,8 @@ enum Command {
     Documents(online::DocumentsCommand),
     /// Fetch a credit score and what it unlocks (the cached one when offline).
     Score(online::ScoreArgs),
+    /// Consulate desk: verify a visa report offline (its PDF, a scan of its QR, or the text).
+    VerifyReport(report_cmd::VerifyReportArgs),
     /// On-device face: compare two photos.
     #[command(subcommand)]
     Face(face_cmd::FaceCommand),
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         Command::Documents(cmd) => online::documents(cmd),
         Command::Score(args) => online::score(args),
         Command::Face(cmd) => face_cmd::run(cmd),
+        Command::VerifyReport(args) => report_cmd::verify_report(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,11 +4,20 @@ use std::process::{Command, Output};
 
 fn idwallet(args: &[&str], passphrase: Option<&str>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_idwallet"));
-    cmd.args(args).env_remove("IDWALLET_PASSPHRASE");
+    cmd.args(args).env_remove("IDWALLET_PASSPHRASE").env("IDWALLET_MODELS", models_dir());
     if let Some(p) = passphrase {
         cmd.env("IDWALLET_PASSPHRASE", p);
     }
     cmd.output().unwrap()
+}
+
+/// Where `models/fetch.sh` put the face models and photos.
+fn models_dir() -> String {
+    std::env::var("IDWALLET_MODELS").unwrap_or_else(|_| {
+        let tools = std::env::var("IDWALLET_TOOLS")
+            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../.tools").into());
+        format!("{tools}/models")
+    })
 }
 
 fn stdout(o: &Output) -> String {
@@ -118,6 +127,17 @@ fn staff_desk_verifies_the_demo_qr_from_image_and_text_and_scan_prints_it() {
     assert!(text.starts_with("ACCEPTED  Resident identity card for hotel"), "{text}");
     assert!(text.contains("not revoked") && text.contains("portrait"));
     assert!(!text.contains("address"), "a hotel must not see the address");
+
+    // The consulate desk: the demo's visa report PDF, and the text of its QR code.
+    let report = idwallet(&["verify-report", &file("visa-report.pdf"), "--trust", &file("trust-list.cbor")], None);
+    assert!(report.status.success(), "{}", String::from_utf8_lossy(&report.stderr));
+    let text = stdout(&report);
+    assert!(text.starts_with("✔ VALID visa report VR-") && text.contains("matches the QR seal"), "{text}");
+    let no_trust = dir.path().join("empty-trust.cbor");
+    std::fs::write(&no_trust, idwallet_core::credential::TrustList::default().to_cbor()).unwrap();
+    let refused = idwallet(&["verify-report", &file("visa-report.pdf"), "--trust", no_trust.to_str().unwrap()], None);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not issued by a trusted issuer"));
 
     let scanned = idwallet(&["scan", &file("police-qr.png")], None);
     assert!(scanned.status.success());
@@ -237,11 +257,7 @@ fn register_refresh_and_score_against_the_reference_server() {
 
 #[test]
 fn face_compare_enrol_and_verify_on_real_photos() {
-    let models = std::env::var("IDWALLET_MODELS").unwrap_or_else(|_| {
-        let tools = std::env::var("IDWALLET_TOOLS")
-            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../.tools").into());
-        format!("{tools}/models")
-    });
+    let models = models_dir();
     let photo = |n: &str| format!("{models}/photos/{n}.jpg");
     let out =
         idwallet(&["face", "compare", &photo("person_a_1"), &photo("person_a_2"), "--models", &models, "--json"], None);

@@ -438,7 +438,7 @@ impl State {
             })
             .ok_or(ServerError::NotFound)?;
         let report = VisaReport {
-            id: format!("VR-{}", URL_SAFE_NO_PAD.encode(random::<9>())),
+            id: format!("VR-{}", activation_code()),
             issuer: ISSUER_NAME.into(),
             holder: report::Holder::from_id_card(card),
             device_id: device.device_id.clone(),

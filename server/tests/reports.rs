@@ -100,6 +100,15 @@ async fn a_holder_gets_a_report_a_consulate_verifies_offline() {
     let (seal, full) = report::verify_pdf(&pdf, &trust, now()).unwrap();
     assert_eq!((seal.id.as_str(), seal.score), (r.id.as_str(), r.score.value));
     assert_eq!(full.as_ref(), Some(r));
+    // Printed and scanned: the first page renders (pdftoppm, from scripts/bootstrap.sh), is
+    // not blank, and its QR code verifies from the picture alone.
+    let page = render_first_page(&pdf);
+    let dark = page.to_luma8().pixels().filter(|p| p[0] < 128).count() as f64 / f64::from(page.width() * page.height());
+    assert!((0.01..0.5).contains(&dark), "dark fraction {dark}");
+    let mut png = Vec::new();
+    page.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+    let texts = idwallet_core::credential::qr::decode_image(&png).unwrap();
+    assert_eq!(report::verify_seal(&texts[0], &trust, now()).unwrap(), seal);
     // Expired: the same paper 91 days later.
     let later = r.valid_until + 1;
     assert_eq!(report::verify_pdf(&pdf, &trust, later).unwrap_err(), ReportError::Expired { at: r.valid_until });
@@ -115,6 +124,18 @@ async fn a_holder_gets_a_report_a_consulate_verifies_offline() {
         log.iter().filter(|e| e.kind == idwallet_core::ActivityKind::ReportRequested).map(|e| &e.outcome).collect();
     assert_eq!(requests.len(), 1, "{log:?}");
     server.stop().await;
+}
+
+fn render_first_page(pdf: &[u8]) -> image::DynamicImage {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("r.pdf"), pdf).unwrap();
+    let status = std::process::Command::new("pdftoppm")
+        .args(["-png", "-r", "150", "-f", "1", "-l", "1", "-singlefile", "r.pdf", "page"])
+        .current_dir(dir.path())
+        .status()
+        .expect("pdftoppm (poppler-utils) is installed by scripts/bootstrap.sh");
+    assert!(status.success());
+    image::open(dir.path().join("page.png")).unwrap()
 }
 
 /// Flip one hex digit inside the embedded report (the PDF's `IdwalletReport` string).

@@ -1,0 +1,61 @@
+//! Visa reports: the consulate's offline check of a printed or PDF report.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::Args as ClapArgs;
+use idwallet_core::credential::{qr, TrustList};
+use idwallet_core::report::{self, Seal, VisaReport};
+
+use crate::wallet_cmd::utc;
+
+#[derive(ClapArgs)]
+pub struct VerifyReportArgs {
+    /// The report: a PDF file, or the text of its QR code (`IDR1:…`).
+    #[arg(required_unless_present = "image")]
+    input: Option<String>,
+    /// A photo or scan (PNG/JPEG) of the printed QR code instead.
+    #[arg(long, conflicts_with = "input")]
+    image: Option<PathBuf>,
+    /// The issuers' trust list (CBOR), as cached from the issuer.
+    #[arg(long)]
+    trust: PathBuf,
+}
+
+/// Verify offline; an invalid report is an error (non-zero exit).
+pub fn verify_report(args: VerifyReportArgs) -> Result<()> {
+    let trust = TrustList::from_cbor(&std::fs::read(&args.trust).context("cannot read the trust list")?)?;
+    let now = idwallet_core::now_unix();
+    let (seal, full) = match (&args.image, &args.input) {
+        (Some(image), _) => {
+            let texts = qr::decode_image(&std::fs::read(image).context("cannot read the image")?)?;
+            let text = texts.iter().find(|t| t.starts_with("IDR1")).context("no visa report QR code in the image")?;
+            (report::verify_seal(text, &trust, now)?, None)
+        }
+        (None, Some(input)) if input.starts_with("IDR1") => (report::verify_seal(input, &trust, now)?, None),
+        (None, Some(path)) => {
+            let bytes = std::fs::read(path).with_context(|| format!("cannot read {path}"))?;
+            report::verify_pdf(&bytes, &trust, now)?
+        }
+        (None, None) => bail!("give a PDF, the QR text, or --image"),
+    };
+    print_verdict(&seal, full.as_ref());
+    Ok(())
+}
+
+pub fn print_verdict(seal: &Seal, full: Option<&VisaReport>) {
+    println!("✔ VALID visa report {} — issuer signature verified offline", seal.id);
+    println!("  holder        {}  (resident ID {})", seal.name_latin, seal.id_number_masked);
+    println!("  destination   {}", seal.destination);
+    println!("  credit score  {} ({})", seal.score, seal.provider);
+    println!("  issued        {}, valid until {}", utc(seal.issued_at), utc(seal.valid_until));
+    match full {
+        Some(r) => println!(
+            "  full report   embedded and matches the QR seal (face check {}, {} factors, {} declared assets)",
+            utc(r.face_verified_at),
+            r.score.factors.len(),
+            r.supplementary.assets.len()
+        ),
+        None => println!("  compare these details with the printed page; they are what the issuer signed"),
+    }
+}
