@@ -121,6 +121,25 @@ val onlineTests = linkedMapOf<String, () -> Unit>(
             assertFailsWith<WalletException.Offline> { wallet.refreshDocuments() }
         }
     },
+    "a visa report needs a fresh face check; a consulate refuses what does not verify" to {
+        ReferenceServer().use { server ->
+            val wallet = newWallet()
+            runBlocking {
+                wallet.register(server.url, server.key, server.activationCode(3))
+                wallet.refreshDocuments()
+                val info = Supplementary(
+                    education = "master", employer = "Example Co.", occupation = "engineer", incomeBand = "300k-600k",
+                    assets = listOf("car"), phone = "+86 138 0000 0000", email = "a@example.com", destination = "FR",
+                )
+                assertFailsWith<WalletException.FaceCheckRequired> { wallet.requestVisaReport("sesame", info) }
+                assertFailsWith<WalletException.InvalidInput> { wallet.requestVisaReport("sesame", info.copy(employer = "")) }
+                assertEquals(emptyList(), wallet.visaReports())
+            }
+            val trust = SyntheticIssuer("Test Public Security Bureau").trustList()
+            assertFailsWith<WalletException.Untrusted> { verifyVisaReport("IDR1:ABC".toByteArray(), trust) }
+            assertFailsWith<WalletException.Untrusted> { verifyVisaReport("%PDF-1.7 not really".toByteArray(), trust) }
+        }
+    },
     "cancelling the coroutine abandons a request the server never answers" to {
         ServerSocket(0).use { silent ->
             thread(isDaemon = true) { runCatching { while (true) silent.accept() } }

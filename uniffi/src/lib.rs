@@ -10,6 +10,7 @@ mod errors;
 mod face;
 mod online;
 mod platform;
+mod report;
 mod runtime;
 mod wallet;
 

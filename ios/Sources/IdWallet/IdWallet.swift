@@ -2506,6 +2506,22 @@ public protocol WalletProtocol: AnyObject, Sendable {
     func syncTrust() async throws 
     
     /**
+     * A kept report as a printable A4 PDF.
+     */
+    func exportVisaReportPdf(id: String) async throws  -> Data
+    
+    /**
+     * Request a visa report on `provider`'s score. Needs a face unlock in the last five
+     * minutes (else `FaceCheckRequired`); `ScoreTooLow` below the provider's threshold.
+     */
+    func requestVisaReport(provider: String, supplementary: Supplementary) async throws  -> VisaReportSummary
+    
+    /**
+     * The reports kept on this device, newest first (offline).
+     */
+    func visaReports() throws  -> [VisaReportSummary]
+    
+    /**
      * The newest `limit` activity entries, newest first.
      */
     func activity(limit: UInt32) throws  -> [ActivityEntry]
@@ -2851,6 +2867,57 @@ open func syncTrust()async throws   {
             liftFunc: { $0 },
             errorHandler: FfiConverterTypeWalletError_lift
         )
+}
+    
+    /**
+     * A kept report as a printable A4 PDF.
+     */
+open func exportVisaReportPdf(id: String)async throws  -> Data  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_wallet_export_visa_report_pdf(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id)
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterData.lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
+}
+    
+    /**
+     * Request a visa report on `provider`'s score. Needs a face unlock in the last five
+     * minutes (else `FaceCheckRequired`); `ScoreTooLow` below the provider's threshold.
+     */
+open func requestVisaReport(provider: String, supplementary: Supplementary)async throws  -> VisaReportSummary  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_wallet_request_visa_report(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(provider),FfiConverterTypeSupplementary_lower(supplementary)
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeVisaReportSummary_lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
+}
+    
+    /**
+     * The reports kept on this device, newest first (offline).
+     */
+open func visaReports()throws  -> [VisaReportSummary]  {
+    return try  FfiConverterSequenceTypeVisaReportSummary.lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_wallet_visa_reports(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -4043,6 +4110,91 @@ public func FfiConverterTypeScoreReport_lower(_ value: ScoreReport) -> RustBuffe
 
 
 /**
+ * What a consulate reads from a verified seal: compare it with the printed page.
+ */
+public struct Seal: Equatable, Hashable {
+    public var id: String
+    public var digest: Data
+    public var nameLatin: String
+    public var idNumberMasked: String
+    public var destination: String
+    public var provider: String
+    public var score: Int32
+    public var issuedAt: Int64
+    public var validUntil: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String, digest: Data, nameLatin: String, idNumberMasked: String, destination: String, provider: String, score: Int32, issuedAt: Int64, validUntil: Int64) {
+        self.id = id
+        self.digest = digest
+        self.nameLatin = nameLatin
+        self.idNumberMasked = idNumberMasked
+        self.destination = destination
+        self.provider = provider
+        self.score = score
+        self.issuedAt = issuedAt
+        self.validUntil = validUntil
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Seal: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSeal: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Seal {
+        return
+            try Seal(
+                id: FfiConverterString.read(from: &buf), 
+                digest: FfiConverterData.read(from: &buf), 
+                nameLatin: FfiConverterString.read(from: &buf), 
+                idNumberMasked: FfiConverterString.read(from: &buf), 
+                destination: FfiConverterString.read(from: &buf), 
+                provider: FfiConverterString.read(from: &buf), 
+                score: FfiConverterInt32.read(from: &buf), 
+                issuedAt: FfiConverterInt64.read(from: &buf), 
+                validUntil: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Seal, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterData.write(value.digest, into: &buf)
+        FfiConverterString.write(value.nameLatin, into: &buf)
+        FfiConverterString.write(value.idNumberMasked, into: &buf)
+        FfiConverterString.write(value.destination, into: &buf)
+        FfiConverterString.write(value.provider, into: &buf)
+        FfiConverterInt32.write(value.score, into: &buf)
+        FfiConverterInt64.write(value.issuedAt, into: &buf)
+        FfiConverterInt64.write(value.validUntil, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSeal_lift(_ buf: RustBuffer) throws -> Seal {
+    return try FfiConverterTypeSeal.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSeal_lower(_ value: Seal) -> RustBuffer {
+    return FfiConverterTypeSeal.lower(value)
+}
+
+
+/**
  * The service a wallet is registered with.
  */
 public struct Service: Equatable, Hashable {
@@ -4116,6 +4268,105 @@ public func FfiConverterTypeService_lift(_ buf: RustBuffer) throws -> Service {
 #endif
 public func FfiConverterTypeService_lower(_ value: Service) -> RustBuffer {
     return FfiConverterTypeService.lower(value)
+}
+
+
+/**
+ * What the holder declares for a report. Free text in Latin script, as on the passport.
+ */
+public struct Supplementary: Equatable, Hashable {
+    /**
+     * "secondary", "vocational", "bachelor", "master" or "doctorate".
+     */
+    public var education: String
+    public var employer: String
+    public var occupation: String
+    /**
+     * "<100k", "100k-300k", "300k-600k", "600k-1m" or ">1m" (CNY a year).
+     */
+    public var incomeBand: String
+    public var assets: [String]
+    public var phone: String
+    public var email: String
+    /**
+     * ISO 3166-1 alpha-2 code, e.g. "FR".
+     */
+    public var destination: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * "secondary", "vocational", "bachelor", "master" or "doctorate".
+         */education: String, employer: String, occupation: String, 
+        /**
+         * "<100k", "100k-300k", "300k-600k", "600k-1m" or ">1m" (CNY a year).
+         */incomeBand: String, assets: [String], phone: String, email: String, 
+        /**
+         * ISO 3166-1 alpha-2 code, e.g. "FR".
+         */destination: String) {
+        self.education = education
+        self.employer = employer
+        self.occupation = occupation
+        self.incomeBand = incomeBand
+        self.assets = assets
+        self.phone = phone
+        self.email = email
+        self.destination = destination
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Supplementary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSupplementary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Supplementary {
+        return
+            try Supplementary(
+                education: FfiConverterString.read(from: &buf), 
+                employer: FfiConverterString.read(from: &buf), 
+                occupation: FfiConverterString.read(from: &buf), 
+                incomeBand: FfiConverterString.read(from: &buf), 
+                assets: FfiConverterSequenceString.read(from: &buf), 
+                phone: FfiConverterString.read(from: &buf), 
+                email: FfiConverterString.read(from: &buf), 
+                destination: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Supplementary, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.education, into: &buf)
+        FfiConverterString.write(value.employer, into: &buf)
+        FfiConverterString.write(value.occupation, into: &buf)
+        FfiConverterString.write(value.incomeBand, into: &buf)
+        FfiConverterSequenceString.write(value.assets, into: &buf)
+        FfiConverterString.write(value.phone, into: &buf)
+        FfiConverterString.write(value.email, into: &buf)
+        FfiConverterString.write(value.destination, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSupplementary_lift(_ buf: RustBuffer) throws -> Supplementary {
+    return try FfiConverterTypeSupplementary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSupplementary_lower(_ value: Supplementary) -> RustBuffer {
+    return FfiConverterTypeSupplementary.lower(value)
 }
 
 
@@ -4203,6 +4454,89 @@ public func FfiConverterTypeVerifiedPresentation_lift(_ buf: RustBuffer) throws 
 #endif
 public func FfiConverterTypeVerifiedPresentation_lower(_ value: VerifiedPresentation) -> RustBuffer {
     return FfiConverterTypeVerifiedPresentation.lower(value)
+}
+
+
+/**
+ * A visa report as the holder's app shows it.
+ */
+public struct VisaReportSummary: Equatable, Hashable {
+    public var id: String
+    public var provider: String
+    public var score: Int32
+    public var destination: String
+    public var issuedAt: Int64
+    public var validUntil: Int64
+    /**
+     * The seal's QR text (the code printed on the PDF).
+     */
+    public var seal: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String, provider: String, score: Int32, destination: String, issuedAt: Int64, validUntil: Int64, 
+        /**
+         * The seal's QR text (the code printed on the PDF).
+         */seal: String) {
+        self.id = id
+        self.provider = provider
+        self.score = score
+        self.destination = destination
+        self.issuedAt = issuedAt
+        self.validUntil = validUntil
+        self.seal = seal
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension VisaReportSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVisaReportSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VisaReportSummary {
+        return
+            try VisaReportSummary(
+                id: FfiConverterString.read(from: &buf), 
+                provider: FfiConverterString.read(from: &buf), 
+                score: FfiConverterInt32.read(from: &buf), 
+                destination: FfiConverterString.read(from: &buf), 
+                issuedAt: FfiConverterInt64.read(from: &buf), 
+                validUntil: FfiConverterInt64.read(from: &buf), 
+                seal: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: VisaReportSummary, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.provider, into: &buf)
+        FfiConverterInt32.write(value.score, into: &buf)
+        FfiConverterString.write(value.destination, into: &buf)
+        FfiConverterInt64.write(value.issuedAt, into: &buf)
+        FfiConverterInt64.write(value.validUntil, into: &buf)
+        FfiConverterString.write(value.seal, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVisaReportSummary_lift(_ buf: RustBuffer) throws -> VisaReportSummary {
+    return try FfiConverterTypeVisaReportSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVisaReportSummary_lower(_ value: VisaReportSummary) -> RustBuffer {
+    return FfiConverterTypeVisaReportSummary.lower(value)
 }
 
 
@@ -6547,6 +6881,31 @@ fileprivate struct FfiConverterSequenceTypeScorePoint: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeVisaReportSummary: FfiConverterRustBuffer {
+    typealias SwiftType = [VisaReportSummary]
+
+    public static func write(_ value: [VisaReportSummary], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeVisaReportSummary.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [VisaReportSummary] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [VisaReportSummary]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeVisaReportSummary.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeChallenge: FfiConverterRustBuffer {
     typealias SwiftType = [Challenge]
 
@@ -6665,6 +7024,19 @@ public func setLogSink(sink: LogSink?, maxLevel: LogLevel) -> Bool  {
     )
 })
 }
+/**
+ * The consulate's check, offline: a report PDF (its QR seal, and the embedded report when
+ * present) or a seal's QR text, against the issuers' `trust_list` (CBOR).
+ */
+public func verifyVisaReport(pdfOrQrText: Data, trustList: Data)throws  -> Seal  {
+    return try  FfiConverterTypeSeal_lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_func_verify_visa_report(
+        FfiConverterData.lower(pdfOrQrText),
+        FfiConverterData.lower(trustList),uniffiCallStatus
+    )
+})
+}
 
 private enum InitializationResult {
     case ok
@@ -6685,6 +7057,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_func_set_log_sink() != 28879) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_func_verify_visa_report() != 13680) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_syntheticissuer_issue_citizen() != 23074) {
@@ -6802,6 +7177,15 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_wallet_sync_trust() != 54005) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_wallet_export_visa_report_pdf() != 59868) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_wallet_request_visa_report() != 8143) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_wallet_visa_reports() != 47989) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_wallet_activity() != 22347) {

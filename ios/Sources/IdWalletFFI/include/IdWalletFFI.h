@@ -658,6 +658,21 @@ RustBuffer uniffi_idwallet_ffi_fn_method_wallet_service(uint64_t ptr, RustCallSt
 uint64_t uniffi_idwallet_ffi_fn_method_wallet_sync_trust(uint64_t ptr
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_EXPORT_VISA_REPORT_PDF
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_EXPORT_VISA_REPORT_PDF
+uint64_t uniffi_idwallet_ffi_fn_method_wallet_export_visa_report_pdf(uint64_t ptr, RustBuffer id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_REQUEST_VISA_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_REQUEST_VISA_REPORT
+uint64_t uniffi_idwallet_ffi_fn_method_wallet_request_visa_report(uint64_t ptr, RustBuffer provider, RustBuffer supplementary
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_VISA_REPORTS
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_VISA_REPORTS
+RustBuffer uniffi_idwallet_ffi_fn_method_wallet_visa_reports(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_ACTIVITY
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_ACTIVITY
 RustBuffer uniffi_idwallet_ffi_fn_method_wallet_activity(uint64_t ptr, uint32_t limit, RustCallStatus *_Nonnull out_status
@@ -701,6 +716,11 @@ RustBuffer uniffi_idwallet_ffi_fn_func_qr_modules(RustBuffer text, RustCallStatu
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FUNC_SET_LOG_SINK
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FUNC_SET_LOG_SINK
 int8_t uniffi_idwallet_ffi_fn_func_set_log_sink(RustBuffer sink, RustBuffer max_level, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FUNC_VERIFY_VISA_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FUNC_VERIFY_VISA_REPORT
+RustBuffer uniffi_idwallet_ffi_fn_func_verify_visa_report(RustBuffer pdf_or_qr_text, RustBuffer trust_list, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_IDWALLET_FFI_RUSTBUFFER_ALLOC
@@ -975,6 +995,12 @@ uint16_t uniffi_idwallet_ffi_checksum_func_set_log_sink(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_FUNC_VERIFY_VISA_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_FUNC_VERIFY_VISA_REPORT
+uint16_t uniffi_idwallet_ffi_checksum_func_verify_visa_report(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_SYNTHETICISSUER_ISSUE_CITIZEN
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_SYNTHETICISSUER_ISSUE_CITIZEN
 uint16_t uniffi_idwallet_ffi_checksum_method_syntheticissuer_issue_citizen(void
@@ -1206,6 +1232,24 @@ uint16_t uniffi_idwallet_ffi_checksum_method_wallet_service(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_SYNC_TRUST
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_SYNC_TRUST
 uint16_t uniffi_idwallet_ffi_checksum_method_wallet_sync_trust(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_EXPORT_VISA_REPORT_PDF
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_EXPORT_VISA_REPORT_PDF
+uint16_t uniffi_idwallet_ffi_checksum_method_wallet_export_visa_report_pdf(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_REQUEST_VISA_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_REQUEST_VISA_REPORT
+uint16_t uniffi_idwallet_ffi_checksum_method_wallet_request_visa_report(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_VISA_REPORTS
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_VISA_REPORTS
+uint16_t uniffi_idwallet_ffi_checksum_method_wallet_visa_reports(void
     
 );
 #endif

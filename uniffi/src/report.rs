@@ -1,0 +1,105 @@
+//! Visa reports across the FFI: request (async, needs a fresh face unlock), the kept
+//! reports, their PDF, and the consulate's offline check. Thin: the flow is core's.
+
+use idwallet_core::report::{self, Seal, Supplementary};
+
+use crate::errors::WalletError;
+use crate::runtime::run_async;
+use crate::wallet::Wallet;
+
+/// What the holder declares for a report. Free text in Latin script, as on the passport.
+#[uniffi::remote(Record)]
+pub struct Supplementary {
+    /// "secondary", "vocational", "bachelor", "master" or "doctorate".
+    pub education: String,
+    pub employer: String,
+    pub occupation: String,
+    /// "<100k", "100k-300k", "300k-600k", "600k-1m" or ">1m" (CNY a year).
+    pub income_band: String,
+    pub assets: Vec<String>,
+    pub phone: String,
+    pub email: String,
+    /// ISO 3166-1 alpha-2 code, e.g. "FR".
+    pub destination: String,
+}
+
+/// A visa report as the holder's app shows it.
+#[derive(uniffi::Record)]
+pub struct VisaReportSummary {
+    pub id: String,
+    pub provider: String,
+    pub score: i32,
+    pub destination: String,
+    pub issued_at: i64,
+    pub valid_until: i64,
+    /// The seal's QR text (the code printed on the PDF).
+    pub seal: String,
+}
+
+impl From<&report::SignedReport> for VisaReportSummary {
+    fn from(r: &report::SignedReport) -> Self {
+        let v = &r.report;
+        Self {
+            id: v.id.clone(),
+            provider: v.score.provider.clone(),
+            score: v.score.value,
+            destination: v.supplementary.destination.clone(),
+            issued_at: v.issued_at,
+            valid_until: v.valid_until,
+            seal: r.seal.clone(),
+        }
+    }
+}
+
+/// What a consulate reads from a verified seal: compare it with the printed page.
+#[uniffi::remote(Record)]
+pub struct Seal {
+    pub id: String,
+    pub digest: Vec<u8>,
+    pub name_latin: String,
+    pub id_number_masked: String,
+    pub destination: String,
+    pub provider: String,
+    pub score: i32,
+    pub issued_at: i64,
+    pub valid_until: i64,
+}
+
+#[uniffi::export]
+impl Wallet {
+    /// Request a visa report on `provider`'s score. Needs a face unlock in the last five
+    /// minutes (else `FaceCheckRequired`); `ScoreTooLow` below the provider's threshold.
+    pub async fn request_visa_report(
+        &self,
+        provider: String,
+        supplementary: Supplementary,
+    ) -> Result<VisaReportSummary, WalletError> {
+        let wallet = self.shared()?;
+        let r = run_async(async move { wallet.request_visa_report(&provider, &supplementary).await }).await?;
+        Ok((&r).into())
+    }
+
+    /// The reports kept on this device, newest first (offline).
+    pub fn visa_reports(&self) -> Result<Vec<VisaReportSummary>, WalletError> {
+        self.with(|w| w.visa_reports().map(|v| v.iter().map(Into::into).collect()))
+    }
+
+    /// A kept report as a printable A4 PDF.
+    pub async fn export_visa_report_pdf(&self, id: String) -> Result<Vec<u8>, WalletError> {
+        self.with_blocking(move |w| w.export_visa_report_pdf(&id)).await
+    }
+}
+
+/// The consulate's check, offline: a report PDF (its QR seal, and the embedded report when
+/// present) or a seal's QR text, against the issuers' `trust_list` (CBOR).
+#[uniffi::export]
+pub fn verify_visa_report(pdf_or_qr_text: Vec<u8>, trust_list: Vec<u8>) -> Result<Seal, WalletError> {
+    let trust = idwallet_core::credential::TrustList::from_cbor(&trust_list)
+        .map_err(|e| WalletError::InvalidInput(e.to_string()))?;
+    let now = idwallet_core::now_unix();
+    let result = match std::str::from_utf8(&pdf_or_qr_text) {
+        Ok(text) if text.starts_with("IDR1") => report::verify_seal(text, &trust, now),
+        _ => report::verify_pdf(&pdf_or_qr_text, &trust, now).map(|(seal, _)| seal),
+    };
+    result.map_err(|e| idwallet_core::WalletError::from(e).into())
+}
