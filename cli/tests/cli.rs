@@ -133,6 +133,18 @@ fn staff_desk_verifies_the_demo_qr_from_image_and_text_and_scan_prints_it() {
     assert!(report.status.success(), "{}", String::from_utf8_lossy(&report.stderr));
     let text = stdout(&report);
     assert!(text.starts_with("✔ VALID visa report VR-") && text.contains("matches the QR seal"), "{text}");
+    // A scan of the printed page (rendered by pdftoppm at 150 dpi), and the QR text alone.
+    let rendered = std::process::Command::new("pdftoppm")
+        .args(["-png", "-r", "150", "-singlefile", &file("visa-report.pdf"), &file("scan")])
+        .status()
+        .expect("pdftoppm (poppler-utils) is installed by scripts/bootstrap.sh");
+    assert!(rendered.success());
+    let scan = idwallet(&["verify-report", "--image", &file("scan.png"), "--trust", &file("trust-list.cbor")], None);
+    assert!(stdout(&scan).contains("compare these details with the printed page"), "{scan:?}");
+    let seal = stdout(&idwallet(&["scan", &file("scan.png")], None)).trim().to_owned();
+    assert!(seal.starts_with("IDR1"), "{seal}");
+    let by_text = idwallet(&["verify-report", &seal, "--trust", &file("trust-list.cbor")], None);
+    assert!(by_text.status.success() && stdout(&by_text).starts_with("✔ VALID visa report"));
     let no_trust = dir.path().join("empty-trust.cbor");
     std::fs::write(&no_trust, idwallet_core::credential::TrustList::default().to_cbor()).unwrap();
     let refused = idwallet(&["verify-report", &file("visa-report.pdf"), "--trust", no_trust.to_str().unwrap()], None);
