@@ -103,6 +103,9 @@ fn load(bytes: &[u8], input_shape: &[usize]) -> Result<Arc<TypedSimplePlan>, Fac
         .map_err(|_| bad("tract cannot build the graph"))?
         .with_input_fact(0, f32::fact(input_shape).into())
         .map_err(|_| bad("input"))?;
+    // The decoded protobuf holds a copy of every weight: free it before tract optimises
+    // (which makes its own packed copy), or peak memory holds three.
+    drop(proto);
     model.into_optimized().and_then(|m| m.into_runnable()).map_err(|_| bad("tract cannot optimise the graph"))
 }
 
