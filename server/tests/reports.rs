@@ -40,10 +40,14 @@ fn citizen(server: &Server, qualifies: bool) -> u32 {
         .expect("the seeded citizens include both")
 }
 
+/// Where `models/fetch.sh` put the face models and photos.
 fn models_dir() -> PathBuf {
-    std::env::var_os("IDWALLET_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools/models"))
+    std::env::var_os("IDWALLET_MODELS").map(PathBuf::from).unwrap_or_else(|| {
+        std::env::var_os("IDWALLET_TOOLS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools"))
+            .join("models")
+    })
 }
 
 fn photo(name: &str) -> Frame {
