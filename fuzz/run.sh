@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 secs=${1:-300}
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
-for target in verify_qr_text verify_cbor http_headers; do
+for target in verify_qr_text verify_cbor http_headers verify_report; do
   mkdir -p "corpus-work/$target"
   echo "== $target ($secs s)"
   cargo +nightly fuzz run "$target" "corpus-work/$target" "corpus/$target" -- -max_total_time="$secs" -max_len=12000 2>&1 \
