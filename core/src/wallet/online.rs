@@ -147,6 +147,12 @@ impl Wallet {
         Ok(self.store.find::<TrustSnapshot>("current")?)
     }
 
+    /// The cached trust list, parsed (offline).
+    pub(super) fn cached_trust_list(&self) -> Result<TrustList, WalletError> {
+        let snapshot = self.trust()?.ok_or(WalletError::NotRegistered)?;
+        Ok(TrustList::from_cbor(&snapshot.trust_list)?)
+    }
+
     /// An offline verifier for `profile` from the cached trust list and status lists —
     /// the staff side of the same app.
     pub fn verifier(&self, profile: Profile) -> Result<Verifier, WalletError> {

@@ -82,8 +82,7 @@ impl Wallet {
     /// Verify a report from the service before anything trusts it: issuer signatures
     /// against the cached trust list, its seal, its validity, and that it is this device's.
     fn accept_report(&self, response: &wire::ReportResponse, provider: &str) -> Result<SignedReport, WalletError> {
-        let trust = self.trust()?.ok_or(WalletError::NotRegistered)?;
-        let trust = crate::credential::TrustList::from_cbor(&trust.trust_list)?;
+        let trust = self.cached_trust_list()?;
         let report = SignedReport::verify(&response.report.0, &response.seal, &trust, crate::now_unix())?;
         if report.report.device_id != self.client()?.device_id() {
             return Err(ReportError::Malformed { what: "report for another device" }.into());
@@ -104,9 +103,7 @@ impl Wallet {
     /// One kept report, re-verified against the cached trust list (offline).
     pub fn visa_report(&self, id: &str) -> Result<SignedReport, WalletError> {
         let stored: SignedReport = self.store.get(id)?;
-        let trust = self.trust()?.ok_or(WalletError::NotRegistered)?;
-        let trust = crate::credential::TrustList::from_cbor(&trust.trust_list)?;
-        Ok(SignedReport::verify(&stored.signed, &stored.seal, &trust, crate::now_unix())?)
+        Ok(SignedReport::verify(&stored.signed, &stored.seal, &self.cached_trust_list()?, crate::now_unix())?)
     }
 
     /// A kept report as a printable PDF.
