@@ -1,15 +1,25 @@
 #!/usr/bin/env bash
-# Run every fuzz target for a bounded time (default 300 s each; outside CI) and report
-# executions. Installs cargo-fuzz once. Seeds (committed, small) live in fuzz/corpus/<target>;
-# what the fuzzer grows goes to fuzz/corpus-work/<target> (ignored), crashes to fuzz/artifacts.
-#   fuzz/run.sh [SECONDS]
-set -euo pipefail
+# Run every fuzz target for a bounded number of executions (default 1,000,000 each, capped
+# at MAX_SECONDS per target; outside CI) and report executions, time and crashes. Installs
+# cargo-fuzz once. Seeds (committed, small) live in fuzz/corpus/<target>; what the fuzzer
+# grows goes to fuzz/corpus-work/<target> (ignored), crashes to fuzz/artifacts/<target>.
+#   fuzz/run.sh [RUNS] [MAX_SECONDS] [TARGET...]
+set -uo pipefail
 cd "$(dirname "$0")"
-secs=${1:-300}
+runs=${1:-1000000}
+secs=${2:-3600}
+shift 2 2>/dev/null || shift $#
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(verify_qr_text verify_cbor http_headers verify_report camera_frame qr_image)
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
-for target in verify_qr_text verify_cbor http_headers verify_report; do
-  mkdir -p "corpus-work/$target"
-  echo "== $target ($secs s)"
-  cargo +nightly fuzz run "$target" "corpus-work/$target" "corpus/$target" -- -max_total_time="$secs" -max_len=12000 2>&1 \
-    | grep -E "^#[0-9]+.*(DONE|pulse)|Done [0-9]+ runs|crash|panicked|SUMMARY" | tail -3
+mkdir -p logs
+for target in "${targets[@]}"; do
+  mkdir -p "corpus-work/$target" "artifacts/$target"
+  before=$(ls "artifacts/$target" | wc -l)
+  cargo +nightly fuzz run "$target" "corpus-work/$target" "corpus/$target" -- \
+    -runs="$runs" -max_total_time="$secs" -max_len=12000 -print_final_stats=1 >"logs/$target.txt" 2>&1
+  rc=$?
+  done_line=$(grep -E "^Done [0-9]+ runs" "logs/$target.txt" | tail -1)
+  crashes=$(( $(ls "artifacts/$target" | wc -l) - before ))
+  echo "$target: ${done_line:-no completion line (rc $rc)}; new crash artifacts: $crashes"
 done

@@ -32,7 +32,8 @@ pub enum Frame {
 }
 
 impl Frame {
-    pub(crate) fn to_rgb(&self) -> Result<RgbImage, FaceError> {
+    /// The frame upright as RGB: what detection sees. Public for tools and fuzzing.
+    pub fn to_rgb(&self) -> Result<RgbImage, FaceError> {
         let image = match self {
             Frame::Encoded(bytes) => decode(bytes)?,
             Frame::Raw { format, width, height, stride, rotation, data } => {
