@@ -70,6 +70,12 @@ pub fn read_pdf(bytes: &[u8]) -> Result<PdfContents, ReportError> {
         .transpose()
         .map_err(|_| bad("the embedded report is malformed"))?
         .map(|(signed, seal)| (signed.into_vec(), seal));
+    // Our key in the file but no readable report under it: the embedding was damaged (a
+    // lenient parser drops the broken object). Say so rather than fall back to the seal.
+    let marker = [b"/".as_slice(), INFO_KEY].concat();
+    if embedded.is_none() && bytes.windows(marker.len()).any(|w| w == marker) {
+        return Err(bad("the embedded report is damaged"));
+    }
     Ok(PdfContents { qr_texts, embedded })
 }
 

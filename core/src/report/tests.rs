@@ -155,6 +155,21 @@ fn a_pdf_whose_qr_was_swapped_is_refused() {
 }
 
 #[test]
+fn a_pdf_whose_embedded_report_was_damaged_is_refused_not_downgraded_to_the_seal() {
+    // Found by the privacy audit's attack suite: bytes overwritten inside the embedded
+    // report's hex string made lopdf drop the object, and the PDF verified on its seal alone.
+    let key = issuer();
+    let pdf = export_pdf(&SignedReport::issue(report("r-1"), &key).unwrap()).unwrap();
+    let key_at = pdf.windows(15).position(|w| w == b"/IdwalletReport").unwrap();
+    let mut damaged = pdf.clone();
+    damaged[key_at + 40..key_at + 104].fill(b'x');
+    assert_eq!(
+        verify_pdf(&damaged, &trust(&key), NOW).unwrap_err(),
+        ReportError::BadPdf { what: "the embedded report is damaged" }
+    );
+}
+
+#[test]
 fn attestations_are_bound_to_device_nonce_and_time() {
     use ring::rand::SystemRandom;
     use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
