@@ -16,6 +16,13 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Log at this level or filter (`info`, `trace`, `idwallet=debug`); logs never hold
+    /// names, ID numbers or faces.
+    #[arg(long, global = true, env = "IDWALLET_LOG", value_name = "FILTER")]
+    log: Option<String>,
+    /// Write the log to this file instead of stderr.
+    #[arg(long, global = true, env = "IDWALLET_LOG_FILE", value_name = "FILE", requires = "log")]
+    log_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -51,6 +58,12 @@ enum Command {
 fn main() -> ExitCode {
     restore_default_sigpipe();
     let cli = Cli::parse();
+    if let Some(filter) = &cli.log {
+        if let Err(e) = init_logging(filter, cli.log_file.as_deref()) {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    }
     let result = match cli.command {
         Command::Demo(args) => demo::run(args),
         Command::Wallet(cmd) => wallet_cmd::run(cmd),
@@ -70,6 +83,20 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn init_logging(filter: &str, file: Option<&std::path::Path>) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).context("--log is not a valid filter")?;
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false);
+    match file {
+        Some(path) => {
+            let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            logs.with_writer(std::sync::Mutex::new(file)).init();
+        }
+        None => logs.with_writer(std::io::stderr).init(),
+    }
+    Ok(())
 }
 
 /// Rust ignores SIGPIPE, so printing to a closed pipe (`idwallet … | head`) panics in

@@ -1,28 +1,10 @@
 //! The CLI as a user runs it: real processes, real files.
 
-use std::process::{Command, Output};
+mod common;
 
-fn idwallet(args: &[&str], passphrase: Option<&str>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_idwallet"));
-    cmd.args(args).env_remove("IDWALLET_PASSPHRASE").env("IDWALLET_MODELS", models_dir());
-    if let Some(p) = passphrase {
-        cmd.env("IDWALLET_PASSPHRASE", p);
-    }
-    cmd.output().unwrap()
-}
+use std::process::Command;
 
-/// Where `models/fetch.sh` put the face models and photos.
-fn models_dir() -> String {
-    std::env::var("IDWALLET_MODELS").unwrap_or_else(|_| {
-        let tools = std::env::var("IDWALLET_TOOLS")
-            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../.tools").into());
-        format!("{tools}/models")
-    })
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use common::{idwallet, models_dir, stdout};
 
 #[test]
 fn init_put_get_list_delete_activity() {
