@@ -74,6 +74,8 @@ impl RunningServer {
     }
 }
 
+pub use state::record_counts;
+
 /// Open the data directory (creating keys and seeding on first start), bind `listen`
 /// (port 0 picks a free port), and serve on the current tokio runtime.
 pub async fn start(config: ServerConfig, listen: SocketAddr) -> Result<RunningServer, ServerError> {

@@ -30,6 +30,9 @@ struct Args {
     /// Accepted clock difference for signed requests, in seconds.
     #[arg(long, default_value_t = 300)]
     window: i64,
+    /// Print how many records of each kind DATA holds, then exit (no server is started).
+    #[arg(long)]
+    stats: bool,
 }
 
 #[tokio::main]
@@ -39,6 +42,20 @@ async fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    if args.stats {
+        return match idwallet_server::record_counts(&args.data) {
+            Ok(counts) => {
+                for (kind, n) in counts {
+                    println!("{kind} {n}");
+                }
+                std::process::ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("idwallet-server: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
     let mut config = ServerConfig::new(&args.data);
     config.citizens = args.citizens;
     config.http.window_secs = args.window;

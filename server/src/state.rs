@@ -214,6 +214,22 @@ fn master_secret(dir: &Path) -> Result<Vec<u8>, ServerError> {
     Ok(secret)
 }
 
+/// Records per kind (and activity entries) in an existing data directory, read without
+/// starting a server: `idwallet-server --stats`, and the load script's lost-write check.
+pub fn record_counts(dir: &Path) -> Result<Vec<(String, u64)>, ServerError> {
+    let key_path = dir.join("server.keys");
+    if !key_path.exists() {
+        return Err(ServerError::Io(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "no server data in this directory",
+        )));
+    }
+    let keys = Arc::new(SoftwareKeyStore::open(&key_path, &master_secret(dir)?)?);
+    let store = Store::open(&dir.join("server.db"), keys, false)?;
+    let (kinds, activity) = store.counts()?;
+    Ok(kinds.into_iter().map(|k| (k.kind, k.count)).chain([("activity".to_owned(), activity)]).collect())
+}
+
 impl State {
     /// Open the data directory, creating keys and seeding `citizens` synthetic citizens on
     /// first start.

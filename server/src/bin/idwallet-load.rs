@@ -87,46 +87,65 @@ async fn main() -> anyhow_like::Result {
         .map(|client| {
             let path = path.clone();
             tokio::spawn(async move {
-                let (mut latencies, mut errors) = (Vec::new(), Vec::new());
+                let mut run = Run::default();
                 while Instant::now() < deadline {
                     let t = Instant::now();
                     match client.get::<ScoreResponse>(&path).await {
-                        Ok(_) => latencies.push(t.elapsed().as_micros() as u64),
-                        Err(e) => errors.push(e.to_string()),
+                        Ok(_) => run.reads.push(t.elapsed().as_micros() as u64),
+                        Err(e) => run.errors.push(e.to_string()),
+                    }
+                    let t = Instant::now();
+                    match client.post::<_, wire::ChallengeResponse>(wire::path::REPORT_CHALLENGES, &()).await {
+                        Ok(_) => run.writes.push(t.elapsed().as_micros() as u64),
+                        Err(e) => run.errors.push(e.to_string()),
                     }
                 }
-                (latencies, errors)
+                run
             })
         })
         .collect();
-    let (mut latencies, mut errors) = (Vec::new(), Vec::new());
+    let mut all = Run::default();
     for task in tasks {
-        let (l, e) = task.await.map_err(|e| e.to_string())?;
-        latencies.extend(l);
-        errors.extend(e);
+        let run = task.await.map_err(|e| e.to_string())?;
+        all.reads.extend(run.reads);
+        all.writes.extend(run.writes);
+        all.errors.extend(run.errors);
     }
     let elapsed = start.elapsed().as_secs_f64();
-    latencies.sort_unstable();
-    let pct = |p: f64| {
-        latencies
-            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0) as f64
-            / 1000.0
-    };
+    let requests = all.reads.len() + all.writes.len();
     println!("clients {}  duration {elapsed:.1} s", args.clients);
-    println!(
-        "requests {}  errors {}  throughput {:.0} req/s",
-        latencies.len(),
-        errors.len(),
-        latencies.len() as f64 / elapsed
-    );
-    println!("latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}", pct(0.50), pct(0.90), pct(0.99), pct(1.0));
+    println!("requests {requests}  errors {}  throughput {:.0} req/s", all.errors.len(), requests as f64 / elapsed);
+    let mut both: Vec<u64> = all.reads.iter().chain(&all.writes).copied().collect();
+    for (name, latencies) in
+        [("all", &mut both), ("reads (score)", &mut all.reads), ("writes (challenge)", &mut all.writes)]
+    {
+        println!("latency ms {name:<19} {}", percentiles(latencies));
+    }
+    // scripts/load.sh compares this with the server's database after a restart.
+    println!("acknowledged writes: {}", all.writes.len());
+    let errors = all.errors;
     if let Some(first) = errors.first() {
         println!("first error: {first}");
         return Err("errors under load".into());
     }
     Ok(())
+}
+
+#[derive(Default)]
+struct Run {
+    reads: Vec<u64>,
+    writes: Vec<u64>,
+    errors: Vec<String>,
+}
+
+/// p50/p90/p99/max of latencies in microseconds, printed in milliseconds.
+fn percentiles(latencies: &mut [u64]) -> String {
+    latencies.sort_unstable();
+    let at = |p: f64| {
+        let i = ((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1));
+        latencies.get(i).copied().unwrap_or(0) as f64 / 1000.0
+    };
+    format!("p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}  (n {})", at(0.5), at(0.9), at(0.99), at(1.0), latencies.len())
 }
 
 /// `main` returns a readable message rather than a debug dump.
