@@ -83,7 +83,10 @@ fn raw(format: PixelFormat, w: u32, h: u32, stride: u32, data: &[u8]) -> Result<
             }))
         }
         PixelFormat::Nv21 | PixelFormat::I420 => {
-            if s < wu {
+            // An NV21 chroma row holds a V/U pair per two pixels: 2·⌈w/2⌉ bytes, one more than
+            // the width when it is odd, and it must fit in the stride.
+            let chroma_row = if format == PixelFormat::Nv21 { 2 * wu.div_ceil(2) } else { wu };
+            if s < chroma_row {
                 return Err(FaceError::BadFrame);
             }
             let ch = hu.div_ceil(2);
@@ -110,5 +113,32 @@ fn raw(format: PixelFormat, w: u32, h: u32, stride: u32, data: &[u8]) -> Result<
                 image::Rgb([c(luma + 1.402 * v), c(luma - 0.344_136 * u - 0.714_136 * v), c(luma + 1.772 * u)])
             }))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every small layout at its tightest (stride = row bytes, data cut to the shortest length
+    /// accepted) converts or is refused — never indexes past the buffer.
+    #[test]
+    fn the_tightest_buffers_of_every_small_layout_convert_or_are_refused() {
+        let formats = [PixelFormat::Rgba8, PixelFormat::Bgra8, PixelFormat::Nv21, PixelFormat::I420];
+        let mut converted = 0;
+        for format in formats {
+            let bpp = if matches!(format, PixelFormat::Rgba8 | PixelFormat::Bgra8) { 4 } else { 1 };
+            for (w, h) in (1..=5).flat_map(|w| (1..=5).map(move |h| (w, h))) {
+                for stride in [w * bpp, w * bpp + 1] {
+                    let shortest = (0..=4 * stride * h).find(|&n| raw(format, w, h, stride, &vec![0; n as usize]).is_ok());
+                    if let Some(n) = shortest {
+                        converted += 1;
+                        let rgb = raw(format, w, h, stride, &vec![128; n as usize]).unwrap();
+                        assert_eq!(rgb.dimensions(), (w, h));
+                    }
+                }
+            }
+        }
+        assert!(converted >= 150, "only {converted} layouts convert");
     }
 }
