@@ -12,6 +12,7 @@ pub mod credential;
 mod crypto;
 pub mod documents;
 pub mod face;
+mod fault;
 pub mod net;
 pub mod platform;
 pub mod report;

@@ -130,7 +130,8 @@ mod tests {
             let bpp = if matches!(format, PixelFormat::Rgba8 | PixelFormat::Bgra8) { 4 } else { 1 };
             for (w, h) in (1..=5).flat_map(|w| (1..=5).map(move |h| (w, h))) {
                 for stride in [w * bpp, w * bpp + 1] {
-                    let shortest = (0..=4 * stride * h).find(|&n| raw(format, w, h, stride, &vec![0; n as usize]).is_ok());
+                    let shortest =
+                        (0..=4 * stride * h).find(|&n| raw(format, w, h, stride, &vec![0; n as usize]).is_ok());
                     if let Some(n) = shortest {
                         converted += 1;
                         let rgb = raw(format, w, h, stride, &vec![128; n as usize]).unwrap();

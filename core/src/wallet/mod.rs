@@ -145,6 +145,7 @@ impl Wallet {
         options: OpenOptions,
     ) -> Result<Self, StoreError> {
         let _span = tracing::info_span!(target: "idwallet::wallet", "open").entered();
+        crate::fault::arm_from_env();
         Ok(Self {
             store: Store::open(path.as_ref(), key_store.clone(), options.create_if_missing)?,
             key_store,
@@ -236,6 +237,7 @@ impl Wallet {
 
     /// All held documents, in the order of [`DocumentKind::ALL`].
     pub fn documents(&self) -> Result<Vec<HeldDocument>, StoreError> {
+        fail::fail_point!("wallet::documents");
         let mut docs: Vec<HeldDocument> = self.store.list()?;
         docs.sort_by_key(|d| d.kind);
         Ok(docs)
@@ -249,6 +251,7 @@ impl Wallet {
     pub fn present(&self, kind: DocumentKind, profile: &Profile, now: i64) -> Result<Presentation, WalletError> {
         let _span = tracing::info_span!(target: "idwallet::wallet", "present", audience = %profile.audience).entered();
         let doc = self.document(kind)?;
+        fail::fail_point!("wallet::present");
         let result = credential::present(&doc.credential, kind, profile, self.key_store.as_ref(), now);
         let outcome = match &result {
             Ok(_) => Outcome::Success,
