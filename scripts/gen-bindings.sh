@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Generate the Kotlin, Python and Swift bindings from a built idwallet-ffi library
 # (library mode: the uniffi metadata is read from the unstripped library itself).
-#   scripts/gen-bindings.sh [LIBRARY]          write build/bindings/{kotlin,python} and ios/Sources
-#   scripts/gen-bindings.sh --check [LIBRARY]  also fail if the committed Swift bindings are stale
+#   scripts/gen-bindings.sh [LIBRARY]          write build/bindings/{kotlin,python,swift}, ios/Sources and android/src
+#   scripts/gen-bindings.sh --check [LIBRARY]  instead fail if the committed Swift or Kotlin bindings are stale
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -13,21 +13,35 @@ out=build/bindings
 
 bindgen() { cargo run -q -p idwallet-bindgen -- generate --library "$lib" --no-format "$@" >/dev/null; }
 rm -rf "$out"
-for lang in kotlin python swift; do
+for lang in python swift; do
   bindgen --language "$lang" --out-dir "$out/$lang"
 done
+# Kotlin twice: the Android flavour the Gradle module ships (uniffi/uniffi.toml), and the JVM
+# flavour (uniffi/jvm.toml: java.lang.ref.Cleaner) that the JVM tests and desktop apps load.
+# They differ only in the object cleaner.
+bindgen --language kotlin --out-dir "$out/kotlin-android"
+bindgen --language kotlin --out-dir "$out/kotlin" --config uniffi/jvm.toml
 
-# Swift cannot be compiled on Linux, so the generated Swift is committed and kept current.
-swift_src=ios/Sources/IdWallet/IdWallet.swift
-ffi_dir=ios/Sources/IdWalletFFI
-if [ "$check" = 1 ]; then
-  if ! cmp -s "$out/swift/IdWallet.swift" "$swift_src" || ! cmp -s "$out/swift/IdWalletFFI.h" "$ffi_dir/include/IdWalletFFI.h"; then
-    echo "gen-bindings: the committed Swift bindings are stale: run scripts/gen-bindings.sh and commit ios/Sources" >&2
-    exit 1
+# The generated Swift and Kotlin are committed in the Swift package and the Gradle module
+# (their consumers build from source) and must stay what this library generates.
+committed=(
+  "$out/swift/IdWallet.swift=ios/Sources/IdWallet/IdWallet.swift"
+  "$out/swift/IdWalletFFI.h=ios/Sources/IdWalletFFI/include/IdWalletFFI.h"
+  "$out/swift/IdWalletFFI.modulemap=ios/Sources/IdWalletFFI/include/module.modulemap"
+  "$out/kotlin-android/org/idwallet/idwallet.kt=android/src/main/kotlin/org/idwallet/idwallet.kt"
+)
+stale=()
+for pair in "${committed[@]}"; do
+  generated=${pair%%=*} kept=${pair#*=}
+  if [ "$check" = 1 ]; then
+    cmp -s "$generated" "$kept" || stale+=("$kept")
+  else
+    mkdir -p "$(dirname "$kept")"
+    cp "$generated" "$kept"
   fi
-else
-  mkdir -p "$(dirname "$swift_src")" "$ffi_dir/include"
-  cp "$out/swift/IdWallet.swift" "$swift_src"
-  cp "$out/swift/IdWalletFFI.h" "$ffi_dir/include/IdWalletFFI.h"
-  cp "$out/swift/IdWalletFFI.modulemap" "$ffi_dir/include/module.modulemap"
+done
+if [ ${#stale[@]} -gt 0 ]; then
+  echo "gen-bindings: committed bindings differ from what this library generates: ${stale[*]}" >&2
+  echo "gen-bindings: run scripts/gen-bindings.sh and commit the result" >&2
+  exit 1
 fi

@@ -16,9 +16,11 @@ echo "== Rust tests"
 # One build of every library, binary and test with one feature resolution: the FFI cdylib
 # and the server binary the binding tests use come out of it, so no dependency (tract,
 # ring, SQLite…) is compiled twice with different features. Benches are compiled by
-# clippy --all-targets; running them belongs to scripts/bench.sh.
-cargo build -q --workspace --lib --bins --tests
-cargo test --workspace --lib --bins --tests 2>&1 | tee "$logs/rust.txt"
+# clippy --all-targets; running them belongs to scripts/bench.sh. `failpoints` compiles in
+# core's fault points (inert unless IDWALLET_FAILPOINTS arms them) for the forced-panic tests.
+features=(--features idwallet-core/failpoints)
+cargo build -q --workspace --lib --bins --tests "${features[@]}"
+cargo test --workspace --lib --bins --tests "${features[@]}" 2>&1 | tee "$logs/rust.txt"
 
 echo "== bindings"
 # The binding tests talk to the real reference server in a child process.
@@ -40,11 +42,19 @@ if [ ! -f build/kotlin/bindings.jar ] || [ "$(cat build/kotlin/bindings.sha 2>/d
     -d build/kotlin/bindings.jar
   echo "$sum" > build/kotlin/bindings.sha
 fi
-"$kotlin/bin/kotlinc" tests/kotlin/*.kt -cp "build/kotlin/bindings.jar:$cp_base:$klib/kotlin-test.jar" -Werror \
-  -d build/kotlin/tests.jar
+# The Gradle module's plain-Kotlin layer (android/: JcaKeyStore, Flows, logTo; not its
+# Android-only org.idwallet.android files) compiles with the tests, which exercise it.
+wrapper=$(find android/src/main/kotlin/org/idwallet -maxdepth 1 -name '*.kt' ! -name idwallet.kt | sort)
+"$kotlin/bin/kotlinc" $wrapper tests/kotlin/*.kt android/src/test/kotlin/org/idwallet/*.kt \
+  -cp "build/kotlin/bindings.jar:$cp_base:$klib/kotlin-test.jar" -Werror -d build/kotlin/tests.jar
 java -Djna.library.path="$target/debug" \
   -cp "build/kotlin/tests.jar:build/kotlin/bindings.jar:$cp_base:$klib/kotlin-test.jar:$klib/kotlin-stdlib.jar" \
   org.idwallet.test.WalletTestKt 2>&1 | tee "$logs/kotlin.txt"
+# Forced panics in a JVM of their own: core's fault points panic once each.
+IDWALLET_FAILPOINTS="wallet::documents=1*panic(forced by the test);wallet::present=1*panic(forced by the test)" \
+  java -Djna.library.path="$target/debug" \
+  -cp "build/kotlin/tests.jar:build/kotlin/bindings.jar:$cp_base:$klib/kotlin-test.jar:$klib/kotlin-stdlib.jar" \
+  org.idwallet.test.WalletTestKt --forced-panics 2>&1 | tee "$logs/kotlin-panics.txt"
 
 echo "== Python binding tests"
 rm -rf build/python && mkdir -p build/python
@@ -60,8 +70,9 @@ for line in (logs / "rust.txt").read_text().splitlines():
     m = re.search(r"test result: \w+\. (\d+) passed; (\d+) failed", line) or re.match(r"crash: (\d+) passed, (\d+) failed", line)
     if m:
         passed += int(m[1]); failed += int(m[2])
-m = re.search(r"kotlin: (\d+) passed, (\d+) failed", (logs / "kotlin.txt").read_text())
-passed += int(m[1]); failed += int(m[2])
+for name in ("kotlin.txt", "kotlin-panics.txt"):
+    m = re.search(r"kotlin: (\d+) passed, (\d+) failed", (logs / name).read_text())
+    passed += int(m[1]); failed += int(m[2])
 m = re.search(r"(\d+) passed", (logs / "python.txt").read_text())
 passed += int(m[1])
 print(f"idwallet: {passed} passed, {failed} failed")

@@ -15,8 +15,8 @@ import kotlin.test.assertTrue
 import kotlinx.coroutines.runBlocking
 import org.idwallet.*
 
-private val modelsDir = File(System.getenv("IDWALLET_MODELS") ?: error("IDWALLET_MODELS must name the models directory"))
-private fun photo(name: String) = File(modelsDir, "photos/$name.jpg").readBytes()
+internal val modelsDir = File(System.getenv("IDWALLET_MODELS") ?: error("IDWALLET_MODELS must name the models directory"))
+internal fun photo(name: String) = File(modelsDir, "photos/$name.jpg").readBytes()
 
 private val loadSteps = mutableListOf<Pair<UInt, UInt>>()
 
@@ -35,7 +35,7 @@ private val faceModels: FaceModels by lazy {
 val faceTests = linkedMapOf<String, () -> Unit>(
     "a photo held up or a replayed frame never unlocks, and failures lock out" to {
         runBlocking {
-            val wallet = Wallet.open(File(Files.createTempDirectory("idwallet-face").toFile(), "w.db").path, JcaKeyStore(), OpenOptions())
+            val wallet = Wallet.open(File(Files.createTempDirectory("idwallet-face").toFile(), "w.db").path, JcaKeyStore.ephemeral(), OpenOptions())
             assertFalse(wallet.isFaceEnrolled())
             assertFailsWith<WalletException.NotEnrolled> { wallet.startFaceUnlock(faceModels) }
             assertEquals(listOf(0u to 2u, 1u to 2u, 2u to 2u), synchronized(loadSteps) { loadSteps.toList() })

@@ -14,9 +14,9 @@ import kotlin.test.assertTrue
 import kotlinx.coroutines.runBlocking
 import org.idwallet.*
 
-private fun holderWallet(issuer: SyntheticIssuer, citizen: UInt, validSecs: Long = 86_400): Wallet = runBlocking {
+internal fun holderWallet(issuer: SyntheticIssuer, citizen: UInt, validSecs: Long = 86_400): Wallet = runBlocking {
     val dir = Files.createTempDirectory("idwallet-qr").toFile()
-    val wallet = Wallet.open(File(dir, "holder.db").path, JcaKeyStore(), OpenOptions())
+    val wallet = Wallet.open(File(dir, "holder.db").path, JcaKeyStore.ephemeral(), OpenOptions())
     issuer.issueCitizen(wallet, citizen, validSecs)
     wallet
 }
@@ -33,7 +33,7 @@ val credentialTests = linkedMapOf<String, () -> Unit>(
         val hotel = Verifier("hotel", issuer.trustList())
         hotel.addStatusList(issuer.statusList())
         val desk = runBlocking {
-            Wallet.open(File(Files.createTempDirectory("idwallet-desk").toFile(), "desk.db").path, JcaKeyStore(), OpenOptions())
+            Wallet.open(File(Files.createTempDirectory("idwallet-desk").toFile(), "desk.db").path, JcaKeyStore.ephemeral(), OpenOptions())
         }
         hotel.logTo(desk)
         val fromText = hotel.verifyText(qr.text)

@@ -46,7 +46,7 @@ class ReferenceServer : AutoCloseable {
 }
 
 private fun newWallet(): Wallet = runBlocking {
-    Wallet.open(File(Files.createTempDirectory("idwallet-phone").toFile(), "w.db").path, JcaKeyStore(), OpenOptions())
+    Wallet.open(File(Files.createTempDirectory("idwallet-phone").toFile(), "w.db").path, JcaKeyStore.ephemeral(), OpenOptions())
 }
 
 val onlineTests = linkedMapOf<String, () -> Unit>(
@@ -100,7 +100,7 @@ val onlineTests = linkedMapOf<String, () -> Unit>(
     "a forged server key makes every answer untrusted" to {
         ReferenceServer().use { server ->
             runBlocking {
-                val forged = JcaKeyStore().devicePublicKey()
+                val forged = JcaKeyStore.ephemeral().devicePublicKey()
                 assertFailsWith<WalletException.Untrusted> { newWallet().register(server.url, forged, server.activationCode(3)) }
             }
         }
@@ -127,12 +127,17 @@ val onlineTests = linkedMapOf<String, () -> Unit>(
             runBlocking {
                 wallet.register(server.url, server.key, server.activationCode(3))
                 wallet.refreshDocuments()
+                // The pickers' values come from the library, not from strings copied into the app.
+                val choices = supplementaryChoices()
+                assertEquals("master", choices.education[3])
+                assertEquals(5, choices.incomeBands.size)
                 val info = Supplementary(
-                    education = "master", employer = "Example Co.", occupation = "engineer", incomeBand = "300k-600k",
+                    education = choices.education[3], employer = "Example Co.", occupation = "engineer", incomeBand = choices.incomeBands[2],
                     assets = listOf("car"), phone = "+86 138 0000 0000", email = "a@example.com", destination = "FR",
                 )
                 assertFailsWith<WalletException.FaceCheckRequired> { wallet.requestVisaReport("sesame", info) }
                 assertFailsWith<WalletException.InvalidInput> { wallet.requestVisaReport("sesame", info.copy(employer = "")) }
+                assertFailsWith<WalletException.InvalidInput> { wallet.requestVisaReport("sesame", info.copy(incomeBand = "plenty")) }
                 assertEquals(emptyList(), wallet.visaReports())
             }
             val trust = SyntheticIssuer("Test Public Security Bureau").trustList()
@@ -147,7 +152,7 @@ val onlineTests = linkedMapOf<String, () -> Unit>(
             assertFailsWith<TimeoutCancellationException> {
                 runBlocking {
                     withTimeout(300) {
-                        newWallet().register("http://127.0.0.1:${silent.localPort}", JcaKeyStore().devicePublicKey(), "CODE")
+                        newWallet().register("http://127.0.0.1:${silent.localPort}", JcaKeyStore.ephemeral().devicePublicKey(), "CODE")
                     }
                 }
             }

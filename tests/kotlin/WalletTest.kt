@@ -1,26 +1,20 @@
 // What an Android developer writes against idwallet, run on the JVM against the host
 // library: a key store implemented in Kotlin (JCA, as Android Keystore would be), a real
-// wallet file, typed exceptions, and logs arriving through LogSink.
+// wallet file, typed exceptions, and logs arriving through LogSink. The key store is the
+// Gradle module's JcaKeyStore (android/), as an app on Android Keystore would use it.
 package org.idwallet.test
 
 import java.io.File
 import java.math.BigInteger
 import java.nio.file.Files
 import java.security.KeyFactory
-import java.security.KeyPair
 import java.security.KeyPairGenerator
-import java.security.SecureRandom
 import java.security.Signature
 import java.security.interfaces.ECPublicKey
 import java.security.spec.ECGenParameterSpec
 import java.security.spec.ECPoint
 import java.security.spec.ECPublicKeySpec
 import java.util.concurrent.CopyOnWriteArrayList
-import javax.crypto.AEADBadTagException
-import javax.crypto.Cipher
-import javax.crypto.KeyGenerator
-import javax.crypto.SecretKey
-import javax.crypto.spec.GCMParameterSpec
 import kotlin.test.assertContentEquals
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
@@ -28,45 +22,6 @@ import kotlin.test.assertFalse
 import kotlin.test.assertTrue
 import kotlinx.coroutines.runBlocking
 import org.idwallet.*
-
-/** A key store in Kotlin over the JCA: what an app would back with Android Keystore. */
-class JcaKeyStore : KeyStore {
-    private val wrapping: SecretKey = KeyGenerator.getInstance("AES").apply { init(256) }.generateKey()
-    private val device: KeyPair by lazy {
-        KeyPairGenerator.getInstance("EC").apply { initialize(ECGenParameterSpec("secp256r1")) }.generateKeyPair()
-    }
-
-    override fun devicePublicKey(): ByteArray {
-        val w = (device.public as ECPublicKey).w
-        return byteArrayOf(4) + w.affineX.to32() + w.affineY.to32()
-    }
-
-    override fun sign(message: ByteArray): ByteArray =
-        Signature.getInstance("SHA256withECDSAinP1363Format").run {
-            initSign(device.private)
-            update(message)
-            sign()
-        }
-
-    override fun wrapKey(key: ByteArray): ByteArray {
-        val iv = ByteArray(12).also { SecureRandom().nextBytes(it) }
-        val cipher = Cipher.getInstance("AES/GCM/NoPadding").apply { init(Cipher.ENCRYPT_MODE, wrapping, GCMParameterSpec(128, iv)) }
-        return iv + cipher.doFinal(key)
-    }
-
-    override fun unwrapKey(wrapped: ByteArray): ByteArray {
-        if (wrapped.size < 28) throw KeyStoreException.UnwrapFailed()
-        val cipher = Cipher.getInstance("AES/GCM/NoPadding")
-            .apply { init(Cipher.DECRYPT_MODE, wrapping, GCMParameterSpec(128, wrapped.copyOfRange(0, 12))) }
-        try {
-            return cipher.doFinal(wrapped, 12, wrapped.size - 12)
-        } catch (e: AEADBadTagException) {
-            throw KeyStoreException.UnwrapFailed()
-        }
-    }
-
-    override fun requiresUserAuthentication() = false
-}
 
 /** A broken host key store: throws an exception idwallet never declared. */
 class ThrowingKeyStore(private val inner: KeyStore) : KeyStore by inner {
@@ -80,17 +35,9 @@ class CollectingSink : LogSink {
     }
 }
 
-private fun BigInteger.to32(): ByteArray = toByteArray().let { b ->
-    when {
-        b.size == 32 -> b
-        b.size > 32 -> b.copyOfRange(b.size - 32, b.size)
-        else -> ByteArray(32 - b.size) + b
-    }
-}
-
 private fun tempDir(): File = Files.createTempDirectory("idwallet-kt").toFile().apply { deleteOnExit() }
 
-private fun verifyP1363(publicKey: ByteArray, message: ByteArray, signature: ByteArray): Boolean {
+internal fun verifyP1363(publicKey: ByteArray, message: ByteArray, signature: ByteArray): Boolean {
     val params = (KeyPairGenerator.getInstance("EC").apply { initialize(ECGenParameterSpec("secp256r1")) }
         .generateKeyPair().public as ECPublicKey).params
     val point = ECPoint(BigInteger(1, publicKey.copyOfRange(1, 33)), BigInteger(1, publicKey.copyOfRange(33, 65)))
@@ -106,7 +53,7 @@ val walletTests = linkedMapOf<String, () -> Unit>(
     "a wallet opened with a Kotlin key store keeps items across reopen" to {
         val dir = tempDir()
         val path = File(dir, "wallet.db").path
-        val keys = JcaKeyStore()
+        val keys = JcaKeyStore.ephemeral()
         runBlocking {
             val wallet = Wallet.open(path, keys, OpenOptions())
             wallet.putItem("loyalty-card", "HOTEL-4711".toByteArray())
@@ -126,7 +73,7 @@ val walletTests = linkedMapOf<String, () -> Unit>(
     },
     "the activity log records what happened, newest first" to {
         runBlocking {
-            val wallet = Wallet.open(File(tempDir(), "w.db").path, JcaKeyStore(), OpenOptions())
+            val wallet = Wallet.open(File(tempDir(), "w.db").path, JcaKeyStore.ephemeral(), OpenOptions())
             wallet.putItem("a", byteArrayOf(1))
             wallet.deleteItem("a")
             val log = wallet.activity(10u)
@@ -139,15 +86,15 @@ val walletTests = linkedMapOf<String, () -> Unit>(
     "another key store gets WrongKey" to {
         val path = File(tempDir(), "w.db").path
         runBlocking {
-            Wallet.open(path, JcaKeyStore(), OpenOptions()).closeWallet()
-            val e = assertFailsWith<WalletException.WrongKey> { Wallet.open(path, JcaKeyStore(), OpenOptions()) }
+            Wallet.open(path, JcaKeyStore.ephemeral(), OpenOptions()).closeWallet()
+            val e = assertFailsWith<WalletException.WrongKey> { Wallet.open(path, JcaKeyStore.ephemeral(), OpenOptions()) }
             assertEquals("this key store cannot open the wallet", e.message)
         }
     },
     "a damaged file gets Corrupt and a foreign file NotAWallet" to {
         val dir = tempDir()
         val path = File(dir, "w.db")
-        val keys = JcaKeyStore()
+        val keys = JcaKeyStore.ephemeral()
         runBlocking {
             val wallet = Wallet.open(path.path, keys, OpenOptions())
             repeat(50) { wallet.putItem("k$it", ByteArray(300) { 7 }) }
@@ -164,21 +111,21 @@ val walletTests = linkedMapOf<String, () -> Unit>(
     "a missing record is NotFound with a readable message, a missing wallet NoWallet" to {
         runBlocking {
             val dir = tempDir()
-            val wallet = Wallet.open(File(dir, "w.db").path, JcaKeyStore(), OpenOptions())
+            val wallet = Wallet.open(File(dir, "w.db").path, JcaKeyStore.ephemeral(), OpenOptions())
             val e = assertFailsWith<WalletException.NotFound> { wallet.item("nope") }
             assertEquals("no item record with that id", e.message)
             assertFalse(wallet.deleteItem("nope"))
             wallet.closeWallet()
             assertFailsWith<WalletException.Closed> { wallet.items() }
             assertFailsWith<WalletException.NoWallet> {
-                Wallet.open(File(dir, "absent.db").path, JcaKeyStore(), OpenOptions(createIfMissing = false))
+                Wallet.open(File(dir, "absent.db").path, JcaKeyStore.ephemeral(), OpenOptions(createIfMissing = false))
             }
         }
     },
     "log lines arrive through LogSink" to {
         val sink = CollectingSink()
         assertTrue(setLogSink(sink, LogLevel.INFO))
-        runBlocking { Wallet.open(File(tempDir(), "w.db").path, JcaKeyStore(), OpenOptions()).closeWallet() }
+        runBlocking { Wallet.open(File(tempDir(), "w.db").path, JcaKeyStore.ephemeral(), OpenOptions()).closeWallet() }
         setLogSink(null, LogLevel.INFO)
         assertTrue(sink.lines.any { it == "INFO idwallet::store wallet opened schema=1" }, sink.lines.toString())
         assertTrue(sink.lines.none { it.startsWith("DEBUG") || it.startsWith("TRACE") })
@@ -204,7 +151,7 @@ val walletTests = linkedMapOf<String, () -> Unit>(
     },
     "an undeclared exception from a host key store becomes a typed error" to {
         val path = File(tempDir(), "w.db").path
-        val keys = JcaKeyStore()
+        val keys = JcaKeyStore.ephemeral()
         runBlocking {
             Wallet.open(path, keys, OpenOptions()).closeWallet()
             val e = assertFailsWith<WalletException.KeyStore> { Wallet.open(path, ThrowingKeyStore(keys), OpenOptions()) }
@@ -213,8 +160,9 @@ val walletTests = linkedMapOf<String, () -> Unit>(
     },
 )
 
-fun main() {
-    val tests = walletTests + credentialTests + onlineTests + faceTests
+/** All suites; `--forced-panics` runs only [panicTests] (a JVM of its own, fault points armed). */
+fun main(args: Array<String>) {
+    val tests = if ("--forced-panics" in args) panicTests else walletTests + credentialTests + onlineTests + faceTests + wrapperTests
     var failed = 0
     for ((name, test) in tests) {
         try {

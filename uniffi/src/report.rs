@@ -103,3 +103,18 @@ pub fn verify_visa_report(pdf_or_qr_text: Vec<u8>, trust_list: Vec<u8>) -> Resul
     };
     result.map_err(|e| idwallet_core::WalletError::from(e).into())
 }
+
+/// The values `Supplementary.education` and `Supplementary.incomeBand` accept, for the app's
+/// pickers (any other value is refused with `InvalidInput`).
+#[derive(uniffi::Record)]
+pub struct SupplementaryChoices {
+    pub education: Vec<String>,
+    pub income_bands: Vec<String>,
+}
+
+/// See [`SupplementaryChoices`].
+#[uniffi::export]
+pub fn supplementary_choices() -> SupplementaryChoices {
+    let owned = |values: &[&str]| values.iter().map(|v| (*v).to_owned()).collect();
+    SupplementaryChoices { education: owned(report::EDUCATION), income_bands: owned(report::INCOME_BANDS) }
+}

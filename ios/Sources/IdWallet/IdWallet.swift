@@ -4371,6 +4371,64 @@ public func FfiConverterTypeSupplementary_lower(_ value: Supplementary) -> RustB
 
 
 /**
+ * The values `Supplementary.education` and `Supplementary.incomeBand` accept, for the app's
+ * pickers (any other value is refused with `InvalidInput`).
+ */
+public struct SupplementaryChoices: Equatable, Hashable {
+    public var education: [String]
+    public var incomeBands: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(education: [String], incomeBands: [String]) {
+        self.education = education
+        self.incomeBands = incomeBands
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SupplementaryChoices: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSupplementaryChoices: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SupplementaryChoices {
+        return
+            try SupplementaryChoices(
+                education: FfiConverterSequenceString.read(from: &buf), 
+                incomeBands: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SupplementaryChoices, into buf: inout [UInt8]) {
+        FfiConverterSequenceString.write(value.education, into: &buf)
+        FfiConverterSequenceString.write(value.incomeBands, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSupplementaryChoices_lift(_ buf: RustBuffer) throws -> SupplementaryChoices {
+    return try FfiConverterTypeSupplementaryChoices.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSupplementaryChoices_lower(_ value: SupplementaryChoices) -> RustBuffer {
+    return FfiConverterTypeSupplementaryChoices.lower(value)
+}
+
+
+/**
  * What staff may see of an accepted QR code.
  */
 public struct VerifiedPresentation: Equatable, Hashable {
@@ -7025,6 +7083,16 @@ public func setLogSink(sink: LogSink?, maxLevel: LogLevel) -> Bool  {
 })
 }
 /**
+ * See [`SupplementaryChoices`].
+ */
+public func supplementaryChoices() -> SupplementaryChoices  {
+    return try!  FfiConverterTypeSupplementaryChoices_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_func_supplementary_choices(uniffiCallStatus
+    )
+})
+}
+/**
  * The consulate's check, offline: a report PDF (its QR seal, and the embedded report when
  * present) or a seal's QR text, against the issuers' `trust_list` (CBOR).
  */
@@ -7057,6 +7125,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_func_set_log_sink() != 28879) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_func_supplementary_choices() != 23578) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_func_verify_visa_report() != 13680) {

@@ -718,6 +718,12 @@ RustBuffer uniffi_idwallet_ffi_fn_func_qr_modules(RustBuffer text, RustCallStatu
 int8_t uniffi_idwallet_ffi_fn_func_set_log_sink(RustBuffer sink, RustBuffer max_level, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FUNC_SUPPLEMENTARY_CHOICES
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FUNC_SUPPLEMENTARY_CHOICES
+RustBuffer uniffi_idwallet_ffi_fn_func_supplementary_choices(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FUNC_VERIFY_VISA_REPORT
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FUNC_VERIFY_VISA_REPORT
 RustBuffer uniffi_idwallet_ffi_fn_func_verify_visa_report(RustBuffer pdf_or_qr_text, RustBuffer trust_list, RustCallStatus *_Nonnull out_status
@@ -992,6 +998,12 @@ uint16_t uniffi_idwallet_ffi_checksum_func_qr_modules(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_FUNC_SET_LOG_SINK
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_FUNC_SET_LOG_SINK
 uint16_t uniffi_idwallet_ffi_checksum_func_set_log_sink(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_FUNC_SUPPLEMENTARY_CHOICES
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_FUNC_SUPPLEMENTARY_CHOICES
+uint16_t uniffi_idwallet_ffi_checksum_func_supplementary_choices(void
     
 );
 #endif
