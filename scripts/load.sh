@@ -18,7 +18,7 @@ out=$(mktemp)
 "$target/release/idwallet-server" --data "$data" --listen 127.0.0.1:0 --citizens "$clients" >"$out" 2>/dev/null &
 server=$!
 report=$(mktemp)
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data" "$out" "$report"' EXIT
+trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$data" "$out" "$report"' EXIT
 for _ in $(seq 100); do grep -q '^activation-codes:' "$out" && break; sleep 0.1; done
 url=$(sed -n 's/^listening: //p' "$out")
 key=$(sed -n 's/^server-key: //p' "$out")
