@@ -17,8 +17,9 @@ echo "== Rust tests"
 # and the server binary the binding tests use come out of it, so no dependency (tract,
 # ring, SQLite…) is compiled twice with different features. Benches are compiled by
 # clippy --all-targets; running them belongs to scripts/bench.sh. `failpoints` compiles in
-# core's fault points (inert unless IDWALLET_FAILPOINTS arms them) for the forced-panic tests.
-features=(--features idwallet-core/failpoints)
+# core's fault points (inert unless IDWALLET_FAILPOINTS arms them) for the forced-panic tests;
+# `parallel` runs the face models' two-thread equality test (app builds leave it off).
+features=(--features idwallet-core/failpoints,idwallet-core/parallel)
 cargo build -q --workspace --lib --bins --tests "${features[@]}"
 cargo test --workspace --lib --bins --tests "${features[@]}" 2>&1 | tee "$logs/rust.txt"
 

@@ -152,6 +152,7 @@ impl FaceModels {
     }
 
     /// Run each model on up to `threads` threads (1, the default: the caller's only).
+    #[cfg(feature = "parallel")]
     pub fn set_threads(&mut self, threads: usize) -> Result<(), FaceError> {
         self.detector.set_threads(threads)?;
         self.embedder.set_threads(threads)

@@ -33,7 +33,7 @@ impl std::fmt::Debug for OnnxModel {
 impl OnnxModel {
     /// Decode `bytes` (block-quantized weights are folded to f32, see the module doc) and
     /// optimise the graph for `input_shape`. Runs on the calling thread until
-    /// [`OnnxModel::set_threads`].
+    /// `OnnxModel::set_threads` (feature `parallel`).
     pub fn load(bytes: &[u8], input_shape: &[usize]) -> Result<Self, FaceError> {
         Ok(Self {
             plan: load(bytes, input_shape)?,
@@ -44,6 +44,7 @@ impl OnnxModel {
 
     /// Split the matrix products of each run across a private pool of `threads` threads
     /// (1: the caller's thread only).
+    #[cfg(feature = "parallel")]
     pub fn set_threads(&mut self, threads: usize) -> Result<(), FaceError> {
         self.executor = if threads <= 1 {
             Executor::SingleThread

@@ -76,24 +76,26 @@ fn pattern(size: usize) -> Vec<f32> {
 
 #[test]
 fn tract_on_the_folded_models_agrees_with_onnx_runtime() {
-    let reference = reference();
+    agrees_with_onnx_runtime(models());
+}
+
+/// The same work split across two threads must give the same answer.
+#[cfg(feature = "parallel")]
+#[test]
+fn two_threads_agree_with_onnx_runtime() {
     let mut threaded = FaceModels::load(&read(DETECTOR_FILE), &read(EMBEDDER_FILE)).unwrap();
     threaded.set_threads(2).unwrap();
-    let m = models();
-    let cases = [
-        ("yunet", &m.detector, detect::SIZE),
-        ("sface", &m.embedder, align::SIZE),
-        // The same work split across two threads must give the same answer.
-        ("yunet", &threaded.detector, detect::SIZE),
-        ("sface", &threaded.embedder, align::SIZE),
-    ];
-    for (key, plan, size) in cases {
+    agrees_with_onnx_runtime(&threaded);
+}
+
+fn agrees_with_onnx_runtime(m: &FaceModels) {
+    let reference = reference();
+    for (key, plan, size) in [("yunet", &m.detector, detect::SIZE), ("sface", &m.embedder, align::SIZE)] {
         let out = plan.run(pattern(size)).unwrap();
         let sums = reference[key]["output_sums"].as_array().unwrap();
         let firsts = reference[key]["outputs"].as_array().unwrap();
         assert_eq!(out.len(), sums.len(), "{key}");
-        for (i, t) in out.iter().enumerate() {
-            let v = t;
+        for (i, v) in out.iter().enumerate() {
             let expected: Vec<f32> = firsts[i].as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect();
             let scale = expected.iter().fold(1e-3f32, |m, x| m.max(x.abs()));
             for (a, b) in v.iter().zip(&expected) {
