@@ -213,6 +213,7 @@ pub struct SyntheticIssuer {
 
 #[uniffi::export]
 impl SyntheticIssuer {
+    /// A new issuer with a fresh P-256 key named `name`, valid from a day ago for five years.
     #[uniffi::constructor]
     pub fn new(name: String) -> Arc<Self> {
         let now = now();

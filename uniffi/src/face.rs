@@ -90,6 +90,7 @@ impl Wallet {
         })
     }
 
+    /// Whether a face template is enrolled (sealed in this wallet) for unlocking.
     pub fn is_face_enrolled(&self) -> Result<bool, WalletError> {
         self.with(|w| w.is_face_enrolled())
     }

@@ -54,6 +54,7 @@ pub struct Factor {
     pub contribution: i32,
 }
 
+/// One point of a score's history: the score `value` at time `at` (Unix seconds).
 #[uniffi::remote(Record)]
 pub struct ScorePoint {
     pub at: i64,

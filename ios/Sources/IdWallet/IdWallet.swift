@@ -2053,6 +2053,9 @@ open class SyntheticIssuer: SyntheticIssuerProtocol, @unchecked Sendable {
     public func uniffiCloneHandle() -> UInt64 {
         return try! rustCall { uniffi_idwallet_ffi_fn_clone_syntheticissuer(self.handle, $0) }
     }
+    /**
+     * A new issuer with a fresh P-256 key named `name`, valid from a day ago for five years.
+     */
 public convenience init(name: String) {
     let handle =
         try! rustCall() {
@@ -2442,6 +2445,9 @@ public protocol WalletProtocol: AnyObject, Sendable {
      */
     func enrolFace(models: FaceModels, photo: Data) async throws  -> FaceQuality
     
+    /**
+     * Whether a face template is enrolled (sealed in this wallet) for unlocking.
+     */
     func isFaceEnrolled() throws  -> Bool
     
     /**
@@ -2685,6 +2691,9 @@ open func enrolFace(models: FaceModels, photo: Data)async throws  -> FaceQuality
         )
 }
     
+    /**
+     * Whether a face template is enrolled (sealed in this wallet) for unlocking.
+     */
 open func isFaceEnrolled()throws  -> Bool  {
     return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
         uniffiCallStatus in
@@ -3920,6 +3929,9 @@ public func FfiConverterTypeQrModules_lower(_ value: QrModules) -> RustBuffer {
 }
 
 
+/**
+ * One point of a score's history: the score `value` at time `at` (Unix seconds).
+ */
 public struct ScorePoint: Equatable, Hashable {
     public var at: Int64
     public var value: Int32
@@ -7214,7 +7226,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_method_wallet_enrol_face() != 29739) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_wallet_is_face_enrolled() != 17448) {
+    if (uniffi_idwallet_ffi_checksum_method_wallet_is_face_enrolled() != 40232) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_wallet_start_face_unlock() != 24007) {
@@ -7280,7 +7292,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_method_wallet_put_item() != 21791) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_constructor_syntheticissuer_new() != 22109) {
+    if (uniffi_idwallet_ffi_checksum_constructor_syntheticissuer_new() != 61457) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_constructor_verifier_new() != 46406) {

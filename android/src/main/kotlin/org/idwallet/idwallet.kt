@@ -3924,6 +3924,9 @@ open class SyntheticIssuer: Disposable, AutoCloseable, SyntheticIssuerInterface
         this.handle = 0
         this.cleanable = null
     }
+    /**
+     * A new issuer with a fresh P-256 key named `name`, valid from a day ago for five years.
+     */
     constructor(`name`: kotlin.String) :
         this(UniffiWithHandle, 
     uniffiRustCall() { _status ->
@@ -4642,6 +4645,9 @@ public interface WalletInterface {
      */
     suspend fun `enrolFace`(`models`: FaceModels, `photo`: kotlin.ByteArray): FaceQuality
     
+    /**
+     * Whether a face template is enrolled (sealed in this wallet) for unlocking.
+     */
     fun `isFaceEnrolled`(): kotlin.Boolean
     
     /**
@@ -4936,6 +4942,9 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
     }
 
     
+    /**
+     * Whether a face template is enrolled (sealed in this wallet) for unlocking.
+     */
     @Throws(WalletException::class)override fun `isFaceEnrolled`(): kotlin.Boolean {
             return FfiConverterBoolean.lift(
     callWithHandle {
@@ -6079,6 +6088,9 @@ public object FfiConverterTypeQrModules: FfiConverterRustBuffer<QrModules> {
 
 
 
+/**
+ * One point of a score's history: the score `value` at time `at` (Unix seconds).
+ */
 data class ScorePoint (
     val `at`: kotlin.Long
     , 
