@@ -13,6 +13,10 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(verify_qr_text verify_cbor http_headers verify_report camera_frame qr_image)
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
 mkdir -p logs
+# No allocation stack per malloc: for verify_report (lopdf's parser allocates per byte)
+# recording them took a third of the time (22 → 33 exec/s side by side). Safe Rust cannot
+# use-after-free; rerun a crash input with the default to see allocation stacks.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-malloc_context_size=0}
 for target in "${targets[@]}"; do
   mkdir -p "corpus-work/$target" "artifacts/$target"
   before=$(ls "artifacts/$target" | wc -l)
