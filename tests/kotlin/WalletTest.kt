@@ -136,7 +136,9 @@ val walletTests = linkedMapOf<String, () -> Unit>(
         runBlocking {
             val keys = SoftwareKeyStore.create(ksPath, "correct horse battery")
             assertFailsWith<KeyStoreException.AlreadyExists> { SoftwareKeyStore.create(ksPath, "x") }
-            assertFailsWith<KeyStoreException.WrongPassphrase> { SoftwareKeyStore.open(ksPath, "wrong") }
+            val wrong = assertFailsWith<KeyStoreException.WrongPassphrase> { SoftwareKeyStore.open(ksPath, "wrong") }
+            // Rust's Display text, not the generated (empty) field dump.
+            assertEquals("the key store passphrase is wrong", wrong.toString())
             val reopened = SoftwareKeyStore.open(ksPath, "correct horse battery")
             val message = "GET /score".toByteArray()
             val signature = reopened.sign(message)

@@ -209,7 +209,12 @@ impl From<StoreError> for WalletError {
 }
 
 /// Errors a key store (ours or one the app implements) reports.
+///
+/// Not flat, so a key store the app implements can throw it back into Rust; uniffi then
+/// builds the exception's message from the fields alone (empty for most variants), so
+/// `Display` is exported: Kotlin's `toString()` and Swift's `description` read well.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi::export(Display)]
 pub enum KeyStoreError {
     /// The passphrase or user authentication was wrong.
     #[error("the key store passphrase is wrong")]

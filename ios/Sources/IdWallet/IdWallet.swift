@@ -5374,6 +5374,10 @@ public func FfiConverterTypeFaceError_lower(_ value: FaceError) -> RustBuffer {
 
 /**
  * Errors a key store (ours or one the app implements) reports.
+ *
+ * Not flat, so a key store the app implements can throw it back into Rust; uniffi then
+ * builds the exception's message from the fields alone (empty for most variants), so
+ * `Display` is exported: Kotlin's `toString()` and Swift's `description` read well.
  */
 public 
 enum KeyStoreError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
@@ -5409,6 +5413,17 @@ enum KeyStoreError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
     
 
     
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_keystoreerror_uniffi_trait_display(
+            FfiConverterTypeKeyStoreError_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 
     
     public var errorDescription: String? {

@@ -708,6 +708,11 @@ RustBuffer uniffi_idwallet_ffi_fn_method_wallet_items(uint64_t ptr, RustCallStat
 RustBuffer uniffi_idwallet_ffi_fn_method_wallet_put_item(uint64_t ptr, RustBuffer key, RustBuffer value, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_KEYSTOREERROR_UNIFFI_TRAIT_DISPLAY
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_KEYSTOREERROR_UNIFFI_TRAIT_DISPLAY
+RustBuffer uniffi_idwallet_ffi_fn_method_keystoreerror_uniffi_trait_display(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FUNC_QR_MODULES
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FUNC_QR_MODULES
 RustBuffer uniffi_idwallet_ffi_fn_func_qr_modules(RustBuffer text, RustCallStatus *_Nonnull out_status

@@ -1070,6 +1070,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_idwallet_ffi_fn_method_wallet_put_item(`ptr`: Long,`key`: RustBuffer.ByValue,`value`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_idwallet_ffi_fn_method_keystoreerror_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_idwallet_ffi_fn_func_qr_modules(`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_idwallet_ffi_fn_func_set_log_sink(`sink`: RustBuffer.ByValue,`maxLevel`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -7155,6 +7157,10 @@ public object FfiConverterTypeFaceError : FfiConverterRustBuffer<FaceException> 
 
 /**
  * Errors a key store (ours or one the app implements) reports.
+ *
+ * Not flat, so a key store the app implements can throw it back into Rust; uniffi then
+ * builds the exception's message from the fields alone (empty for most variants), so
+ * `Display` is exported: Kotlin's `toString()` and Swift's `description` read well.
  */
 sealed class KeyStoreException: kotlin.Exception() {
     
@@ -7217,6 +7223,15 @@ sealed class KeyStoreException: kotlin.Exception() {
 
     
 
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_idwallet_ffi_fn_method_keystoreerror_uniffi_trait_display(FfiConverterTypeKeyStoreError.lower(this),
+        _status)
+}
+    )
+    }
 
     companion object ErrorHandler : UniffiRustCallStatusErrorHandler<KeyStoreException> {
         override fun lift(error_buf: RustBuffer.ByValue): KeyStoreException = FfiConverterTypeKeyStoreError.lift(error_buf)
