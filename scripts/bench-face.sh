@@ -46,12 +46,13 @@ def median_ms(name):
     raise SystemExit(f"no result for face/{name}")
 print("\nsummary (medians):")
 print("  model           threads   tract ms   onnxruntime ms   tract/ort")
-for key, label in [("yunet", "yunet 320x320"), ("sface", "sface 112x112")]:
+for key, label in [("yunet", "yunet 320x320"), ("sface", "sface 112x112"), ("iris", "iris 64x64")]:
     for t in (1, 2):
         tr, o = median_ms(f"{label} tract {t} thread"), ort[f"{key} {t}"]
         print(f"  {label:<15} {t:>7} {tr:>10.2f} {o:>16.2f} {tr / o:>10.2f}x")
 for name in ["load models", "detect (716x900 photo)", "analyze (716x900 photo)",
-             "liveness step (480 px frame)", "unlock verification (after a passed session)"]:
+             "liveness step (480 px frame)", "eye openness (iris model, 2 eyes x 2 crops)",
+             "unlock verification (after a passed session)"]:
     print(f"  {name}: {median_ms(name):.2f} ms")
 print(f"  peak RSS: face enrol {int(sys.argv[3]) / 1024:.0f} MB, face verify (liveness unlock) {int(sys.argv[4]) / 1024:.0f} MB")
 PY

@@ -144,8 +144,8 @@ pub fn run(args: Args) -> Result<()> {
     println!("   enrolled: eye distance {:.0} px, sharpness {:.0}", q.eye_distance_px, q.sharpness);
 
     step("Unlock the eID with the face: a liveness session fed camera frames");
-    println!("   (SYNTHETIC frames: a real photo re-rendered as a turning head — a desktop has no camera)");
-    let order = vec![Challenge::TurnLeft, Challenge::LookUp, Challenge::TurnRight];
+    println!("   (SYNTHETIC frames: a real photo re-rendered as a turning, blinking head — a desktop has no camera)");
+    let order = vec![Challenge::TurnLeft, Challenge::Blink, Challenge::TurnRight];
     let unlocked = crate::face_cmd::unlock(&wallet, &models, fixture("person_b_1")?, order)?;
     println!("   unlocked until {} (similarity {:.2})", utc(unlocked.until), unlocked.similarity);
 

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Args as ClapArgs, Subcommand};
-use idwallet_core::face::{FaceModels, Frame, DETECTOR_FILE, EMBEDDER_FILE};
+use idwallet_core::face::{FaceModels, Frame, DETECTOR_FILE, EMBEDDER_FILE, IRIS_FILE};
 
 use crate::wallet_cmd::{utc, Target};
 
@@ -54,7 +54,7 @@ pub enum FaceCommand {
         target: Target,
         photo: PathBuf,
         /// Ask for these movements instead of random ones (reproducible demos), e.g.
-        /// `turn-left,look-up,turn-right`.
+        /// `turn-left,blink,turn-right` (`blink` needs the eye model in the models folder).
         #[arg(long, value_delimiter = ',', value_parser = parse_challenge)]
         challenges: Vec<Challenge>,
         #[command(flatten)]
@@ -63,25 +63,36 @@ pub enum FaceCommand {
 }
 
 pub fn load_models(dir: &Path) -> Result<FaceModels> {
-    let (yunet, sface) = read_models(dir)?;
-    Ok(FaceModels::load(&yunet, &sface)?)
-}
-
-fn read_models(dir: &Path) -> Result<(Vec<u8>, Vec<u8>)> {
-    let read = |name: &str| {
-        std::fs::read(dir.join(name))
-            .with_context(|| format!("cannot read {} (run models/fetch.sh)", dir.join(name).display()))
-    };
-    Ok((read(DETECTOR_FILE)?, read(EMBEDDER_FILE)?))
+    load_models_reporting(dir, &mut |_, _| {})
 }
 
 /// [`load_models`] with a progress bar (folding and optimising takes about a second).
 pub fn load_models_with_progress(dir: &Path) -> Result<FaceModels> {
-    let (yunet, sface) = read_models(dir)?;
-    let bar = indicatif::ProgressBar::new(2).with_style(bar_style("{msg:<28} [{bar:30}] {pos}/{len} models"));
+    let bar = indicatif::ProgressBar::new(3).with_style(bar_style("{msg:<28} [{bar:30}] {pos}/{len} models"));
     bar.set_message("   loading face models");
-    let models = FaceModels::load_with_progress(&yunet, &sface, &mut |done, _| bar.set_position(u64::from(done)))?;
+    let models = load_models_reporting(dir, &mut |done, total| {
+        bar.set_length(u64::from(total));
+        bar.set_position(u64::from(done));
+    })?;
     bar.finish();
+    Ok(models)
+}
+
+/// YuNet and SFace, and MediaPipe Iris (the blink) when `models/fetch.sh` has converted it.
+fn load_models_reporting(dir: &Path, progress: &mut dyn FnMut(u32, u32)) -> Result<FaceModels> {
+    let read = |name: &str| {
+        std::fs::read(dir.join(name))
+            .with_context(|| format!("cannot read {} (run models/fetch.sh)", dir.join(name).display()))
+    };
+    let iris = dir.join(IRIS_FILE).exists().then(|| read(IRIS_FILE)).transpose()?;
+    let total = if iris.is_some() { 3 } else { 2 };
+    let mut models = FaceModels::load_with_progress(&read(DETECTOR_FILE)?, &read(EMBEDDER_FILE)?, &mut |done, _| {
+        progress(done, total)
+    })?;
+    if let Some(iris) = iris {
+        models.load_iris(&iris)?;
+        progress(3, 3);
+    }
     Ok(models)
 }
 
@@ -171,7 +182,7 @@ fn parse_challenge(s: &str) -> Result<Challenge, String> {
     Challenge::ALL
         .into_iter()
         .find(|c| c.code() == s)
-        .ok_or_else(|| format!("{s}: expected turn-left, turn-right or look-up"))
+        .ok_or_else(|| format!("{s}: expected turn-left, turn-right, look-up or blink"))
 }
 
 /// A liveness unlock fed synthetic frames of the holder in `photo` (see
@@ -185,7 +196,7 @@ pub fn unlock(
     use idwallet_core::face::liveness::{LivenessPolicy, LivenessSession, Progress};
     use idwallet_core::face::synthetic::{play, Act, Subject};
     let now = idwallet_core::now_unix();
-    let mut session = wallet.begin_face_unlock(LivenessPolicy::default(), now)?;
+    let mut session = wallet.begin_face_unlock(models, LivenessPolicy::default(), now)?;
     if !challenges.is_empty() {
         session = LivenessSession::with_challenges(LivenessPolicy::default(), challenges);
     }
@@ -194,6 +205,7 @@ pub fn unlock(
     bar.set_prefix(format!("0/{count}"));
     bar.set_message("   face the camera");
     let mut holder = Subject::new(models, photo, Act::Genuine)?;
+    let asked = session.challenges().to_vec();
     play(
         &mut session,
         models,
@@ -205,7 +217,8 @@ pub fn unlock(
                     bar.set_position(*index as u64 * 100 + (done.clamp(0.0, 1.0) * 90.0) as u64);
                 }
                 Progress::Returning { index, .. } => {
-                    bar.set_message("   face the camera again");
+                    let blinked = asked.get(*index) == Some(&Challenge::Blink);
+                    bar.set_message(if blinked { "   open your eyes" } else { "   face the camera again" });
                     bar.set_position(*index as u64 * 100 + 95);
                 }
                 _ => {}

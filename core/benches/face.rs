@@ -2,15 +2,16 @@
 //! optimisation); raw inference of each model on the deterministic input of
 //! `models/reference.py`, on 1 and 2 threads (`scripts/bench-face.sh` runs ONNX Runtime on
 //! the same inputs and prints the ratios); detection and analysis of a photo; one liveness
-//! step (a camera frame fed to a session); and the unlock verification after a passed
-//! session (unseal the template, match, record the attempt).
+//! step (a camera frame fed to a session); the eye openness a blink step adds to a frame
+//! (MediaPipe Iris on both eyes); and the unlock verification after a passed session
+//! (unseal the template, match, record the attempt).
 
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use idwallet_core::face::liveness::{Challenge, LivenessPolicy, LivenessSession, Progress};
 use idwallet_core::face::synthetic::{play, Act, Subject};
-use idwallet_core::face::{FaceModels, Frame, OnnxModel, DETECTOR_FILE, EMBEDDER_FILE};
+use idwallet_core::face::{FaceModels, Frame, OnnxModel, DETECTOR_FILE, EMBEDDER_FILE, IRIS_FILE};
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -32,18 +33,32 @@ fn face(c: &mut Criterion) {
     let mut group = c.benchmark_group("face");
     group.sample_size(10);
     group.bench_function("load models", |b| b.iter(|| FaceModels::load(&yunet, &sface).unwrap()));
-    for (name, bytes, size) in [("yunet 320x320", &yunet, 320), ("sface 112x112", &sface, 112)] {
-        let mut model = OnnxModel::load(bytes, &[1, 3, size, size]).unwrap();
+    let iris = std::fs::read(dir.join(IRIS_FILE)).unwrap();
+    // The iris model takes NHWC in 0…1: the same values, laid out as models/ort_bench.py does.
+    let p = pattern(64);
+    let iris_input: Vec<f32> = (0..64 * 64 * 3).map(|i| p[(i % 3) * 64 * 64 + i / 3] / 255.0).collect();
+    for (name, bytes, shape, input) in [
+        ("yunet 320x320", &yunet, [1, 3, 320, 320], pattern(320)),
+        ("sface 112x112", &sface, [1, 3, 112, 112], pattern(112)),
+        ("iris 64x64", &iris, [1, 64, 64, 3], iris_input),
+    ] {
+        let mut model = OnnxModel::load(bytes, &shape).unwrap();
         for threads in [1, 2] {
             model.set_threads(threads).unwrap();
             group.bench_function(format!("{name} tract {threads} thread"), |b| {
-                b.iter(|| model.run(pattern(size)).unwrap())
+                b.iter(|| model.run(input.clone()).unwrap())
             });
         }
     }
     let models = FaceModels::load(&yunet, &sface).unwrap();
     group.bench_function("detect (716x900 photo)", |b| b.iter(|| models.detect(&photo).unwrap()));
     group.bench_function("analyze (716x900 photo)", |b| b.iter(|| models.analyze(&photo).unwrap()));
+    let mut with_iris = FaceModels::load(&yunet, &sface).unwrap();
+    with_iris.load_iris(&iris).unwrap();
+    let (image, found) = (photo.to_rgb().unwrap(), with_iris.detect(&photo).unwrap().remove(0));
+    group.bench_function("eye openness (iris model, 2 eyes x 2 crops)", |b| {
+        b.iter(|| with_iris.eyes(&image, &found).unwrap())
+    });
 
     // A live holder's whole session, recorded once; replayed into fresh sessions frame by
     // frame so each timed iteration is exactly one `feed`.
@@ -87,7 +102,7 @@ fn face(c: &mut Criterion) {
     group.bench_function("unlock verification (after a passed session)", |b| {
         b.iter(|| {
             let now = idwallet_core::now_unix();
-            wallet.begin_face_unlock(LivenessPolicy::default(), now).unwrap();
+            wallet.begin_face_unlock(&models, LivenessPolicy::default(), now).unwrap();
             wallet.finish_face_unlock(Ok(&evidence), now).unwrap()
         })
     });

@@ -166,16 +166,79 @@ fn a_presentation_attack_detector_can_veto() {
 
 #[test]
 fn random_sessions_ask_for_varied_movements_never_twice_in_a_row() {
-    let mut seen = std::collections::HashSet::new();
-    for _ in 0..200 {
-        let s = LivenessSession::new(LivenessPolicy::default());
-        let c = s.challenges().to_vec();
-        assert_eq!(c.len(), 3);
-        assert!(c.windows(2).all(|w| w[0] != w[1]), "{c:?}");
-        seen.insert(c);
+    let without_iris = common::face_models_without_iris();
+    for (models, kinds, sequences) in [(common::face_models(), 4, 36), (&without_iris, 3, 12)] {
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..300 {
+            let s = LivenessSession::new(LivenessPolicy::default(), models);
+            let c = s.challenges().to_vec();
+            assert_eq!(c.len(), 3);
+            assert!(c.windows(2).all(|w| w[0] != w[1]), "{c:?}");
+            seen.insert(c);
+        }
+        // n·(n−1)² sequences (36 with a blink, 12 without); 300 draws see nearly all.
+        let kinds_seen: std::collections::HashSet<_> = seen.iter().flatten().collect();
+        assert_eq!(kinds_seen.len(), kinds);
+        assert!(seen.len() * 10 >= sequences * 8, "{} of {sequences}", seen.len());
     }
-    // 3·2·2 = 12 possible sequences; 200 draws see (nearly) all of them.
-    assert!(seen.len() >= 10, "{}", seen.len());
+}
+
+const WITH_BLINK: [Challenge; 3] = [Challenge::TurnLeft, Challenge::Blink, Challenge::TurnRight];
+
+fn run_blink(name: &str, act: Act) -> Progress {
+    let m = common::face_models();
+    let mut subject = Subject::new(m, common::photo(name), act).unwrap();
+    let mut session = LivenessSession::with_challenges(policy(), WITH_BLINK.to_vec());
+    play(&mut session, m, |p| subject.next_frame(p), 150).unwrap()
+}
+
+#[test]
+fn a_live_holder_blinks_when_asked() {
+    for name in ["person_b_1", "person_a_1", "obama"] {
+        let Progress::Passed(evidence) = run_blink(name, Act::Genuine) else {
+            panic!("{name}: a genuine sequence with a blink failed")
+        };
+        assert_eq!(evidence.challenges, WITH_BLINK);
+        // Depth is measured for the two turns only.
+        assert_eq!(evidence.parallax.len(), 2, "{name}");
+    }
+}
+
+#[test]
+fn a_print_cannot_blink_however_it_is_tilted_squeezed_or_held() {
+    // The blink comes second: each attack passes nothing before it either way; what
+    // matters is that none completes the sequence.
+    for act in [
+        Act::Print { focal: 400.0, reverse: false },
+        Act::Print { focal: 400.0, reverse: true },
+        Act::Warped { reverse: false },
+        Act::Warped { reverse: true },
+        Act::StillPrint,
+    ] {
+        let out = run_blink("person_b_1", act);
+        assert!(matches!(out, Progress::Failed(_)), "{act:?}: {out:?}");
+    }
+    // Only the blink is asked: a print tilted or squeezed as if the eyes closed still fails.
+    let m = common::face_models();
+    for act in [Act::Print { focal: 400.0, reverse: false }, Act::Warped { reverse: false }] {
+        let mut subject = Subject::new(m, common::photo("person_b_1"), act).unwrap();
+        let mut session = LivenessSession::with_challenges(policy(), vec![Challenge::Blink]);
+        let out = play(&mut session, m, |p| subject.next_frame(p), 150).unwrap();
+        assert!(
+            matches!(out, Progress::Failed(LivenessFailure::TimedOut | LivenessFailure::WrongMovement { .. })),
+            "{act:?}: {out:?}"
+        );
+    }
+}
+
+#[test]
+fn a_blink_without_the_eye_model_is_a_typed_error() {
+    let m = common::face_models_without_iris();
+    assert!(!m.can_blink());
+    let mut subject = Subject::new(&m, common::photo("person_b_1"), Act::Genuine).unwrap();
+    let mut session = LivenessSession::with_challenges(policy(), vec![Challenge::Blink]);
+    let err = play(&mut session, &m, |p| subject.next_frame(p), 20).unwrap_err();
+    assert!(matches!(err, FaceError::BadModel { .. }), "{err:?}");
 }
 
 #[test]
@@ -184,13 +247,13 @@ fn the_gate_unlocks_only_a_live_matching_face_and_locks_out_attacks() {
     let dir = tempfile::tempdir().unwrap();
     let (wallet, ks, path) = common::new_wallet(dir.path());
     let now = 1_800_000_000;
-    assert!(matches!(wallet.begin_face_unlock(LivenessPolicy::default(), now), Err(WalletError::NotEnrolled)));
+    assert!(matches!(wallet.begin_face_unlock(m, LivenessPolicy::default(), now), Err(WalletError::NotEnrolled)));
     wallet.enrol_face(m, &common::photo("person_b_2")).unwrap();
 
     let attempt = |name: &str, act: Act, now: i64| {
         // The gate's checks, then this test's fixed movements (random ones would make the
         // synthetic holder's outcome vary from run to run).
-        wallet.begin_face_unlock(policy(), now)?;
+        wallet.begin_face_unlock(m, policy(), now)?;
         let mut s = session();
         let mut subject = Subject::new(m, common::photo(name), act).unwrap();
         play(&mut s, m, |p| subject.next_frame(p), 150).unwrap();
@@ -224,10 +287,10 @@ fn the_gate_unlocks_only_a_live_matching_face_and_locks_out_attacks() {
     drop(wallet);
     let wallet = common::reopen(&path, &ks);
     assert!(matches!(
-        wallet.begin_face_unlock(policy(), now + 20),
+        wallet.begin_face_unlock(m, policy(), now + 20),
         Err(WalletError::LockedOut { retry_after_secs: 10 })
     ));
-    wallet.begin_face_unlock(policy(), now + 30).unwrap();
+    wallet.begin_face_unlock(m, policy(), now + 30).unwrap();
     let mut s = session();
     let mut holder = Subject::new(m, common::photo("person_b_1"), Act::Genuine).unwrap();
     play(&mut s, m, |p| holder.next_frame(p), 150).unwrap();
@@ -243,5 +306,5 @@ fn the_gate_unlocks_only_a_live_matching_face_and_locks_out_attacks() {
     );
     // Un-enrolling deletes the template: no unlock is possible any more.
     assert!(wallet.unenrol_face().unwrap());
-    assert!(matches!(wallet.begin_face_unlock(policy(), now + 40), Err(WalletError::NotEnrolled)));
+    assert!(matches!(wallet.begin_face_unlock(m, policy(), now + 40), Err(WalletError::NotEnrolled)));
 }

@@ -64,7 +64,7 @@ fn face_unlock(phone: &Phone) {
     .unwrap();
     phone.wallet.enrol_face(&models, &photo("person_b_2")).unwrap();
     let policy = LivenessPolicy { step_timeout_ms: 2_500, ..LivenessPolicy::default() };
-    phone.wallet.begin_face_unlock(policy, now()).unwrap();
+    phone.wallet.begin_face_unlock(&models, policy, now()).unwrap();
     let order = vec![Challenge::TurnLeft, Challenge::LookUp, Challenge::TurnRight];
     let mut session = LivenessSession::with_challenges(policy, order);
     let mut holder = Subject::new(&models, photo("person_b_1"), Act::Genuine).unwrap();

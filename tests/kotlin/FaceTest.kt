@@ -28,6 +28,7 @@ private val faceModels: FaceModels by lazy {
             object : ProgressListener {
                 override fun onProgress(done: UInt, total: UInt) { synchronized(loadSteps) { loadSteps += done to total } }
             },
+            File(modelsDir, "iris_landmark.onnx").readBytes(),
         )
     }
 }
@@ -38,10 +39,14 @@ val faceTests = linkedMapOf<String, () -> Unit>(
             val wallet = Wallet.open(File(Files.createTempDirectory("idwallet-face").toFile(), "w.db").path, JcaKeyStore.ephemeral(), OpenOptions())
             assertFalse(wallet.isFaceEnrolled())
             assertFailsWith<WalletException.NotEnrolled> { wallet.startFaceUnlock(faceModels) }
-            assertEquals(listOf(0u to 2u, 1u to 2u, 2u to 2u), synchronized(loadSteps) { loadSteps.toList() })
+            assertEquals(listOf(0u to 3u, 1u to 3u, 2u to 3u, 3u to 3u), synchronized(loadSteps) { loadSteps.toList() })
             val quality = wallet.enrolFace(faceModels, photo("person_a_1"))
             assertTrue(quality.eyeDistancePx > 24f)
             assertTrue(wallet.isFaceEnrolled())
+            // With the iris model loaded, sessions also ask for blinks: a session lacks a given
+            // kind with probability 1/3, so 40 sessions all lacking one is ~1 in 10^19.
+            val asked = (1..40).flatMap { wallet.startFaceUnlock(faceModels).challenges() }.toSet()
+            assertEquals(Challenge.entries.toSet(), asked)
 
             repeat(3) { attempt ->
                 val session = wallet.startFaceUnlock(faceModels)

@@ -50,18 +50,28 @@ impl FaceModels {
     /// the app's assets (`face_detection_yunet_2023mar_int8bq.onnx`,
     /// `face_recognition_sface_2021dec_int8bq.onnx`). Takes about a second.
     /// `progress`, if given, hears `onProgress(done, total)` as each model is ready.
-    #[uniffi::constructor(default(progress = None))]
+    /// `iris` (MediaPipe Iris, `iris_landmark.onnx`), if given, adds the blink to liveness
+    /// sessions.
+    #[uniffi::constructor(default(progress = None, iris = None))]
     pub async fn load(
         detector: Vec<u8>,
         embedder: Vec<u8>,
         progress: Option<Arc<dyn ProgressListener>>,
+        iris: Option<Vec<u8>>,
     ) -> Result<Arc<Self>, FaceError> {
         let inner = run_blocking(move || {
-            core::FaceModels::load_with_progress(&detector, &embedder, &mut |done, total| {
+            let total = if iris.is_some() { 3 } else { 2 };
+            let report = |done| {
                 if let Some(p) = &progress {
                     p.on_progress(done, total);
                 }
-            })
+            };
+            let mut models = core::FaceModels::load_with_progress(&detector, &embedder, &mut |done, _| report(done))?;
+            if let Some(iris) = iris {
+                models.load_iris(&iris)?;
+                report(3);
+            }
+            Ok::<_, core::FaceError>(models)
         })
         .await?;
         Ok(Arc::new(Self { inner: Arc::new(inner) }))
@@ -104,7 +114,11 @@ impl Wallet {
     /// random movements. Feed it camera frames; it answers with what to show. Fails with
     /// `NotEnrolled` or `LockedOut` (the message says when to retry).
     pub fn start_face_unlock(&self, models: Arc<FaceModels>) -> Result<Arc<FaceUnlockSession>, WalletError> {
-        let session = self.shared()?.begin_face_unlock(live::LivenessPolicy::default(), idwallet_core::now_unix())?;
+        let session = self.shared()?.begin_face_unlock(
+            &models.inner,
+            live::LivenessPolicy::default(),
+            idwallet_core::now_unix(),
+        )?;
         Ok(Arc::new(FaceUnlockSession {
             wallet: self.inner.clone(),
             models: models.inner.clone(),
@@ -168,6 +182,8 @@ pub enum Challenge {
     TurnLeft,
     TurnRight,
     LookUp,
+    /// Close both eyes, then open them (only when the models include MediaPipe Iris).
+    Blink,
 }
 
 impl From<live::Challenge> for Challenge {
@@ -176,6 +192,7 @@ impl From<live::Challenge> for Challenge {
             live::Challenge::TurnLeft => Self::TurnLeft,
             live::Challenge::TurnRight => Self::TurnRight,
             live::Challenge::LookUp => Self::LookUp,
+            live::Challenge::Blink => Self::Blink,
         }
     }
 }

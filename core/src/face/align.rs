@@ -82,6 +82,15 @@ pub(crate) fn measure(aligned: &RgbImage, l: &[[f32; 2]; 5]) -> Quality {
     Quality { eye_distance_px, sharpness, brightness, yaw, roll_deg }
 }
 
+/// The face's height per width: eyes' midpoint to mouth's per eye distance. A blink leaves
+/// it; tilting or squeezing a photo changes it.
+pub(crate) fn aspect(l: &[[f32; 2]; 5]) -> f32 {
+    let eyes = [(l[0][0] + l[1][0]) / 2.0, (l[0][1] + l[1][1]) / 2.0];
+    let mouth = [(l[3][0] + l[4][0]) / 2.0, (l[3][1] + l[4][1]) / 2.0];
+    let height = ((mouth[0] - eyes[0]).powi(2) + (mouth[1] - eyes[1]).powi(2)).sqrt();
+    height / ((l[1][0] - l[0][0]).powi(2) + (l[1][1] - l[0][1]).powi(2)).sqrt().max(1.0)
+}
+
 /// Head pose from the five landmarks: (eye distance px, yaw, pitch, roll°). Yaw is the
 /// nose's offset from the eyes' midpoint along the eye line, per eye distance (positive =
 /// the subject turned to their left); pitch is how far down the nose sits between the eye

@@ -6,7 +6,9 @@
 //! movement progresses within its time limit and no other movement is made. At each
 //! completed movement: the nose moved *off the plane* of the eyes and mouth corners — a
 //! flat photo that is moved, zoomed, turned or sheared moves all five points by one
-//! homography, a head does not — and the face is still the person who started.
+//! homography, a head does not — and the face is still the person who started. A blink
+//! (when MediaPipe Iris is loaded) must close the eyes to under 65 % of their openness and
+//! open them again; openness is a ratio no warp of a flat photo changes (`eyes.rs`).
 //!
 //! What it does not stop (see `docs/liveness.md`): a 3-D mask or a 3-D re-rendering of a
 //! stolen photo driven in real time, a deepfake injected into the camera feed, a printed
@@ -32,10 +34,14 @@ pub enum Challenge {
     TurnLeft,
     TurnRight,
     LookUp,
+    /// Close both eyes and open them again (needs MediaPipe Iris).
+    Blink,
 }
 
 impl Challenge {
-    pub const ALL: [Challenge; 3] = [Challenge::TurnLeft, Challenge::TurnRight, Challenge::LookUp];
+    pub const ALL: [Challenge; 4] = [Challenge::TurnLeft, Challenge::TurnRight, Challenge::LookUp, Challenge::Blink];
+    /// The head movements, read from the pose.
+    pub const MOVEMENTS: [Challenge; 3] = [Challenge::TurnLeft, Challenge::TurnRight, Challenge::LookUp];
 
     /// A stable name for logs, attestations and command lines.
     pub fn code(self) -> &'static str {
@@ -43,6 +49,7 @@ impl Challenge {
             Challenge::TurnLeft => "turn-left",
             Challenge::TurnRight => "turn-right",
             Challenge::LookUp => "look-up",
+            Challenge::Blink => "blink",
         }
     }
 
@@ -52,6 +59,7 @@ impl Challenge {
             Challenge::TurnLeft => d_yaw / p.turn,
             Challenge::TurnRight => -d_yaw / p.turn,
             Challenge::LookUp => -d_pitch / p.look_up,
+            Challenge::Blink => 0.0,
         }
     }
 }
@@ -79,6 +87,14 @@ pub struct LivenessPolicy {
     pub turned_continuity: f32,
     /// Frame-to-frame face box overlap below which the identity is re-checked.
     pub track_iou: f32,
+    /// Share of the eyes' openness a blink must lose (0.35: closed to under 65 %).
+    pub blink_closure: f32,
+    /// Share of it they must regain to count as open again.
+    pub reopen: f32,
+    /// How much the face's shape — eyes-to-mouth per eye distance, and the face box's height
+    /// per width — may change while blinking: a print tilted or squeezed to fake a blink
+    /// changes it (at a steep tilt the landmarks regain their shape but the box does not).
+    pub blink_aspect: f32,
 }
 
 impl Default for LivenessPolicy {
@@ -94,6 +110,9 @@ impl Default for LivenessPolicy {
             continuity: MATCH_THRESHOLD,
             turned_continuity: 0.25,
             track_iou: 0.3,
+            blink_closure: 0.35,
+            reopen: 0.8,
+            blink_aspect: 0.08,
         }
     }
 }
@@ -205,6 +224,9 @@ pub struct LivenessSession {
     tracker: Option<Tracker>,
     last_box: Option<[f32; 4]>,
     last_thumb: Option<Vec<f32>>,
+    /// The most open the eyes were in the current blink step, and the face's shape then.
+    open_max: f32,
+    blink_shape: [f32; 2],
     seen: HashSet<u64>,
     frames: u32,
     min_continuity: f32,
@@ -219,13 +241,17 @@ impl std::fmt::Debug for LivenessSession {
 }
 
 impl LivenessSession {
-    /// A session with a fresh random sequence of movements.
-    pub fn new(policy: LivenessPolicy) -> Self {
+    /// A session with a fresh random sequence of movements (a blink among them only if
+    /// `models` has MediaPipe Iris).
+    pub fn new(policy: LivenessPolicy, models: &FaceModels) -> Self {
         let bytes: [u8; 16] = crate::crypto::random_array();
         let mut challenges: Vec<Challenge> = Vec::with_capacity(policy.challenges);
         for b in bytes.iter().take(policy.challenges.max(1)) {
-            let options: Vec<Challenge> =
-                Challenge::ALL.iter().copied().filter(|c| challenges.last() != Some(c)).collect();
+            let options: Vec<Challenge> = Challenge::ALL
+                .iter()
+                .copied()
+                .filter(|c| challenges.last() != Some(c) && (*c != Challenge::Blink || models.can_blink()))
+                .collect();
             challenges.push(options[usize::from(*b) % options.len()]);
         }
         Self::with_challenges(policy, challenges)
@@ -245,6 +271,8 @@ impl LivenessSession {
             tracker: None,
             last_box: None,
             last_thumb: None,
+            open_max: 0.0,
+            blink_shape: [0.0; 2],
             seen: HashSet::new(),
             frames: 0,
             min_continuity: 1.0,
@@ -360,10 +388,28 @@ impl LivenessSession {
         match self.phase {
             Phase::Moving(i) => {
                 let expected = self.challenges[i];
-                let done = expected.progress(d_yaw, d_pitch, &self.policy);
+                let done = match expected {
+                    Challenge::Blink => {
+                        let shape = [align::aspect(&face.landmarks), face.bbox[3] / face.bbox[2].max(1.0)];
+                        let kept = shape
+                            .iter()
+                            .zip(self.blink_shape)
+                            .all(|(now, then)| (now / then - 1.0).abs() <= self.policy.blink_aspect);
+                        match self.openness(models, image, &face)? {
+                            Some(open) if open > self.open_max => {
+                                (self.open_max, self.blink_shape) = (open, shape);
+                                0.0
+                            }
+                            // Narrowing eyes count only in a face of unchanged shape.
+                            Some(open) if kept => (1.0 - open / self.open_max) / self.policy.blink_closure,
+                            _ => 0.0,
+                        }
+                    }
+                    _ => expected.progress(d_yaw, d_pitch, &self.policy),
+                };
                 if done < 1.0 {
                     // Another movement made clearly instead is the wrong order.
-                    if let Some(made) = Challenge::ALL
+                    if let Some(made) = Challenge::MOVEMENTS
                         .into_iter()
                         .find(|c| *c != expected && c.progress(d_yaw, d_pitch, &self.policy) >= WRONG_MOVEMENT)
                     {
@@ -376,13 +422,16 @@ impl LivenessSession {
                         done,
                     }));
                 }
-                let Some(parallax) = self.tracker.as_ref().and_then(|t| t.off_plane(eye_px)) else {
-                    return Ok(Err(LivenessFailure::LostTrack));
-                };
-                tracing::debug!(target: "idwallet::face", parallax, "movement done");
-                self.parallax.push(parallax);
-                if parallax < self.policy.min_parallax {
-                    return Ok(Err(LivenessFailure::Flat { parallax }));
+                // A blink is no head movement to test for depth: a photo cannot blink.
+                if expected != Challenge::Blink {
+                    let Some(parallax) = self.tracker.as_ref().and_then(|t| t.off_plane(eye_px)) else {
+                        return Ok(Err(LivenessFailure::LostTrack));
+                    };
+                    tracing::debug!(target: "idwallet::face", parallax, "movement done");
+                    self.parallax.push(parallax);
+                    if parallax < self.policy.min_parallax {
+                        return Ok(Err(LivenessFailure::Flat { parallax }));
+                    }
                 }
                 if let Some(fail) = self.check_identity(models, image, &face, &base, self.policy.turned_continuity)? {
                     return Ok(Err(fail));
@@ -390,7 +439,11 @@ impl LivenessSession {
                 Ok(Ok(self.advance(Phase::Returning(i), at_ms)))
             }
             Phase::Returning(i) => {
-                if d_yaw.abs() > self.policy.neutral || d_pitch.abs() > self.policy.neutral {
+                let eyes_shut = self.challenges[i] == Challenge::Blink
+                    && self
+                        .openness(models, image, &face)?
+                        .is_none_or(|open| open < self.policy.reopen * self.open_max);
+                if eyes_shut || d_yaw.abs() > self.policy.neutral || d_pitch.abs() > self.policy.neutral {
                     return Ok(Ok(Progress::Returning { index: i, count: self.challenges.len() }));
                 }
                 if let Some(fail) = self.check_identity(models, image, &face, &base, self.policy.continuity)? {
@@ -415,6 +468,9 @@ impl LivenessSession {
     }
 
     fn advance(&mut self, phase: Phase, at_ms: u64) -> Progress {
+        if matches!(phase, Phase::Moving(_)) {
+            self.open_max = 0.0;
+        }
         self.phase = phase;
         self.step_started_ms = at_ms;
         self.current(0.0)
@@ -434,6 +490,11 @@ impl LivenessSession {
             Phase::Searching => Progress::Searching { hint },
             _ => self.current(0.0),
         }
+    }
+
+    /// How open the eyes are; `None` when the lids' order makes no sense (not a face).
+    fn openness(&self, models: &FaceModels, image: &RgbImage, face: &Face) -> Result<Option<f32>, FaceError> {
+        Ok(Some(models.eyes(image, face)?.openness).filter(|o| *o > 0.0))
     }
 
     fn check_identity(

@@ -5,6 +5,7 @@
 
 mod align;
 mod detect;
+mod eyes;
 mod frame;
 pub mod gate;
 pub mod liveness;
@@ -14,12 +15,15 @@ pub mod synthetic;
 mod track;
 
 pub use detect::Face;
+pub use eyes::{Eye, Eyes};
 pub use frame::{Frame, PixelFormat};
 pub use model::OnnxModel;
 
 /// The model files as `models/fetch.sh` names them (and apps ship them).
 pub const DETECTOR_FILE: &str = "face_detection_yunet_2023mar_int8bq.onnx";
 pub const EMBEDDER_FILE: &str = "face_recognition_sface_2021dec_int8bq.onnx";
+/// MediaPipe Iris, converted from TFLite by `models/fetch.sh` (optional: the blink).
+pub const IRIS_FILE: &str = "iris_landmark.onnx";
 
 /// Cosine similarity at or above which two faces are taken to be the same person.
 /// Calibration (data, ROC points, false-match rate) is in `docs/face-calibration.md`.
@@ -120,6 +124,8 @@ pub struct Comparison {
 pub struct FaceModels {
     detector: OnnxModel,
     embedder: OnnxModel,
+    /// MediaPipe Iris, for the blink challenge; without it sessions ask only for movements.
+    iris: Option<OnnxModel>,
     pub policy: QualityPolicy,
 }
 
@@ -148,13 +154,33 @@ impl FaceModels {
         let embedder = OnnxModel::load(sface, &[1, 3, align::SIZE, align::SIZE])?;
         progress(2, 2);
         tracing::info!(target: "idwallet::face", "face models loaded");
-        Ok(Self { detector, embedder, policy: QualityPolicy::default() })
+        Ok(Self { detector, embedder, iris: None, policy: QualityPolicy::default() })
+    }
+
+    /// Add MediaPipe Iris (`iris_landmark.onnx`), which the blink challenge needs.
+    pub fn load_iris(&mut self, bytes: &[u8]) -> Result<(), FaceError> {
+        self.iris = Some(OnnxModel::load(bytes, &[1, eyes::SIZE, eyes::SIZE, 3])?);
+        Ok(())
+    }
+
+    /// Whether a liveness session can ask for a blink (MediaPipe Iris is loaded).
+    pub fn can_blink(&self) -> bool {
+        self.iris.is_some()
+    }
+
+    /// The eyes of `face` found in `image`, and how open they are.
+    pub fn eyes(&self, image: &image::RgbImage, face: &Face) -> Result<Eyes, FaceError> {
+        let model = self.iris.as_ref().ok_or(FaceError::BadModel { what: "the eye model is not loaded" })?;
+        eyes::run(model, image, face)
     }
 
     /// Run each model on up to `threads` threads (1, the default: the caller's only).
     #[cfg(feature = "parallel")]
     pub fn set_threads(&mut self, threads: usize) -> Result<(), FaceError> {
         self.detector.set_threads(threads)?;
+        if let Some(iris) = &mut self.iris {
+            iris.set_threads(threads)?;
+        }
         self.embedder.set_threads(threads)
     }
 

@@ -2,7 +2,8 @@
 //! a real decision. No registry ships face videos, so (DESIGN §5) a genuine-like sequence
 //! is made from one real photo by lifting the face onto a coarse 3-D surface (a paraboloid
 //! head with a nose bump, placed from the five landmarks) and re-rendering it with small
-//! head rotations, hand shake and sensor noise. Attacks are made the same way but keep the
+//! head rotations, hand shake and sensor noise. A blink is drawn: the band of lid above the
+//! eye MediaPipe Iris outlines is stretched down over it, as a closing lid slides. Attacks are made the same way but keep the
 //! photo flat: moved, zoomed, turned or sheared as a plane (a homography).
 //!
 //! These frames are labelled synthetic wherever they are used; what they measure is the
@@ -11,6 +12,7 @@
 use image::{Rgb, RgbImage};
 
 use super::liveness::{Challenge, LivenessSession, Progress};
+use super::Eye;
 use super::{FaceError, FaceModels, Frame};
 
 /// Where a synthetic head points and how the hand holding the camera moved.
@@ -24,6 +26,8 @@ pub struct Pose {
     pub shift: [f32; 2],
     /// Camera distance change: 1.0 = as photographed.
     pub zoom: f32,
+    /// How far the eyes are closed: 0 open … 1 shut (drawn only when the eye model is loaded).
+    pub blink: f32,
 }
 
 impl Pose {
@@ -42,6 +46,8 @@ pub struct Head {
     /// Height above the photo plane, pixels, per pixel.
     depth: Vec<f32>,
     centre: [f32; 2],
+    /// The eyes as MediaPipe Iris outlines them, if it is loaded.
+    eyes: Option<[Eye; 2]>,
 }
 
 impl Head {
@@ -50,6 +56,7 @@ impl Head {
         let image = photo.to_rgb()?;
         let faces = models.detect(photo)?;
         let face = faces.first().ok_or(FaceError::NoFace)?;
+        let outlines = if models.can_blink() { Some(models.eyes(&image, face)?.eyes) } else { None };
         let l = face.landmarks;
         let iod = ((l[1][0] - l[0][0]).powi(2) + (l[1][1] - l[0][1]).powi(2)).sqrt().max(1.0);
         let eyes = [(l[0][0] + l[1][0]) / 2.0, (l[0][1] + l[1][1]) / 2.0];
@@ -68,12 +75,20 @@ impl Head {
                 depth.push(head + bump * (-d2 / (2.0 * sigma * sigma)).exp());
             }
         }
-        Ok(Self { image, depth, centre })
+        Ok(Self { image, depth, centre, eyes: outlines })
     }
 
     /// The head re-rendered in `pose`, with sensor noise from `seed`, as PNG bytes.
     pub fn render(&self, pose: &Pose, seed: u64) -> Frame {
-        let (img, depth) = rotate_rows(&self.image, &self.depth, self.centre[0], pose.yaw_deg.to_radians());
+        let closed;
+        let image = match &self.eyes {
+            Some(eyes) if pose.blink > 0.0 => {
+                closed = close_eyes(&self.image, eyes, pose.blink.min(1.0));
+                &closed
+            }
+            _ => &self.image,
+        };
+        let (img, depth) = rotate_rows(image, &self.depth, self.centre[0], pose.yaw_deg.to_radians());
         let (t_img, t_depth) = transpose(&img, &depth);
         let (t_img, _) = rotate_rows(&t_img, &t_depth, self.centre[1], -pose.pitch_deg.to_radians());
         let (img, _) = transpose(&t_img, &vec![0.0; t_depth.len()]);
@@ -137,6 +152,8 @@ pub struct Subject {
     angle: f32,
     /// The turn that makes this photo face the camera.
     rest_yaw: f32,
+    /// The movement under way or just made.
+    current: Option<Challenge>,
     frame: u64,
 }
 
@@ -162,7 +179,7 @@ impl Subject {
             .filter_map(|deg| yaw_at(deg).map(|y| (y, deg)))
             .min_by(|a, b| a.0.total_cmp(&b.0))
             .map_or(0.0, |(_, deg)| deg);
-        Ok(Self { head, photo, act, angle: 0.0, rest_yaw, frame: 0 })
+        Ok(Self { head, photo, act, angle: 0.0, rest_yaw, current: None, frame: 0 })
     }
 
     /// The next camera frame, answering `progress` (what the app shows).
@@ -172,12 +189,16 @@ impl Subject {
         let shake = [((seed * 7) % 5) as f32 - 2.0, ((seed * 3) % 5) as f32 - 2.0];
         let asked = match progress {
             Progress::Moving { challenge, index, .. } => {
+                if self.current != Some(*challenge) {
+                    // A new movement starts from facing the camera, eyes open.
+                    (self.current, self.angle) = (Some(*challenge), 0.0);
+                }
                 self.angle = (self.angle + 4.0).min(45.0);
                 Some(match self.act {
                     // Make the movement asked for next instead of this one.
                     Act::WrongOrder => {
-                        Challenge::ALL
-                            [(Challenge::ALL.iter().position(|c| c == challenge).unwrap_or(0) + 1 + *index % 2) % 3]
+                        let all = Challenge::MOVEMENTS;
+                        all[(all.iter().position(|c| c == challenge).unwrap_or(0) + 1 + *index % 2) % all.len()]
                     }
                     _ => *challenge,
                 })
@@ -197,7 +218,13 @@ impl Subject {
                     Some(Challenge::TurnLeft) => Pose::yaw(self.rest_yaw + a),
                     Some(Challenge::TurnRight) => Pose::yaw(self.rest_yaw - a),
                     Some(Challenge::LookUp) => Pose { yaw_deg: self.rest_yaw, ..Pose::pitch(a) },
+                    // Shut in two frames (a blink at 10 frames a second takes 100–400 ms).
+                    Some(Challenge::Blink) => Pose { blink: a / 8.0, ..Pose::yaw(self.rest_yaw) },
                 };
+                if asked.is_none() && self.current == Some(Challenge::Blink) {
+                    // Opening again, as fast as a head turns back.
+                    pose.blink = self.angle / 8.0;
+                }
                 pose.shift = shake;
                 pose.zoom = 1.0 + 0.004 * shake[0];
                 self.head.render(&pose, seed)
@@ -207,7 +234,8 @@ impl Subject {
                     None => turned_plane(c, 0.0, focal),
                     Some(Challenge::TurnLeft) => turned_plane(c, 1.5 * a, focal),
                     Some(Challenge::TurnRight) => turned_plane(c, -1.5 * a, focal),
-                    Some(Challenge::LookUp) => tilted_plane(c, 1.5 * a, focal),
+                    // Faking a blink with a print: tilt it back, foreshortening the eyes.
+                    Some(Challenge::LookUp | Challenge::Blink) => tilted_plane(c, 1.5 * a, focal),
                 };
                 self.print(h, shake, seed)
             }
@@ -217,7 +245,10 @@ impl Subject {
                     None => [z, 0.0, 0.0, 0.0, z, 0.0, 0.0, 0.0, 1.0],
                     Some(Challenge::TurnLeft) => [z, -k, k * c[1], 0.0, z, 0.0, 0.0, 0.0, 1.0],
                     Some(Challenge::TurnRight) => [z, k, -k * c[1], 0.0, z, 0.0, 0.0, 0.0, 1.0],
-                    Some(Challenge::LookUp) => [z, 0.0, 0.0, 0.0, z * (1.0 - k), k * c[1], 0.0, 0.0, 1.0],
+                    // …or squeeze it vertically, as a flat photo's eyes would seem to close.
+                    Some(Challenge::LookUp | Challenge::Blink) => {
+                        [z, 0.0, 0.0, 0.0, z * (1.0 - k), k * c[1], 0.0, 0.0, 1.0]
+                    }
                 };
                 self.print(h, shake, seed)
             }
@@ -285,6 +316,43 @@ pub fn play_spliced(
         },
         max_frames,
     )
+}
+
+/// `image` with both eyes' upper lids lowered `t` (0…1) of the way to the lower lids: the
+/// band of lid skin above each eye, lashes at its lower edge, is stretched down over the
+/// eye, as a closing lid slides.
+fn close_eyes(image: &RgbImage, eyes: &[Eye; 2], t: f32) -> RgbImage {
+    let mut out = image.clone();
+    for eye in eyes {
+        let sorted = |mut line: Vec<[f32; 2]>| {
+            line.sort_by(|p, q| p[0].total_cmp(&q[0]));
+            line
+        };
+        let (upper, lower) = (sorted(eye.upper_lid()), sorted(eye.lower_lid()));
+        let at = |line: &[[f32; 2]], x: f32| {
+            let k = line.windows(2).position(|w| x <= w[1][0]).unwrap_or(line.len() - 2);
+            let (p, q) = (line[k], line[k + 1]);
+            p[1] + (q[1] - p[1]) * ((x - p[0]) / (q[0] - p[0]).max(1e-3)).clamp(0.0, 1.0)
+        };
+        let gap = upper.iter().zip(&lower).map(|(u, l)| l[1] - u[1]).fold(1.0f32, f32::max);
+        // The lid margin and lashes (`lid` above the upper lid) slide down by `shift`,
+        // keeping their thickness; the skin above (`skin`) stretches to follow.
+        let (lid, skin) = (0.3 * gap, 1.5 * gap);
+        let (x0, x1) = (upper[0][0].floor() as i64, upper[upper.len() - 1][0].ceil() as i64);
+        for x in x0.max(0)..=x1.min(i64::from(image.width()) - 1) {
+            let xf = x as f32;
+            let (top, bottom) = (at(&upper, xf), at(&lower, xf));
+            let shift = t * (bottom - top).max(0.0);
+            let (from, fold) = (top - lid - skin, top - lid);
+            for y in (from.floor().max(0.0) as u32)..=((top + shift).floor().max(0.0) as u32).min(image.height() - 1) {
+                let y = y as f32;
+                let src =
+                    if y < fold + shift { from + (y - from) * skin / (skin + shift).max(1e-3) } else { y - shift };
+                out.put_pixel(x as u32, y as u32, super::align::sample(image, xf, src));
+            }
+        }
+    }
+    out
 }
 
 /// A camera-style RGBA buffer, as the apps pass frames.

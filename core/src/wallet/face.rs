@@ -73,15 +73,21 @@ impl Wallet {
         })?)
     }
 
-    /// Start a face unlock: a liveness session with fresh random movements. Refused when
-    /// no face is enrolled or the gate is locked out.
-    pub fn begin_face_unlock(&self, policy: LivenessPolicy, now: i64) -> Result<LivenessSession, WalletError> {
+    /// Start a face unlock: a liveness session with fresh random movements (a blink among
+    /// them if `models` has Face Mesh). Refused when no face is enrolled or the gate is
+    /// locked out.
+    pub fn begin_face_unlock(
+        &self,
+        models: &FaceModels,
+        policy: LivenessPolicy,
+        now: i64,
+    ) -> Result<LivenessSession, WalletError> {
         self.store.find::<EnrolledFace>("holder")?.ok_or(WalletError::NotEnrolled)?;
         let state = self.store.find::<GateState>("holder")?.unwrap_or_default();
         if let Some(retry_after_secs) = state.retry_after(now) {
             return Err(WalletError::LockedOut { retry_after_secs });
         }
-        Ok(LivenessSession::new(policy))
+        Ok(LivenessSession::new(policy, models))
     }
 
     /// Finish a face unlock with the session's outcome at `now`. A passed session whose

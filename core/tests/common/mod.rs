@@ -43,13 +43,23 @@ pub fn models_dir() -> PathBuf {
 
 /// The face models, loaded once per test binary.
 pub fn face_models() -> &'static idwallet_core::face::FaceModels {
-    use idwallet_core::face::{FaceModels, DETECTOR_FILE, EMBEDDER_FILE};
+    use idwallet_core::face::{FaceModels, IRIS_FILE};
     static MODELS: std::sync::OnceLock<FaceModels> = std::sync::OnceLock::new();
     MODELS.get_or_init(|| {
-        let dir = models_dir();
-        let read = |f: &str| std::fs::read(dir.join(f)).unwrap_or_else(|_| panic!("{f}: run models/fetch.sh"));
-        FaceModels::load(&read(DETECTOR_FILE), &read(EMBEDDER_FILE)).unwrap()
+        let mut models = face_models_without_iris();
+        models.load_iris(&read_model(IRIS_FILE)).unwrap();
+        models
     })
+}
+
+/// YuNet and SFace only: sessions cannot ask for a blink.
+pub fn face_models_without_iris() -> idwallet_core::face::FaceModels {
+    use idwallet_core::face::{FaceModels, DETECTOR_FILE, EMBEDDER_FILE};
+    FaceModels::load(&read_model(DETECTOR_FILE), &read_model(EMBEDDER_FILE)).unwrap()
+}
+
+fn read_model(file: &str) -> Vec<u8> {
+    std::fs::read(models_dir().join(file)).unwrap_or_else(|_| panic!("{file}: run models/fetch.sh"))
 }
 
 /// A fetched test photo (`models/fetch.sh`), by name without `.jpg`.

@@ -725,12 +725,14 @@ open class FaceModels: FaceModelsProtocol, @unchecked Sendable {
      * the app's assets (`face_detection_yunet_2023mar_int8bq.onnx`,
      * `face_recognition_sface_2021dec_int8bq.onnx`). Takes about a second.
      * `progress`, if given, hears `onProgress(done, total)` as each model is ready.
+     * `iris` (MediaPipe Iris, `iris_landmark.onnx`), if given, adds the blink to liveness
+     * sessions.
      */
-public static func load(detector: Data, embedder: Data, progress: ProgressListener? = nil)async throws  -> FaceModels  {
+public static func load(detector: Data, embedder: Data, progress: ProgressListener? = nil, iris: Data? = nil)async throws  -> FaceModels  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
-                uniffi_idwallet_ffi_fn_constructor_facemodels_load(FfiConverterData.lower(detector),FfiConverterData.lower(embedder),FfiConverterOptionTypeProgressListener.lower(progress)
+                uniffi_idwallet_ffi_fn_constructor_facemodels_load(FfiConverterData.lower(detector),FfiConverterData.lower(embedder),FfiConverterOptionTypeProgressListener.lower(progress),FfiConverterOptionData.lower(iris)
                 )
             },
             pollFunc: ffi_idwallet_ffi_rust_future_poll_u64,
@@ -4926,6 +4928,10 @@ public enum Challenge: Equatable, Hashable {
     case turnLeft
     case turnRight
     case lookUp
+    /**
+     * Close both eyes, then open them (only when the models include MediaPipe Iris).
+     */
+    case blink
 
 
 
@@ -4953,6 +4959,8 @@ public struct FfiConverterTypeChallenge: FfiConverterRustBuffer {
         
         case 3: return .lookUp
         
+        case 4: return .blink
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -4971,6 +4979,10 @@ public struct FfiConverterTypeChallenge: FfiConverterRustBuffer {
         
         case .lookUp:
             writeInt(&buf, Int32(3))
+        
+        
+        case .blink:
+            writeInt(&buf, Int32(4))
         
         }
     }
@@ -7316,7 +7328,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_constructor_verifier_from_wallet() != 38864) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_constructor_facemodels_load() != 41217) {
+    if (uniffi_idwallet_ffi_checksum_constructor_facemodels_load() != 44770) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_constructor_softwarekeystore_create() != 25854) {

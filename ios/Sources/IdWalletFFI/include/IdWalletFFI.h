@@ -415,7 +415,7 @@ void uniffi_idwallet_ffi_fn_free_facemodels(uint64_t handle, RustCallStatus *_No
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CONSTRUCTOR_FACEMODELS_LOAD
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CONSTRUCTOR_FACEMODELS_LOAD
-uint64_t uniffi_idwallet_ffi_fn_constructor_facemodels_load(RustBuffer detector, RustBuffer embedder, RustBuffer progress
+uint64_t uniffi_idwallet_ffi_fn_constructor_facemodels_load(RustBuffer detector, RustBuffer embedder, RustBuffer progress, RustBuffer iris
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_FACEMODELS_COMPARE

@@ -21,10 +21,15 @@ sealed interface ModelsLoading {
 
 /**
  * Load the face models (bytes from the app's assets) off the main thread, as a Flow of
- * [ModelsLoading.Progress] steps ending in [ModelsLoading.Loaded]. A model that cannot be
- * loaded fails the flow with [FaceException.BadModel].
+ * [ModelsLoading.Progress] steps ending in [ModelsLoading.Loaded]. [iris] (MediaPipe Iris,
+ * `iris_landmark.onnx`) adds the blink to liveness sessions. A model that cannot be loaded
+ * fails the flow with [FaceException.BadModel].
  */
-fun FaceModels.Companion.loading(detector: ByteArray, embedder: ByteArray): Flow<ModelsLoading> = callbackFlow {
+fun FaceModels.Companion.loading(
+    detector: ByteArray,
+    embedder: ByteArray,
+    iris: ByteArray? = null,
+): Flow<ModelsLoading> = callbackFlow {
     launch {
         try {
             val listener = object : ProgressListener {
@@ -32,7 +37,7 @@ fun FaceModels.Companion.loading(detector: ByteArray, embedder: ByteArray): Flow
                     trySend(ModelsLoading.Progress(done, total))
                 }
             }
-            send(ModelsLoading.Loaded(load(detector, embedder, listener)))
+            send(ModelsLoading.Loaded(load(detector, embedder, listener, iris)))
             close()
         } catch (e: Exception) {
             close(e)

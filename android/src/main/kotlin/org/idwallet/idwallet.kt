@@ -952,7 +952,7 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_idwallet_ffi_fn_free_facemodels(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_idwallet_ffi_fn_constructor_facemodels_load(`detector`: RustBuffer.ByValue,`embedder`: RustBuffer.ByValue,`progress`: RustBuffer.ByValue,
+    external fun uniffi_idwallet_ffi_fn_constructor_facemodels_load(`detector`: RustBuffer.ByValue,`embedder`: RustBuffer.ByValue,`progress`: RustBuffer.ByValue,`iris`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_idwallet_ffi_fn_method_facemodels_compare(`ptr`: Long,`photoA`: RustBuffer.ByValue,`photoB`: RustBuffer.ByValue,
     ): Long
@@ -1917,15 +1917,18 @@ open class FaceModels: Disposable, AutoCloseable, FaceModelsInterface
      * the app's assets (`face_detection_yunet_2023mar_int8bq.onnx`,
      * `face_recognition_sface_2021dec_int8bq.onnx`). Takes about a second.
      * `progress`, if given, hears `onProgress(done, total)` as each model is ready.
+     * `iris` (MediaPipe Iris, `iris_landmark.onnx`), if given, adds the blink to liveness
+     * sessions.
      */
     @Throws(FaceException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-     suspend fun `load`(`detector`: kotlin.ByteArray, `embedder`: kotlin.ByteArray, `progress`: ProgressListener? = null) : FaceModels {
+     suspend fun `load`(`detector`: kotlin.ByteArray, `embedder`: kotlin.ByteArray, `progress`: ProgressListener? = null, `iris`: kotlin.ByteArray? = null) : FaceModels {
         return uniffiRustCallAsync(
         UniffiLib.uniffi_idwallet_ffi_fn_constructor_facemodels_load(
         FfiConverterByteArray.lower(`detector`),
         FfiConverterByteArray.lower(`embedder`),
-        FfiConverterOptionalTypeProgressListener.lower(`progress`),),
+        FfiConverterOptionalTypeProgressListener.lower(`progress`),
+        FfiConverterOptionalByteArray.lower(`iris`),),
         { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_u64(future, callback, continuation) },
         { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_u64(future, continuation) },
         { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_u64(future) },
@@ -6875,7 +6878,11 @@ enum class Challenge {
     
     TURN_LEFT,
     TURN_RIGHT,
-    LOOK_UP;
+    LOOK_UP,
+    /**
+     * Close both eyes, then open them (only when the models include MediaPipe Iris).
+     */
+    BLINK;
 
     
 
