@@ -336,19 +336,20 @@ fn close_eyes(image: &RgbImage, eyes: &[Eye; 2], t: f32) -> RgbImage {
         };
         let gap = upper.iter().zip(&lower).map(|(u, l)| l[1] - u[1]).fold(1.0f32, f32::max);
         // The lid margin and lashes (`lid` above the upper lid) slide down by `shift`,
-        // keeping their thickness; the skin above (`skin`) stretches to follow.
-        let (lid, skin) = (0.3 * gap, 1.5 * gap);
+        // keeping their thickness; the band they leave is lid skin, coloured as the cheek
+        // just under the eye (the skin above may be brow or shadow).
+        let lid = 0.3 * gap;
         let (x0, x1) = (upper[0][0].floor() as i64, upper[upper.len() - 1][0].ceil() as i64);
         for x in x0.max(0)..=x1.min(i64::from(image.width()) - 1) {
             let xf = x as f32;
             let (top, bottom) = (at(&upper, xf), at(&lower, xf));
             let shift = t * (bottom - top).max(0.0);
-            let (from, fold) = (top - lid - skin, top - lid);
-            for y in (from.floor().max(0.0) as u32)..=((top + shift).floor().max(0.0) as u32).min(image.height() - 1) {
-                let y = y as f32;
-                let src =
-                    if y < fold + shift { from + (y - from) * skin / (skin + shift).max(1e-3) } else { y - shift };
-                out.put_pixel(x as u32, y as u32, super::align::sample(image, xf, src));
+            let fold = top - lid;
+            let cheek = super::align::sample(image, xf, bottom + 0.6 * gap);
+            for y in (fold.floor().max(0.0) as u32)..=((top + shift).floor().max(0.0) as u32).min(image.height() - 1) {
+                let yf = y as f32;
+                let px = if yf < fold + shift { cheek } else { super::align::sample(image, xf, yf - shift) };
+                out.put_pixel(x as u32, y, px);
             }
         }
     }
