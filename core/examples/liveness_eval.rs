@@ -5,7 +5,7 @@
 //! There are 36 sequences of three challenges (turn left, turn right, look up, blink; none
 //! twice in a row), 24 of them with a blink. Each photo is played with a third of them
 //! (sequence s for photo k when (s + k) mod 3 = 0), so every sequence is played on 3–4
-//! photos and the run stays about 20 minutes.
+//! photos and each class has 120 sessions, as with the 12 sequences before the blink.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
