@@ -32,5 +32,7 @@ dependencies {
     implementation("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.8.0")
     // @RequiresApi in the generated cleaner (uniffi.toml: android_cleaner).
     implementation("androidx.annotation:annotation:1.9.1")
+    // BiometricPrompt for auth-bound device keys (android/UserAuthentication.kt).
+    implementation("androidx.biometric:biometric:1.1.0")
     testImplementation(kotlin("test"))
 }

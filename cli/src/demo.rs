@@ -15,6 +15,7 @@ use idwallet_core::documents::DocumentKind;
 use idwallet_core::face::liveness::Challenge;
 use idwallet_core::platform::{verify_device_signature, KdfParams};
 use idwallet_core::report::{self, Supplementary};
+use idwallet_core::wallet::FacePurpose;
 use idwallet_core::{KeyStore, KeyStoreError, OpenOptions, SoftwareKeyStore, StoreError, Wallet};
 use idwallet_server::ServerConfig;
 
@@ -23,7 +24,8 @@ use crate::wallet_cmd::{hex, print_activity, print_info, utc};
 
 #[derive(ClapArgs)]
 pub struct Args {
-    /// Directory for the demo's files (wiped and recreated).
+    /// Directory for the demo's files (made, or cleared if an earlier demo made it; a folder
+    /// with other files is refused, never deleted).
     #[arg(long, default_value = "idwallet-demo")]
     dir: PathBuf,
     #[command(flatten)]
@@ -32,6 +34,48 @@ pub struct Args {
 
 const PASSPHRASE: &str = "demo passphrase — use your own";
 
+/// Marks a folder the demo made, which its next run may clear.
+const MARKER: &str = ".idwallet-demo";
+/// What the demo leaves in its folder (a folder of only these, from before the marker
+/// existed, is also its own).
+const OUTPUTS: [&str; 14] = [
+    MARKER,
+    "wallet.db",
+    "wallet.db-wal",
+    "wallet.db-shm",
+    "wallet.keys",
+    "stranger.keys",
+    "server",
+    "hotel-qr.png",
+    "hotel-portrait.jpg",
+    "police-qr.png",
+    "police-portrait.jpg",
+    "trust-list.cbor",
+    "status-list.cwt",
+    "visa-report.pdf",
+];
+
+/// Clear `dir` if an earlier demo made it; refuse a folder with anything else in it (it
+/// is not ours to delete).
+fn clear_previous_run(dir: &std::path::Path) -> Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(_) if dir.is_file() => anyhow::bail!("{} is a file: give --dir a folder name", dir.display()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", dir.display())),
+    };
+    let names: Vec<String> =
+        entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    let ours = names.iter().any(|n| n == MARKER) || names.iter().all(|n| OUTPUTS.contains(&n.as_str()));
+    if !ours {
+        anyhow::bail!(
+            "{} holds files the demo did not make: not cleared (choose another --dir, or empty it yourself)",
+            dir.display()
+        );
+    }
+    std::fs::remove_dir_all(dir).with_context(|| format!("cannot clear {}", dir.display()))
+}
+
 pub fn run(args: Args) -> Result<()> {
     let mut steps = 0;
     let mut step = |title: &str| {
@@ -39,10 +83,9 @@ pub fn run(args: Args) -> Result<()> {
         println!("\n[{steps}] {title}");
     };
     let dir = &args.dir;
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).with_context(|| format!("cannot clear {}", dir.display()))?;
-    }
-    std::fs::create_dir_all(dir)?;
+    clear_previous_run(dir)?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::write(dir.join(MARKER), "made by `idwallet demo`; it clears this folder on its next run\n")?;
     let wallet_path = dir.join("wallet.db");
     let keys_path = dir.join("wallet.keys");
 
@@ -110,6 +153,9 @@ pub fn run(args: Args) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let mut config = ServerConfig::new(dir.join("server"));
     config.citizens = 24;
+    // The registry photos give the synthetic citizens real faces (ID photo → reference
+    // portrait and QR thumbnail); another photo of the same person plays the live holder.
+    config.photos = Some(args.models.dir().join("photos"));
     let citizens = config.citizens;
     let server = rt.block_on(idwallet_server::start(config, "127.0.0.1:0".parse()?))?;
     // The holder enrolled at the counter and got a one-time activation code; the app ships
@@ -134,19 +180,39 @@ pub fn run(args: Args) -> Result<()> {
     std::fs::write(dir.join("trust-list.cbor"), &synced.trust_list)?;
     std::fs::write(dir.join("status-list.cwt"), synced.status_tokens.first().context("no status list")?)?;
 
-    step("Enrol the holder's face from a photo (template sealed; the photo is not kept)");
+    step("The eID is locked: nothing is disclosed before a face unlock");
+    match wallet.present(DocumentKind::ResidentIdCard, &Profile::hotel(), idwallet_core::now_unix()) {
+        Err(e @ idwallet_core::WalletError::FaceCheckRequired) => println!("   present to a hotel → {e}"),
+        other => anyhow::bail!("a locked eID presented: {:?}", other.map(|p| p.audience)),
+    }
+
+    step("Enrol the holder's face: a liveness session matched against the issuer's reference portrait");
+    println!("   (SYNTHETIC frames: a real photo re-rendered as a turning, blinking head — a desktop has no camera)");
     let models = crate::face_cmd::load_models_with_progress(&args.models.dir())?;
     let fixture = |name: &str| -> Result<idwallet_core::face::Frame> {
         let path = args.models.dir().join(format!("photos/{name}.jpg"));
         Ok(idwallet_core::face::Frame::Encoded(std::fs::read(&path).with_context(|| format!("{}", path.display()))?))
     };
-    let q = wallet.enrol_face(&models, &fixture("person_b_2")?)?;
-    println!("   enrolled: eye distance {:.0} px, sharpness {:.0}", q.eye_distance_px, q.sharpness);
+    let face = idwallet_core::documents::synthetic::real_face(citizen);
+    let live_photo = args.models.dir().join(format!("photos/{}.jpg", face.live_photo));
+    println!(
+        "   the holder: synthetic citizen {citizen}, whose ID photo is {}.jpg; live photo: {}",
+        face.id_photo,
+        live_photo.display()
+    );
+    let order = vec![Challenge::TurnLeft, Challenge::Blink, Challenge::TurnRight];
+    let enrolled =
+        crate::face_cmd::session(&wallet, FacePurpose::Enrol, &models, fixture(face.live_photo)?, order.clone())?;
+    println!(
+        "   the live face matches the reference portrait the issuer signed (similarity {:.2}); template sealed",
+        enrolled.similarity
+    );
+    wallet.lock();
+    println!("   the app went to the background: eID locked again");
 
     step("Unlock the eID with the face: a liveness session fed camera frames");
-    println!("   (SYNTHETIC frames: a real photo re-rendered as a turning, blinking head — a desktop has no camera)");
-    let order = vec![Challenge::TurnLeft, Challenge::Blink, Challenge::TurnRight];
-    let unlocked = crate::face_cmd::unlock(&wallet, &models, fixture("person_b_1")?, order)?;
+    let unlocked =
+        crate::face_cmd::session(&wallet, FacePurpose::Unlock, &models, fixture(face.live_photo)?, order.clone())?;
     println!("   unlocked until {} (similarity {:.2})", utc(unlocked.until), unlocked.similarity);
 
     let now = idwallet_core::now_unix();
@@ -176,6 +242,14 @@ pub fn run(args: Args) -> Result<()> {
         Err(e) => println!("   a police QR at the hotel desk → {e}"),
         Ok(_) => anyhow::bail!("a hotel desk accepted a police presentation"),
     }
+
+    step("Someone else, live, tries to replace the holder's face on the unlocked phone");
+    let stranger = crate::face_cmd::session(&wallet, FacePurpose::Enrol, &models, fixture("impostor_2")?, order);
+    match stranger {
+        Err(e) => println!("   re-enrolment by another person → {e:#}"),
+        Ok(_) => anyhow::bail!("another person's face replaced the holder's"),
+    }
+    ensure!(wallet.is_face_enrolled()?, "the holder's face is gone");
 
     step("Credit scores from two providers, and what they unlock");
     for provider in ["sesame", "paypoint"] {
@@ -242,6 +316,13 @@ pub fn run(args: Args) -> Result<()> {
         "Try the consulate desk: idwallet verify-report {} --trust {}",
         pdf_path.display(),
         dir.join("trust-list.cbor").display()
+    );
+    println!(
+        "Try the holder's side: idwallet present --path {} --keystore {} --role hotel --out {} --face {}",
+        wallet_path.display(),
+        keys_path.display(),
+        dir.join("my-qr.png").display(),
+        live_photo.display()
     );
     println!(
         "Try the staff desk: idwallet verify --role hotel --image {} --trust {} --status {}",

@@ -1,6 +1,7 @@
 //! `idwallet face compare A B`: the on-device face pipeline on two photos.
 
 use idwallet_core::face::liveness::Challenge;
+use idwallet_core::wallet::FacePurpose;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -26,6 +27,15 @@ impl ModelsArg {
     }
 }
 
+/// Fixed movements for a synthetic session.
+#[derive(ClapArgs, Default)]
+pub struct ChallengesArg {
+    /// Ask for these movements instead of random ones (reproducible demos and tests), e.g.
+    /// `turn-left,blink,turn-right` (`blink` needs the eye model in the models folder).
+    #[arg(long, value_delimiter = ',', value_parser = parse_challenge)]
+    pub challenges: Vec<Challenge>,
+}
+
 #[derive(Subcommand)]
 pub enum FaceCommand {
     /// Compare the faces in two photos: similarity, decision and quality notes.
@@ -38,11 +48,21 @@ pub enum FaceCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Enrol the holder's face in a wallet from a photo (the template is stored sealed).
+    /// Enrol the holder's face: a liveness session whose live face must match the
+    /// issuer's reference portrait (received with the documents); the template comes from
+    /// the live face and is stored sealed. Replacing an enrolled face needs a face unlock
+    /// of it in the same command: give --unlock-with. A desktop has no camera: the frames
+    /// are SYNTHETIC, re-rendered from PHOTO (failures count towards the lockout).
+    #[command(after_help = "Example:\n  idwallet face enrol --path me.db .tools/models/photos/person_b_1.jpg")]
     Enrol {
         #[command(flatten)]
         target: Target,
         photo: PathBuf,
+        /// Unlock with the currently enrolled face first (SYNTHETIC frames of this photo).
+        #[arg(long, value_name = "PHOTO")]
+        unlock_with: Option<PathBuf>,
+        #[command(flatten)]
+        challenges: ChallengesArg,
         #[command(flatten)]
         models: ModelsArg,
     },
@@ -53,10 +73,8 @@ pub enum FaceCommand {
         #[command(flatten)]
         target: Target,
         photo: PathBuf,
-        /// Ask for these movements instead of random ones (reproducible demos), e.g.
-        /// `turn-left,blink,turn-right` (`blink` needs the eye model in the models folder).
-        #[arg(long, value_delimiter = ',', value_parser = parse_challenge)]
-        challenges: Vec<Challenge>,
+        #[command(flatten)]
+        challenges: ChallengesArg,
         #[command(flatten)]
         models: ModelsArg,
     },
@@ -108,21 +126,30 @@ fn photo(p: &Path) -> Result<Frame> {
 
 pub fn run(cmd: FaceCommand) -> Result<()> {
     match cmd {
-        FaceCommand::Enrol { target, photo: p, models } => {
+        FaceCommand::Enrol { target, photo: p, unlock_with, challenges, models } => {
             let wallet = target.open()?;
-            let q = wallet.enrol_face(&load_models(&models.dir())?, &photo(&p)?)?;
-            println!(
-                "Face enrolled (eyes {:.0} px apart, sharpness {:.0}); template sealed in the wallet",
-                q.eye_distance_px, q.sharpness
-            );
+            let models = load_models(&models.dir())?;
+            let result = (|| {
+                if let Some(current) = unlock_with {
+                    session(&wallet, FacePurpose::Unlock, &models, photo(&current)?, challenges.challenges.clone())?;
+                }
+                session(&wallet, FacePurpose::Enrol, &models, photo(&p)?, challenges.challenges)
+            })();
             wallet.close()?;
+            let u = result?;
+            println!(
+                "Face enrolled: the live face matched the issuer's reference portrait (similarity {:.3}); template sealed",
+                u.similarity
+            );
         }
         FaceCommand::Verify { target, photo: p, models, challenges } => {
             let wallet = target.open()?;
-            let result = unlock(&wallet, &load_models(&models.dir())?, photo(&p)?, challenges);
+            let models = load_models(&models.dir())?;
+            let result = session(&wallet, FacePurpose::Unlock, &models, photo(&p)?, challenges.challenges);
             wallet.close()?;
             let u = result?;
             println!("UNLOCKED until {} (similarity {:.3})", utc(u.until), u.similarity);
+            println!("(this process ends now, and an unlock never outlives it: `present --face PHOTO` unlocks and presents in one command)");
         }
         FaceCommand::Compare { a, b, models, json } => {
             let t = Instant::now();
@@ -185,50 +212,53 @@ fn parse_challenge(s: &str) -> Result<Challenge, String> {
         .ok_or_else(|| format!("{s}: expected turn-left, turn-right, look-up or blink"))
 }
 
-/// A liveness unlock fed synthetic frames of the holder in `photo` (see
-/// `idwallet_core::face::synthetic`), showing each movement as it is done.
-pub fn unlock(
+/// A face session (enrolment or unlock) fed SYNTHETIC frames of the person in `photo`
+/// (see `idwallet_core::wallet::Wallet::synthetic_face_session`), showing each step.
+pub fn session(
     wallet: &idwallet_core::Wallet,
-    models: &idwallet_core::face::FaceModels,
+    purpose: FacePurpose,
+    models: &FaceModels,
     photo: Frame,
     challenges: Vec<Challenge>,
 ) -> Result<idwallet_core::wallet::Unlocked> {
-    use idwallet_core::face::liveness::{LivenessPolicy, LivenessSession, Progress};
-    use idwallet_core::face::synthetic::{play, Act, Subject};
-    let now = idwallet_core::now_unix();
-    let mut session = wallet.begin_face_unlock(models, LivenessPolicy::default(), now)?;
-    if !challenges.is_empty() {
-        session = LivenessSession::with_challenges(LivenessPolicy::default(), challenges);
-    }
-    let count = session.challenges().len() as u64;
+    use idwallet_core::face::liveness::Progress;
+    use idwallet_core::face::synthetic::Act;
+    let count = if challenges.is_empty() { 3 } else { challenges.len() as u64 };
     let bar = indicatif::ProgressBar::new(count * 100).with_style(bar_style("{msg:<28} [{bar:30}] {prefix} {elapsed}"));
     bar.set_prefix(format!("0/{count}"));
-    bar.set_message("   face the camera");
-    let mut holder = Subject::new(models, photo, Act::Genuine)?;
-    let asked = session.challenges().to_vec();
-    play(
-        &mut session,
+    bar.set_message(match purpose {
+        FacePurpose::Enrol => "   enrol: face the camera",
+        FacePurpose::Unlock => "   unlock: face the camera",
+    });
+    let mut asked = None;
+    let result = wallet.synthetic_face_session(
+        purpose,
         models,
-        |p| {
-            match p {
-                Progress::Moving { index, count, challenge, done } => {
-                    bar.set_message(format!("   {}", challenge.code()));
-                    bar.set_prefix(format!("{}/{count}", index + 1));
-                    bar.set_position(*index as u64 * 100 + (done.clamp(0.0, 1.0) * 90.0) as u64);
-                }
-                Progress::Returning { index, .. } => {
-                    let blinked = asked.get(*index) == Some(&Challenge::Blink);
-                    bar.set_message(if blinked { "   open your eyes" } else { "   face the camera again" });
-                    bar.set_position(*index as u64 * 100 + 95);
-                }
-                _ => {}
+        photo,
+        Act::Genuine,
+        challenges,
+        idwallet_core::now_unix(),
+        &mut |p| match p {
+            Progress::Moving { index, count, challenge, done } => {
+                asked = Some(*challenge);
+                bar.set_message(format!("   {}", challenge.code()));
+                bar.set_prefix(format!("{}/{count}", index + 1));
+                bar.set_position(*index as u64 * 100 + (done.clamp(0.0, 1.0) * 90.0) as u64);
             }
-            holder.next_frame(p)
+            Progress::Returning { index, .. } => {
+                let blinked = asked == Some(Challenge::Blink);
+                bar.set_message(if blinked { "   open your eyes" } else { "   face the camera again" });
+                bar.set_position(*index as u64 * 100 + 95);
+            }
+            _ => {}
         },
-        300,
-    )?;
-    bar.set_position(count * 100);
-    bar.finish_with_message("   liveness done");
-    let outcome = session.outcome().context("the liveness session did not finish")?;
-    Ok(wallet.finish_face_unlock(outcome, now)?)
+    );
+    match &result {
+        Ok(_) => {
+            bar.set_position(count * 100);
+            bar.finish_with_message("   liveness done");
+        }
+        Err(_) => bar.abandon_with_message("   face check failed"),
+    }
+    Ok(result?)
 }

@@ -3,6 +3,7 @@
 mod demo;
 mod face_cmd;
 mod online;
+mod output;
 mod report_cmd;
 mod staff;
 mod wallet_cmd;

@@ -33,6 +33,13 @@ pub fn verify_report(args: VerifyReportArgs) -> Result<()> {
             (report::verify_seal(text, &trust, now)?, None)
         }
         (None, Some(input)) if input.starts_with("IDR1") => (report::verify_seal(input, &trust, now)?, None),
+        // Never echo an input that is not a file: it may be a QR text holding a name.
+        (None, Some(text)) if text.starts_with("IDW1") => {
+            bail!("that is a holder's QR code (IDW1…), not a visa report: check it with `idwallet verify`")
+        }
+        (None, Some(path)) if !std::path::Path::new(path).is_file() => {
+            bail!("no such report file, and not a visa report's QR text (IDR1:…)")
+        }
         (None, Some(path)) => {
             let bytes = std::fs::read(path).with_context(|| format!("cannot read {path}"))?;
             report::verify_pdf(&bytes, &trust, now)?

@@ -127,9 +127,20 @@ pub struct PresentArgs {
     /// Which document to present.
     #[arg(long, default_value = "resident_id_card", value_parser = parse_kind)]
     kind: DocumentKind,
-    /// Where to write the QR code PNG.
+    /// Where to write the QR code PNG (an existing file is replaced only if it is a PNG).
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
+    /// Replace the output file even if it is not a PNG (never the wallet or key store).
+    #[arg(long)]
+    force: bool,
+    /// Unlock the eID with the holder's face first (an unlock lives only in the process
+    /// that made it). A desktop has no camera: SYNTHETIC frames re-rendered from PHOTO.
+    #[arg(long, value_name = "PHOTO")]
+    face: Option<PathBuf>,
+    #[command(flatten)]
+    challenges: crate::face_cmd::ChallengesArg,
+    #[command(flatten)]
+    models: crate::face_cmd::ModelsArg,
 }
 
 fn parse_kind(s: &str) -> Result<DocumentKind, String> {
@@ -140,9 +151,25 @@ fn parse_kind(s: &str) -> Result<DocumentKind, String> {
 }
 
 pub fn present(args: PresentArgs) -> Result<()> {
+    use crate::output::{self, Kind};
+    use idwallet_core::wallet::FacePurpose;
+    output::check(&args.out, Kind::Png, args.force, &args.target.files())?;
     let wallet = args.target.open()?;
-    let p = wallet.present(args.kind, &args.role.profile(), now())?;
-    std::fs::write(&args.out, qr::to_png(&p.text, 6)?)?;
+    if let Some(photo) = &args.face {
+        let models = crate::face_cmd::load_models(&args.models.dir())?;
+        let frame = idwallet_core::face::Frame::Encoded(
+            std::fs::read(photo).with_context(|| format!("cannot read {}", photo.display()))?,
+        );
+        crate::face_cmd::session(&wallet, FacePurpose::Unlock, &models, frame, args.challenges.challenges)?;
+    }
+    let p = match wallet.present(args.kind, &args.role.profile(), now()) {
+        Err(e @ idwallet_core::WalletError::FaceCheckRequired) => {
+            anyhow::bail!("{e} (give --face PHOTO: this command unlocks and presents in one process)")
+        }
+        other => other?,
+    };
+    let png = qr::to_png(&p.text, 6)?;
+    output::write(&args.out, &png, Kind::Png, args.force, &args.target.files())?;
     println!("QR code for {} written to {} (valid until {})", p.audience, args.out.display(), utc(p.expires_at));
     println!("discloses: {}", p.disclosed.join(", "));
     println!("{}", p.text);

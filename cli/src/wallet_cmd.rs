@@ -63,6 +63,17 @@ impl Target {
         &self.path
     }
 
+    /// The files this target names, which no output may replace: the wallet (with its
+    /// write-ahead log and shared memory) and the key store.
+    pub fn files(&self) -> Vec<PathBuf> {
+        let with = |suffix: &str| {
+            let mut p = self.path.clone().into_os_string();
+            p.push(suffix);
+            PathBuf::from(p)
+        };
+        vec![self.path.clone(), with("-wal"), with("-shm"), self.keystore_path()]
+    }
+
     fn keystore_path(&self) -> PathBuf {
         self.keystore.clone().unwrap_or_else(|| {
             let mut p = self.path.clone().into_os_string();

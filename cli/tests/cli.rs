@@ -168,8 +168,13 @@ fn scan_exits_non_zero_without_a_qr_code_and_present_writes_a_png() {
     let wallet = demo.join("wallet.db");
     let keys = demo.join("wallet.keys");
     let png = dir.path().join("qr.png");
-    let out = idwallet(
-        &[
+    let live = stdout(&run)
+        .lines()
+        .find_map(|l| l.split("live photo: ").nth(1))
+        .expect("the demo names the holder")
+        .to_owned();
+    let present_to = |out: &std::path::Path, face: Option<&str>, extra: &[&str]| {
+        let mut args = vec![
             "present",
             "--path",
             wallet.to_str().unwrap(),
@@ -180,14 +185,54 @@ fn scan_exits_non_zero_without_a_qr_code_and_present_writes_a_png() {
             "--kind",
             "driving_licence",
             "--out",
-            png.to_str().unwrap(),
-        ],
-        Some("demo passphrase — use your own"),
-    );
+            out.to_str().unwrap(),
+        ];
+        args.extend(face.map(|f| ["--face", f, "--challenges", "turn-left,look-up,turn-right"]).into_iter().flatten());
+        args.extend(extra);
+        idwallet(&args, Some("demo passphrase — use your own"))
+    };
+    let present = |face: Option<&str>| present_to(&png, face, &[]);
+    // No output path may destroy data: the wallet and key store never, even with --force;
+    // another existing file only with --force; a directory never.
+    let note = dir.path().join("notes.txt");
+    std::fs::write(&note, "mine").unwrap();
+    for (out, extra, said) in [
+        (&wallet, &["--force"][..], "wallet or key store in use"),
+        (&keys, &["--force"][..], "wallet or key store in use"),
+        (&note, &[][..], "not overwritten"),
+        (&dir.path().to_path_buf(), &[][..], "is a directory"),
+    ] {
+        let before = std::fs::read(out).ok();
+        let refused = present_to(out, None, extra);
+        assert!(!refused.status.success());
+        assert!(String::from_utf8_lossy(&refused.stderr).contains(said), "{refused:?}");
+        assert_eq!(std::fs::read(out).ok(), before, "{} changed", out.display());
+    }
+    // A new process has nothing unlocked: refused, with what to do, and no file written.
+    let locked = present(None);
+    assert!(!locked.status.success());
+    let said = String::from_utf8_lossy(&locked.stderr);
+    assert!(said.contains("unlock it with your face") && said.contains("--face"), "{said}");
+    assert!(!png.exists());
+    let out = present(Some(&live));
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout(&out).contains("licence_number"));
     let scanned = idwallet(&["scan", png.to_str().unwrap()], None);
     assert!(stdout(&scanned).starts_with("IDW1"));
+    // An earlier QR code is replaced; --force replaces another file, never the wallet.
+    let again = present_to(&note, Some(&live), &["--force"]);
+    assert!(again.status.success(), "{again:?}");
+    assert!(std::fs::read(&note).unwrap().starts_with(b"\x89PNG"));
+
+    // The demo clears only a folder it made: one with other files is refused, untouched.
+    let mine = dir.path().join("mine");
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::write(mine.join("thesis.tex"), "years of work").unwrap();
+    let refused = idwallet(&["demo", "--dir", mine.to_str().unwrap()], None);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not cleared"), "{refused:?}");
+    assert_eq!(std::fs::read_to_string(mine.join("thesis.tex")).unwrap(), "years of work");
+    assert!(demo.join(".idwallet-demo").exists(), "the demo marks its own folder");
 }
 
 #[test]
@@ -261,18 +306,43 @@ fn face_compare_enrol_and_verify_on_real_photos() {
     let out = idwallet(&["face", "compare", &photo("person_a_2"), &photo("impostor_2"), "--models", &models], None);
     assert!(stdout(&out).starts_with("DIFFERENT PEOPLE"), "{}", stdout(&out));
 
+    // A holder registered with the reference server, which holds citizen 1's ID photo.
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let dir = tempfile::tempdir().unwrap();
+    let mut config = idwallet_server::ServerConfig::new(dir.path().join("server"));
+    config.citizens = 2;
+    config.photos = Some(format!("{models}/photos").into());
+    let server = rt.block_on(idwallet_server::start(config, "127.0.0.1:0".parse().unwrap())).unwrap();
+    use base64::Engine;
+    let key = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(server.state.server_key());
     let path = dir.path().join("w.db");
     let p = path.to_str().unwrap();
     let pw = Some("pass");
     assert!(idwallet(&["wallet", "init", "--path", p], pw).status.success());
-    let enrol = idwallet(&["face", "enrol", "--path", p, &photo("person_b_2"), "--models", &models], pw);
-    assert!(stdout(&enrol).contains("Face enrolled"), "{enrol:?}");
+    let live = photo(idwallet_core::documents::synthetic::real_face(1).live_photo);
     let order = "turn-left,look-up,turn-right";
-    let ok = idwallet(
-        &["face", "verify", "--path", p, &photo("person_b_1"), "--challenges", order, "--models", &models],
-        pw,
-    );
+    let enrol =
+        |photo: &str| idwallet(&["face", "enrol", "--path", p, photo, "--challenges", order, "--models", &models], pw);
+    // No documents yet, so no reference portrait: nothing to enrol against.
+    let early = enrol(&live);
+    assert!(String::from_utf8_lossy(&early.stderr).contains("reference portrait"), "{early:?}");
+    let code = server.state.activation_code(1).unwrap().unwrap();
+    let url = server.base_url();
+    assert!(idwallet(&["register", "--path", p, "--server", &url, "--server-key", &key, "--code", &code], pw)
+        .status
+        .success());
+    assert!(idwallet(&["documents", "refresh", "--path", p], pw).status.success());
+    rt.block_on(server.stop()).unwrap();
+
+    // Another person's live face is not the reference portrait's.
+    let stranger = enrol(&photo("impostor_2"));
+    assert!(String::from_utf8_lossy(&stranger.stderr).contains("does not match"), "{stranger:?}");
+    let enrolled = enrol(&live);
+    assert!(stdout(&enrolled).contains("Face enrolled"), "{enrolled:?}");
+    // Replacing it needs an unlock of the current face in the same command.
+    let again = enrol(&live);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("unlock it with your face"), "{again:?}");
+    let ok = idwallet(&["face", "verify", "--path", p, &live, "--challenges", order, "--models", &models], pw);
     assert!(stdout(&ok).starts_with("UNLOCKED"), "{ok:?}");
     let no = idwallet(
         &["face", "verify", "--path", p, &photo("impostor_1"), "--challenges", order, "--models", &models],

@@ -243,6 +243,21 @@ fn attack_messages(demo: &Path) -> Vec<(String, String)> {
     bad_pdf[mid..mid + 64].fill(b'x');
     std::fs::write(demo.join("bad.pdf"), &bad_pdf).unwrap();
     cli("CLI: damaged report PDF", &["verify-report", demo.join("bad.pdf").to_str().unwrap(), "--trust", t], None);
+    // A holder's QR text, or any other text, where a report was expected: never echoed.
+    cli("CLI: a hotel QR text at the consulate desk", &["verify-report", &hotel_qr, "--trust", t], None);
+    cli(
+        "CLI: a police QR text minus its prefix at the consulate desk",
+        &["verify-report", &police_qr[5..], "--trust", t],
+        None,
+    );
+    // A locked eID, and outputs onto the wallet: refused without a trace of the holder.
+    let (db, keys) = (file("wallet.db"), file("wallet.keys"));
+    let (db, keys) = (db.to_str().unwrap(), keys.to_str().unwrap());
+    let present = ["present", "--path", db, "--keystore", keys, "--role", "police"];
+    let pass = Some("demo passphrase — use your own");
+    let out_png = demo.join("p.png");
+    cli("CLI: present while locked", &[&present[..], &["--out", out_png.to_str().unwrap()]].concat(), pass);
+    cli("CLI: present onto the key store", &[&present[..], &["--out", keys, "--force"]].concat(), pass);
     let (db_arg, keys_arg) = (file("wallet.db"), file("wallet.keys"));
     let wallet_args = ["wallet", "list", "--path", db_arg.to_str().unwrap(), "--keystore", keys_arg.to_str().unwrap()];
     cli("CLI: wallet with a wrong passphrase", &wallet_args, Some("guess"));

@@ -9,7 +9,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use idwallet_core::credential::{issue, present, qr, IssuerKey, Profile, StatusRef, TrustList, Verifier};
+use idwallet_core::credential::{issue, present, qr, IssuerKey, Portraits, Profile, StatusRef, TrustList, Verifier};
 use idwallet_core::documents::synthetic::citizen;
 use idwallet_core::documents::DocumentKind;
 use idwallet_core::platform::KdfParams;
@@ -30,7 +30,16 @@ fn presentation(dir: &std::path::Path) -> (Verifier, String) {
     let c = citizen(2);
     let status = StatusRef { uri: "https://issuer.example/status/1".into(), idx: 9 };
     let device = ks.device_public_key().unwrap();
-    let cred = issue(&issuer, &c.documents[0], Some(&c.portrait), &device, Some(&status), NOW, NOW + 100).unwrap();
+    let cred = issue(
+        &issuer,
+        &c.documents[0],
+        Some(Portraits::thumbnail(&c.portrait)),
+        &device,
+        Some(&status),
+        NOW,
+        NOW + 100,
+    )
+    .unwrap();
     let p = present(&cred, DocumentKind::ResidentIdCard, &Profile::hotel(), ks.as_ref(), NOW).unwrap();
     (Verifier::new(Profile::hotel(), TrustList::new(vec![issuer.trusted()])), p.text)
 }

@@ -98,12 +98,17 @@ fn face(c: &mut Criterion) {
 
     let tmp = tempfile::tempdir().unwrap();
     let (wallet, _, _) = common::new_wallet(tmp.path());
-    wallet.enrol_face(&models, &common::photo("person_b_2")).unwrap();
+    let issuer = idwallet_core::credential::IssuerKey::generate("Bench Bureau", 0, i64::MAX / 2);
+    common::issue_citizen(&wallet, &issuer, 1, idwallet_core::now_unix());
+    let purpose = idwallet_core::wallet::FacePurpose::Enrol;
+    let holder = common::live_photo(1);
+    let now = idwallet_core::now_unix();
+    wallet.synthetic_face_session(purpose, &models, holder, Act::Genuine, ORDER.to_vec(), now, &mut |_| {}).unwrap();
     group.bench_function("unlock verification (after a passed session)", |b| {
         b.iter(|| {
             let now = idwallet_core::now_unix();
             wallet.begin_face_unlock(&models, LivenessPolicy::default(), now).unwrap();
-            wallet.finish_face_unlock(Ok(&evidence), now).unwrap()
+            wallet.finish_face_unlock(&models, Ok(&evidence), now).unwrap()
         })
     });
     group.finish();

@@ -62,6 +62,8 @@ pub struct RegisterRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegisterResponse {
     pub device_id: String,
+    /// When the activation code in this request was used (a retried request with the
+    /// same code answers the same time; a new code, a new time).
     pub registered_at: i64,
 }
 
@@ -77,6 +79,11 @@ pub struct IssuedDocument {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DocumentsResponse {
     pub documents: Vec<IssuedDocument>,
+    /// The issuer's reference portrait (JPEG, [`crate::documents::reference`]) whose
+    /// SHA-256 the identity credentials sign, for matching the face at enrolment. Absent
+    /// for a citizen the issuer holds no photo of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_portrait: Option<B64>,
 }
 
 /// `GET /v1/trust-list`.

@@ -10,7 +10,6 @@ use std::sync::Arc;
 use idwallet_core::face::liveness::*;
 use idwallet_core::face::synthetic::{play, play_spliced, Act, Subject};
 use idwallet_core::face::{Face, FaceError, Frame};
-use idwallet_core::WalletError;
 
 const ORDER: [Challenge; 3] = [Challenge::TurnLeft, Challenge::LookUp, Challenge::TurnRight];
 
@@ -230,72 +229,4 @@ fn a_blink_without_the_eye_model_is_a_typed_error() {
     let mut session = LivenessSession::with_challenges(policy(), vec![Challenge::Blink]);
     let err = play(&mut session, &m, |p| subject.next_frame(p), 20).unwrap_err();
     assert!(matches!(err, FaceError::BadModel { .. }), "{err:?}");
-}
-
-#[test]
-fn the_gate_unlocks_only_a_live_matching_face_and_locks_out_attacks() {
-    let m = common::face_models();
-    let dir = tempfile::tempdir().unwrap();
-    let (wallet, ks, path) = common::new_wallet(dir.path());
-    let now = 1_800_000_000;
-    assert!(matches!(wallet.begin_face_unlock(m, LivenessPolicy::default(), now), Err(WalletError::NotEnrolled)));
-    wallet.enrol_face(m, &common::photo("person_b_2")).unwrap();
-
-    let attempt = |name: &str, act: Act, now: i64| {
-        // The gate's checks, then this test's fixed movements (random ones would make the
-        // synthetic holder's outcome vary from run to run).
-        wallet.begin_face_unlock(m, policy(), now)?;
-        let mut s = session();
-        let mut subject = Subject::new(m, common::photo(name), act).unwrap();
-        play(&mut s, m, |p| subject.next_frame(p), 150).unwrap();
-        wallet.finish_face_unlock(s.outcome().expect("the session ended"), now)
-    };
-    let unlocked = attempt("person_b_1", Act::Genuine, now).unwrap();
-    assert_eq!(unlocked.until, now + 300);
-    assert_eq!(wallet.unlocked_until(now + 1), Some(now + 300));
-    wallet.lock();
-
-    // Someone else, live: a mismatch. A frozen feed of the holder: a liveness failure.
-    assert!(matches!(
-        attempt("impostor_1", Act::Genuine, now),
-        Err(WalletError::FaceMismatch { retry_after_secs: None, .. })
-    ));
-    assert!(matches!(
-        attempt("person_b_1", Act::Frozen, now),
-        Err(WalletError::LivenessFailed { retry_after_secs: None, .. })
-    ));
-    assert!(matches!(
-        attempt("person_b_1", Act::Frozen, now),
-        Err(WalletError::LivenessFailed { failure: LivenessFailure::ReplayedFrame, retry_after_secs: Some(30) })
-    ));
-    assert!(matches!(
-        attempt("person_b_1", Act::Genuine, now + 10),
-        Err(WalletError::LockedOut { retry_after_secs: 20 })
-    ));
-    assert_eq!(wallet.unlocked_until(now + 1), None);
-
-    // The lockout survives a restart.
-    drop(wallet);
-    let wallet = common::reopen(&path, &ks);
-    assert!(matches!(
-        wallet.begin_face_unlock(m, policy(), now + 20),
-        Err(WalletError::LockedOut { retry_after_secs: 10 })
-    ));
-    wallet.begin_face_unlock(m, policy(), now + 30).unwrap();
-    let mut s = session();
-    let mut holder = Subject::new(m, common::photo("person_b_1"), Act::Genuine).unwrap();
-    play(&mut s, m, |p| holder.next_frame(p), 150).unwrap();
-    wallet.finish_face_unlock(s.outcome().unwrap(), now + 30).unwrap();
-
-    use idwallet_core::store::{ActivityKind, Outcome};
-    let kinds: Vec<_> =
-        wallet.activity(6).unwrap().into_iter().map(|e| (e.kind, e.outcome == Outcome::Success)).collect();
-    let unlock = |ok| (ActivityKind::Unlock, ok);
-    assert_eq!(
-        kinds,
-        [unlock(true), unlock(false), unlock(false), unlock(false), unlock(true), (ActivityKind::FaceEnrolled, true)]
-    );
-    // Un-enrolling deletes the template: no unlock is possible any more.
-    assert!(wallet.unenrol_face().unwrap());
-    assert!(matches!(wallet.begin_face_unlock(m, policy(), now + 40), Err(WalletError::NotEnrolled)));
 }

@@ -4,9 +4,9 @@
 mod common;
 
 use common::*;
-use idwallet_core::credential::{issue, IssuerKey, Profile, TrustList, Verifier};
-use idwallet_core::documents::synthetic::citizen;
+use idwallet_core::credential::{IssuerKey, Profile, TrustList, Verifier};
 use idwallet_core::documents::DocumentKind;
+use idwallet_core::wallet::FacePurpose;
 use idwallet_core::{ActivityKind, Outcome};
 
 #[test]
@@ -15,13 +15,11 @@ fn holder_presents_staff_verifies_both_log_and_nothing_leaks() {
     let (holder, ks, path) = new_wallet(dir.path());
     let now = 1_795_000_000;
     let issuer = IssuerKey::generate("Test Bureau", now - 1000, now + 1000);
-    let person = citizen(4);
-    let device = holder.device_public_key().unwrap();
-    for claims in &person.documents {
-        let cred = issue(&issuer, claims, Some(&person.portrait), &device, None, now - 10, now + 86_400).unwrap();
-        holder.store_document(claims.clone(), cred).unwrap();
-    }
+    let person = issue_citizen(&holder, &issuer, 4, now);
     assert_eq!(holder.documents().unwrap().len(), 5);
+    // The eID opens only to its holder's face (SYNTHETIC liveness frames of another photo).
+    let (photo, act) = (live_photo(4), idwallet_core::face::synthetic::Act::Genuine);
+    holder.synthetic_face_session(FacePurpose::Enrol, face_models(), photo, act, vec![], now, &mut |_| {}).unwrap();
 
     let qr = holder.present(DocumentKind::ResidentIdCard, &Profile::hotel(), now).unwrap();
     let staff_dir = dir.path().join("staff");

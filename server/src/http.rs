@@ -271,7 +271,8 @@ async fn documents(AxumState(app): AxumState<App>, req: Request) -> Response {
             })
             .collect::<Result<Vec<_>, ServerError>>()?;
         tracing::info!(target: "idwallet::server", device = %device.device_id, count = documents.len(), "documents issued");
-        Ok(wire::DocumentsResponse { documents })
+        let reference_portrait = app.state.citizen(device.citizen)?.reference_portrait.map(B64);
+        Ok(wire::DocumentsResponse { documents, reference_portrait })
     })
     .await
 }
@@ -342,6 +343,10 @@ async fn request_report(AxumState(app): AxumState<App>, req: Request) -> Respons
             .ok_or_else(|| refused("bad_attestation", "the liveness attestation is malformed"))?;
         let verified = LivenessAttestation::verify(attestation, &device.device_id, &device.public_key, &nonce, now)
             .map_err(|e| refused("bad_attestation", &e.to_string()))?;
+        let issued = app.state.citizen(device.citizen)?.reference_portrait;
+        if issued.is_none_or(|p| idwallet_core::documents::reference::digest(&p) != verified.reference_portrait) {
+            return Err(refused("portrait_mismatch", "the face was not matched against the portrait issued to this device"));
+        }
         match app.state.consume_challenge(&device.device_id, &nonce, now)? {
             ChallengeUse::Consumed => {}
             ChallengeUse::Replayed => return Err(refused("attestation_replayed", "this challenge was already used")),

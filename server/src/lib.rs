@@ -42,12 +42,21 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     /// Synthetic citizens to seed at first start.
     pub citizens: u32,
+    /// The registry photos (`models/fetch.sh`'s `photos/`) that give citizens real faces
+    /// at first start; without them citizens have drawn thumbnails and no reference
+    /// portrait, so no face can be enrolled.
+    pub photos: Option<PathBuf>,
     pub http: HttpConfig,
 }
 
 impl ServerConfig {
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
-        Self { data_dir: data_dir.into(), citizens: 24, http: HttpConfig { window_secs: 300, public_base: None } }
+        Self {
+            data_dir: data_dir.into(),
+            citizens: 24,
+            photos: None,
+            http: HttpConfig { window_secs: 300, public_base: None },
+        }
     }
 }
 
@@ -80,8 +89,8 @@ pub use state::record_counts;
 /// (port 0 picks a free port), and serve on the current tokio runtime.
 pub async fn start(config: ServerConfig, listen: SocketAddr) -> Result<RunningServer, ServerError> {
     let dir = config.data_dir.clone();
-    let citizens = config.citizens;
-    let state = tokio::task::spawn_blocking(move || State::open(&dir, citizens))
+    let (citizens, photos) = (config.citizens, config.photos.clone());
+    let state = tokio::task::spawn_blocking(move || State::open(&dir, citizens, photos.as_deref()))
         .await
         .map_err(|_| ServerError::Io(std::io::Error::other("start-up task failed")))??;
     let listener = tokio::net::TcpListener::bind(listen).await?;

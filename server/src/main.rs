@@ -24,6 +24,11 @@ struct Args {
     /// Synthetic citizens to seed on first start.
     #[arg(long, default_value_t = 24)]
     citizens: u32,
+    /// The registry photos that give citizens real faces on first start (thumbnail and
+    /// reference portrait), e.g. .tools/models/photos after models/fetch.sh. Without them
+    /// no holder can enrol a face.
+    #[arg(long, env = "IDWALLET_PHOTOS")]
+    photos: Option<PathBuf>,
     /// The base URL clients use, if not http://<Host header> (e.g. behind a proxy).
     #[arg(long)]
     public_url: Option<String>,
@@ -58,6 +63,7 @@ async fn main() -> std::process::ExitCode {
     }
     let mut config = ServerConfig::new(&args.data);
     config.citizens = args.citizens;
+    config.photos = args.photos;
     config.http.window_secs = args.window;
     config.http.public_base = args.public_url;
     let server = match idwallet_server::start(config, args.listen).await {

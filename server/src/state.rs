@@ -54,6 +54,10 @@ pub struct CitizenRecord {
     pub documents: Vec<Claims>,
     #[serde(with = "serde_bytes")]
     pub portrait: Vec<u8>,
+    /// The reference portrait ([`idwallet_core::documents::reference`]), for a citizen
+    /// seeded with a real face.
+    #[serde(default, with = "serde_bytes")]
+    pub reference_portrait: Option<Vec<u8>>,
 }
 
 impl Record for CitizenRecord {
@@ -84,7 +88,11 @@ pub struct DeviceRecord {
     #[serde(with = "serde_bytes")]
     pub public_key: Vec<u8>,
     pub citizen: u32,
+    /// When the last activation code was used.
     pub registered_at: i64,
+    /// SHA-256 of that code, so a retried registration with it is answered again.
+    #[serde(default, with = "serde_bytes")]
+    pub activation: Vec<u8>,
 }
 
 impl Record for DeviceRecord {
@@ -233,7 +241,7 @@ pub fn record_counts(dir: &Path) -> Result<Vec<(String, u64)>, ServerError> {
 impl State {
     /// Open the data directory, creating keys and seeding `citizens` synthetic citizens on
     /// first start.
-    pub fn open(dir: &Path, citizens: u32) -> Result<Arc<Self>, ServerError> {
+    pub fn open(dir: &Path, citizens: u32, photos: Option<&Path>) -> Result<Arc<Self>, ServerError> {
         std::fs::create_dir_all(dir)?;
         let secret = master_secret(dir)?;
         let key_path = dir.join("server.keys");
@@ -263,20 +271,38 @@ impl State {
             challenges: Default::default(),
         });
         if state.store.list::<CitizenRecord>()?.is_empty() {
-            state.seed(citizens, now)?;
+            state.seed(citizens, photos, now)?;
         }
         Ok(state)
     }
 
     /// Seed synthetic citizens, their activation codes, the status list and a year of
-    /// monthly score history — all in one transaction.
-    fn seed(&self, citizens: u32, now: i64) -> Result<(), ServerError> {
+    /// monthly score history — all in one transaction. With `photos` (the registry photos
+    /// `models/fetch.sh` fetched), each citizen gets a real face
+    /// ([`synthetic::real_face`]): its thumbnail and reference portrait.
+    fn seed(&self, citizens: u32, photos: Option<&Path>, now: i64) -> Result<(), ServerError> {
         let mut codes = String::from("# citizen activation-code (one-time; for `idwallet register`)\n");
+        let mut people = Vec::new();
+        for n in 1..=citizens {
+            let mut c = synthetic::citizen(n);
+            if let Some(dir) = photos {
+                let face = synthetic::real_face(n);
+                let photo = std::fs::read(dir.join(format!("{}.jpg", face.id_photo)))?;
+                c = c
+                    .with_photo(&photo, Some(face.id_face))
+                    .map_err(idwallet_core::credential::CredentialError::from)?;
+            }
+            people.push((n, c));
+        }
         self.store.write(|w| {
-            for n in 1..=citizens {
-                let c = synthetic::citizen(n);
-                let citizen =
-                    CitizenRecord { id: n.to_string(), number: n, documents: c.documents, portrait: c.portrait };
+            for (n, c) in people {
+                let citizen = CitizenRecord {
+                    id: n.to_string(),
+                    number: n,
+                    documents: c.documents,
+                    portrait: c.portrait,
+                    reference_portrait: c.reference_portrait,
+                };
                 let code = activation_code();
                 codes.push_str(&format!("{n} {code}\n"));
                 w.put(&ActivationRecord { code, citizen: n })?;
@@ -310,8 +336,19 @@ impl State {
         Ok(self.store.list::<ActivationRecord>()?.into_iter().find(|a| a.citizen == n).map(|a| a.code))
     }
 
+    /// A new one-time activation code for citizen `n`, as the counter hands out after
+    /// checking the citizen's identity again (a new phone, or a face that no longer unlocks).
+    pub fn new_activation_code(&self, n: u32) -> Result<String, ServerError> {
+        self.citizen(n)?;
+        let code = activation_code();
+        self.store.put(&ActivationRecord { code: code.clone(), citizen: n }, None)?;
+        Ok(code)
+    }
+
     /// Bind `public_key` to the citizen holding `code`, using the code up. `None` for an
-    /// unknown or used code. Idempotent for the same key (a retried registration).
+    /// unknown or used code. A retry with the code this device last used is answered
+    /// again, unchanged; a registered device re-registers only with a new code of the same
+    /// citizen (the way a holder recovers a face that no longer unlocks).
     pub fn register(
         &self,
         code: &str,
@@ -319,15 +356,21 @@ impl State {
         public_key: &[u8],
         now: i64,
     ) -> Result<Option<DeviceRecord>, ServerError> {
-        if let Some(existing) = self.store.find::<DeviceRecord>(device_id)? {
-            return Ok(Some(existing));
+        let hash = ring::digest::digest(&ring::digest::SHA256, code.as_bytes()).as_ref().to_vec();
+        let existing = self.store.find::<DeviceRecord>(device_id)?;
+        if existing.as_ref().is_some_and(|d| d.activation == hash) {
+            return Ok(existing);
         }
         let Some(activation) = self.store.find::<ActivationRecord>(code)? else { return Ok(None) };
+        if existing.as_ref().is_some_and(|d| d.citizen != activation.citizen) {
+            return Ok(None);
+        }
         let device = DeviceRecord {
             device_id: device_id.into(),
             public_key: public_key.into(),
             citizen: activation.citizen,
             registered_at: now,
+            activation: hash,
         };
         self.store.write(|w| {
             w.delete::<ActivationRecord>(code)?;
@@ -360,7 +403,11 @@ impl State {
             .iter()
             .map(|claims| {
                 let status = Self::status_ref(device.citizen, claims.kind());
-                let portrait = claims.kind().has_portrait().then_some(citizen.portrait.as_slice());
+                let reference = citizen.reference_portrait.as_deref().map(idwallet_core::documents::reference::digest);
+                let portrait = claims.kind().has_portrait().then_some(credential::Portraits {
+                    thumbnail: &citizen.portrait,
+                    reference_digest: reference.as_deref(),
+                });
                 let expires = now + CREDENTIAL_DAYS * DAY;
                 let cred =
                     credential::issue(&self.issuer, claims, portrait, &device.public_key, Some(&status), now, expires)?;

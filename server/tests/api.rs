@@ -28,6 +28,10 @@ async fn a_registered_phone_gets_its_documents_and_scores_verified() {
     let citizen = server.state().citizen(3).unwrap();
     assert_eq!(docs[0].claims, citizen.documents[0], "the phone holds the citizen's own ID card");
 
+    // Locked until the holder's live face matches the reference portrait the server issued.
+    let locked = phone.wallet.present(DocumentKind::ResidentIdCard, &Profile::hotel(), now());
+    assert_eq!(locked.unwrap_err(), WalletError::FaceCheckRequired);
+    enrol_and_unlock(&phone, 3);
     // The same app as hotel staff verifies the holder's QR offline from the synced lists.
     let qr = phone.wallet.present(DocumentKind::ResidentIdCard, &Profile::hotel(), now()).unwrap();
     let verifier = phone.wallet.verifier(Profile::hotel()).unwrap();

@@ -4,14 +4,10 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use common::{now, Phone, Server};
+use common::{enrol_and_unlock, now, Phone, Server};
 use idwallet_core::credential::TrustList;
-use idwallet_core::face::liveness::{Challenge, LivenessPolicy, LivenessSession};
-use idwallet_core::face::synthetic::{play, Act, Subject};
-use idwallet_core::face::{FaceModels, Frame, DETECTOR_FILE, EMBEDDER_FILE};
 use idwallet_core::net::client::{Client, ClientError, ClientOptions};
 use idwallet_core::platform::KdfParams;
 use idwallet_core::report::{self, LivenessAttestation, ReportError, Supplementary};
@@ -40,54 +36,25 @@ fn citizen(server: &Server, qualifies: bool) -> u32 {
         .expect("the seeded citizens include both")
 }
 
-/// Where `models/fetch.sh` put the face models and photos.
-fn models_dir() -> PathBuf {
-    std::env::var_os("IDWALLET_MODELS").map(PathBuf::from).unwrap_or_else(|| {
-        std::env::var_os("IDWALLET_TOOLS")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools"))
-            .join("models")
-    })
-}
-
-fn photo(name: &str) -> Frame {
-    Frame::Encoded(std::fs::read(models_dir().join(format!("photos/{name}.jpg"))).unwrap())
-}
-
-/// Enrol `phone`'s holder and unlock with a liveness session on synthetic frames.
-fn face_unlock(phone: &Phone) {
-    let dir = models_dir();
-    let models = FaceModels::load(
-        &std::fs::read(dir.join(DETECTOR_FILE)).unwrap(),
-        &std::fs::read(dir.join(EMBEDDER_FILE)).unwrap(),
-    )
-    .unwrap();
-    phone.wallet.enrol_face(&models, &photo("person_b_2")).unwrap();
-    let policy = LivenessPolicy { step_timeout_ms: 2_500, ..LivenessPolicy::default() };
-    phone.wallet.begin_face_unlock(&models, policy, now()).unwrap();
-    let order = vec![Challenge::TurnLeft, Challenge::LookUp, Challenge::TurnRight];
-    let mut session = LivenessSession::with_challenges(policy, order);
-    let mut holder = Subject::new(&models, photo("person_b_1"), Act::Genuine).unwrap();
-    let outcome = play(&mut session, &models, |p| holder.next_frame(p), 150).unwrap();
-    let evidence = match &outcome {
-        idwallet_core::face::liveness::Progress::Passed(e) => e,
-        other => panic!("the live holder did not pass: {other:?}"),
-    };
-    phone.wallet.finish_face_unlock(Ok(evidence), now()).unwrap();
+/// SHA-256 of the reference portrait the server issued to citizen `n`.
+fn portrait_of(server: &Server, n: u32) -> Vec<u8> {
+    let portrait = server.state().citizen(n).unwrap().reference_portrait.expect("seeded with a real face");
+    idwallet_core::documents::reference::digest(&portrait)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_holder_gets_a_report_a_consulate_verifies_offline() {
     let server = Server::start().await;
     let phone = Phone::new();
-    phone.register(&server, citizen(&server, true)).await.unwrap();
+    let n = citizen(&server, true);
+    phone.register(&server, n).await.unwrap();
     phone.wallet.refresh_documents().await.unwrap();
 
     // Without a fresh face check, no report.
     let refused = phone.wallet.request_visa_report("sesame", &supplementary()).await.unwrap_err();
     assert_eq!(refused, WalletError::Report(ReportError::FaceCheckRequired));
 
-    face_unlock(&phone);
+    enrol_and_unlock(&phone, n);
     let signed = phone.wallet.request_visa_report("sesame", &supplementary()).await.unwrap();
     let r = &signed.report;
     assert!(r.score.value >= 750 && r.threshold == 750, "{} / {}", r.score.value, r.threshold);
@@ -161,13 +128,15 @@ async fn challenge(c: &Client) -> Vec<u8> {
     c.post::<_, wire::ChallengeResponse>(path::REPORT_CHALLENGES, &()).await.unwrap().nonce.0
 }
 
-fn attest(keys: &Arc<dyn KeyStore>, device_id: &str, nonce: Vec<u8>, verified_at: i64) -> Vec<u8> {
+fn attest(keys: &Arc<dyn KeyStore>, device_id: &str, nonce: Vec<u8>, verified_at: i64, portrait: &[u8]) -> Vec<u8> {
     let a = LivenessAttestation {
         nonce,
         device_id: device_id.into(),
         verified_at,
         similarity: 0.7,
         challenges: vec!["turn-left".into()],
+        reference_portrait: portrait.to_vec(),
+        reference_similarity: 0.6,
     };
     a.sign(|d| keys.sign(d)).unwrap()
 }
@@ -185,11 +154,18 @@ async fn submit(c: &Client, attestation: Vec<u8>, supplementary: Supplementary) 
 async fn requests_without_the_right_to_a_report_are_refused_with_typed_errors() {
     let server = Server::start().await;
     let phone = Phone::new();
-    let device = phone.register(&server, citizen(&server, true)).await.unwrap().device_id;
+    let n = citizen(&server, true);
+    let device = phone.register(&server, n).await.unwrap().device_id;
     let c = client(&server, &phone);
+    let mine = portrait_of(&server, n);
+
+    // A face matched against another portrait than the one issued to this device's citizen.
+    let other_citizen = (1..=8).find(|m| portrait_of(&server, *m) != mine).unwrap();
+    let elsewhere = attest(&phone.keys, &device, challenge(&c).await, now(), &portrait_of(&server, other_citizen));
+    assert_eq!(submit(&c, elsewhere, supplementary()).await, Err("portrait_mismatch".into()));
 
     // Replayed attestation: the first use succeeds, the second is refused.
-    let a = attest(&phone.keys, &device, challenge(&c).await, now());
+    let a = attest(&phone.keys, &device, challenge(&c).await, now(), &mine);
     assert_eq!(submit(&c, a.clone(), supplementary()).await, Ok(()));
     assert_eq!(submit(&c, a, supplementary()).await, Err("attestation_replayed".into()));
 
@@ -202,36 +178,71 @@ async fn requests_without_the_right_to_a_report_are_refused_with_typed_errors() 
         )
         .unwrap(),
     );
-    let forged = attest(&stranger, &device, challenge(&c).await, now());
+    let forged = attest(&stranger, &device, challenge(&c).await, now(), &mine);
     assert_eq!(submit(&c, forged, supplementary()).await, Err("bad_attestation".into()));
     // A nonce the server never issued; a face check that is not fresh.
     assert_eq!(
-        submit(&c, attest(&phone.keys, &device, vec![1; 16], now()), supplementary()).await,
+        submit(&c, attest(&phone.keys, &device, vec![1; 16], now(), &mine), supplementary()).await,
         Err("bad_attestation".into())
     );
-    let stale = attest(&phone.keys, &device, challenge(&c).await, now() - report::FRESH_FACE_SECS - 5);
+    let stale = attest(&phone.keys, &device, challenge(&c).await, now() - report::FRESH_FACE_SECS - 5, &mine);
     assert_eq!(submit(&c, stale, supplementary()).await, Err("bad_attestation".into()));
 
     // Missing or invalid supplementary information.
     let missing = Supplementary { employer: String::new(), ..supplementary() };
-    let a = attest(&phone.keys, &device, challenge(&c).await, now());
+    let a = attest(&phone.keys, &device, challenge(&c).await, now(), &mine);
     assert_eq!(submit(&c, a.clone(), missing).await, Err("missing_supplementary".into()));
     let bad = Supplementary { income_band: "a lot".into(), ..supplementary() };
     assert_eq!(submit(&c, a, bad).await, Err("bad_supplementary".into()));
 
     // A score below the threshold.
     let poorer = Phone::new();
-    let poorer_device = poorer.register(&server, citizen(&server, false)).await.unwrap().device_id;
+    let poorer_citizen = citizen(&server, false);
+    let poorer_device = poorer.register(&server, poorer_citizen).await.unwrap().device_id;
     let pc = client(&server, &poorer);
-    let a = attest(&poorer.keys, &poorer_device, challenge(&pc).await, now());
+    let a = attest(&poorer.keys, &poorer_device, challenge(&pc).await, now(), &portrait_of(&server, poorer_citizen));
     assert_eq!(submit(&pc, a, supplementary()).await, Err("score_too_low".into()));
 
     // Another device's challenge, and another device's report.
-    let theirs = attest(&phone.keys, &device, challenge(&pc).await, now());
+    let theirs = attest(&phone.keys, &device, challenge(&pc).await, now(), &mine);
     assert_eq!(submit(&c, theirs, supplementary()).await, Err("bad_attestation".into()));
     let issued = server.state().store.list::<idwallet_server::ReportRecord>().unwrap();
     assert_eq!(issued.len(), 1);
     let other = pc.get::<wire::ReportResponse>(&format!("{}/{}", path::REPORTS, issued[0].id)).await;
     assert!(matches!(other, Err(ClientError::Rejected { status: 404, .. })), "{other:?}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_holder_recovers_the_face_only_with_a_new_activation_code_from_the_issuer() {
+    let server = Server::start().await;
+    let phone = Phone::new();
+    phone.register(&server, 1).await.unwrap();
+    phone.wallet.refresh_documents().await.unwrap();
+    enrol_and_unlock(&phone, 1);
+    phone.wallet.lock();
+    let (url, key) = (server.url(), server.key());
+    let rejected = |r: Result<_, WalletError>| matches!(r, Err(WalletError::Net(ClientError::Rejected { ref code, .. })) if code == "invalid_activation_code");
+
+    // An invented code, or another citizen's new one: refused, and the face stays.
+    assert!(rejected(phone.wallet.register(&url, &key, "NOT-A-CODE").await));
+    let others = server.state().new_activation_code(2).unwrap();
+    assert!(rejected(phone.wallet.register(&url, &key, &others).await));
+    assert!(phone.wallet.is_face_enrolled().unwrap());
+
+    // A new code for this citizen from the issuer's counter: the old face goes; a retry
+    // with the same code changes nothing more; the next enrolment matches the reference
+    // portrait again.
+    let code = server.state().new_activation_code(1).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await; // a new registration second
+    let first = phone.wallet.register(&url, &key, &code).await.unwrap();
+    assert!(!phone.wallet.is_face_enrolled().unwrap());
+    assert_eq!(phone.wallet.register(&url, &key, &code).await.unwrap(), first);
+    let removed =
+        phone.wallet.activity(20).unwrap().into_iter().filter(|e| e.kind == idwallet_core::ActivityKind::FaceRemoved);
+    assert_eq!(removed.count(), 1);
+    phone.wallet.refresh_documents().await.unwrap();
+    enrol_and_unlock(&phone, 1);
+    assert!(phone.wallet.is_face_enrolled().unwrap());
     server.stop().await;
 }

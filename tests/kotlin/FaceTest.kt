@@ -1,8 +1,9 @@
-// Face unlock as an app would do it: models loaded once from "assets" (with progress), the
-// holder enrolled from a photo, then liveness sessions fed camera frames. A JVM has no
-// camera and no live holder: the passing path runs in Rust on synthetic frames
-// (core/tests/liveness.rs); here a photo held still and a replayed frame must fail, count
-// towards the lockout and never unlock.
+// The face gate as an app developer meets it: models loaded once from "assets" (with
+// progress); the holder enrols through a liveness session matched against the issuer's
+// reference portrait; the eID discloses nothing until the face unlocks it; another person,
+// a still photo and a frozen feed never enrol or unlock, and failures lock out with the
+// seconds to wait. A JVM has no camera: SyntheticCamera re-renders a second photo of the
+// citizen as a moving head (SYNTHETIC frames, for tests only).
 package org.idwallet.test
 
 import java.io.File
@@ -20,7 +21,7 @@ internal fun photo(name: String) = File(modelsDir, "photos/$name.jpg").readBytes
 
 private val loadSteps = mutableListOf<Pair<UInt, UInt>>()
 
-private val faceModels: FaceModels by lazy {
+internal val faceModels: FaceModels by lazy {
     runBlocking {
         FaceModels.load(
             File(modelsDir, "face_detection_yunet_2023mar_int8bq.onnx").readBytes(),
@@ -33,40 +34,147 @@ private val faceModels: FaceModels by lazy {
     }
 }
 
+/**
+ * Feed [session] frames from a SyntheticCamera of [photo] until it ends, as an app feeds
+ * camera frames: returns the last progress, or throws the session's WalletException.
+ */
+internal suspend fun playSession(session: FaceSession, photo: ByteArray, act: SyntheticAct = SyntheticAct.GENUINE): UnlockProgress {
+    val camera = SyntheticCamera.create(faceModels, photo, act)
+    var last: UnlockProgress? = null
+    for (n in 1..300) {
+        val step = session.feed(camera.nextFrame(last), (n * 100).toULong())
+        if (step is UnlockProgress.Unlocked) return step
+        last = step
+    }
+    error("the session did not end in 300 frames")
+}
+
+/**
+ * Enrol the holder of synthetic citizen [citizen] with their live face (which unlocks).
+ * Sessions here ask for random movements, so the tests use citizens whose synthetic live
+ * photo follows every movement (person_b_1: citizens 1, 4, 7…; docs/liveness.md).
+ */
+internal suspend fun enrolHolder(wallet: Wallet, citizen: UInt): UnlockProgress.Unlocked =
+    playSession(wallet.startFaceEnrolment(faceModels), photo(syntheticFace(citizen).livePhoto)) as UnlockProgress.Unlocked
+
+private fun newWallet(keys: KeyStore = JcaKeyStore.ephemeral()): Wallet = runBlocking {
+    Wallet.open(File(Files.createTempDirectory("idwallet-face").toFile(), "w.db").path, keys, OpenOptions())
+}
+
+/** A key store whose key signs only after an explicit authenticate(), as an auth-bound key does. */
+private class AuthBoundKeyStore(private val inner: JcaKeyStore) : KeyStore by inner {
+    @Volatile var authenticated = false
+    override fun sign(message: ByteArray): ByteArray {
+        if (!authenticated) throw KeyStoreException.AuthenticationRequired()
+        authenticated = false
+        return inner.sign(message)
+    }
+    override fun requiresUserAuthentication() = true
+}
+
 val faceTests = linkedMapOf<String, () -> Unit>(
-    "a photo held up or a replayed frame never unlocks, and failures lock out" to {
+    "the eID is locked until the holder's live face unlocks it, and locks again" to {
         runBlocking {
-            val wallet = Wallet.open(File(Files.createTempDirectory("idwallet-face").toFile(), "w.db").path, JcaKeyStore.ephemeral(), OpenOptions())
+            val issuer = SyntheticIssuer("Test Public Security Bureau")
+            val wallet = newWallet()
+            issuer.issueCitizen(wallet, 1u, 86_400, photo(syntheticFace(1u).idPhoto))
+            assertEquals(listOf(0u to 3u, 1u to 3u, 2u to 3u, 3u to 3u), synchronized(loadSteps) { loadSteps.toList() })
             assertFalse(wallet.isFaceEnrolled())
             assertFailsWith<WalletException.NotEnrolled> { wallet.startFaceUnlock(faceModels) }
-            assertEquals(listOf(0u to 3u, 1u to 3u, 2u to 3u, 3u to 3u), synchronized(loadSteps) { loadSteps.toList() })
-            val quality = wallet.enrolFace(faceModels, photo("person_a_1"))
-            assertTrue(quality.eyeDistancePx > 24f)
-            assertTrue(wallet.isFaceEnrolled())
-            // With the iris model loaded, sessions also ask for blinks: a session lacks a given
-            // kind with probability 1/3, so 40 sessions all lacking one is ~1 in 10^19.
-            val asked = (1..40).flatMap { wallet.startFaceUnlock(faceModels).challenges() }.toSet()
-            assertEquals(Challenge.entries.toSet(), asked)
+            // Locked: nothing is disclosed, and the refusal is in the activity log.
+            val locked = assertFailsWith<WalletException.FaceCheckRequired> { wallet.present(DocumentKind.RESIDENT_ID_CARD, "police") }
+            assertTrue(locked.toString().contains("unlock it with your face"), locked.toString())
+            val refusal = wallet.activity(1u)[0]
+            assertEquals(ActivityKind.PRESENTED to "police", refusal.kind to refusal.counterparty)
+            assertTrue(refusal.outcome is Outcome.Failure)
 
-            repeat(3) { attempt ->
-                val session = wallet.startFaceUnlock(faceModels)
-                val challenges = session.challenges()
-                assertEquals(3, challenges.size)
-                assertTrue(challenges.zipWithNext().all { (a, b) -> a != b })
-                val frame = CameraFrame.Encoded(photo("person_a_1"))
-                assertFailsWith<WalletException.FaceNotUsable> { session.feed(CameraFrame.Encoded(ByteArray(100)), 1u) }
-                val first = session.feed(frame, 100u)
-                assertTrue(first is UnlockProgress.Moving && first.index == 0u && first.challenge == challenges[0], "$first")
-                // The same frame again: a frozen or replayed feed.
-                val e = assertFailsWith<WalletException.LivenessFailed> { session.feed(frame, 200u) }
-                assertTrue(e.message!!.contains("repeated"), e.message)
-                assertFailsWith<WalletException.SessionEnded> { session.feed(frame, 300u) }
-            }
-            assertNotNull(assertFailsWith<WalletException.LockedOut> { wallet.startFaceUnlock(faceModels) }.message)
+            val enrolled = enrolHolder(wallet, 1u)
+            assertTrue(enrolled.similarity >= 0.40f, "${enrolled.similarity}")
+            assertTrue(wallet.isFaceEnrolled())
+            assertTrue(wallet.present(DocumentKind.RESIDENT_ID_CARD, "hotel").text.startsWith("IDW1"))
+            wallet.lock()
             assertEquals(null, wallet.unlockedUntil())
-            assertEquals(listOf(ActivityKind.UNLOCK, ActivityKind.UNLOCK, ActivityKind.UNLOCK, ActivityKind.FACE_ENROLLED), wallet.activity(4u).map { it.kind })
-            assertTrue(wallet.unenrolFace())
+            assertFailsWith<WalletException.FaceCheckRequired> { wallet.present(DocumentKind.RESIDENT_ID_CARD, "hotel") }
+            val unlocked = playSession(wallet.startFaceUnlock(faceModels), photo(syntheticFace(1u).livePhoto))
+            assertTrue(unlocked is UnlockProgress.Unlocked && unlocked.until > 0)
+            assertTrue(wallet.present(DocumentKind.RESIDENT_ID_CARD, "police").text.startsWith("IDW1"))
+            // The windows are the app's to tighten, never to switch off.
+            val policy = wallet.disclosurePolicy()
+            assertEquals(60L, policy.windows["police"])
+            assertFailsWith<WalletException.InvalidInput> { wallet.setDisclosurePolicy(policy.copy(defaultSecs = 0)) }
             wallet.closeWallet()
+        }
+    },
+    "another person, a still photo and a frozen feed never enrol; failures lock out with the seconds to wait" to {
+        runBlocking {
+            val issuer = SyntheticIssuer("Test Public Security Bureau")
+            val wallet = newWallet()
+            // Documents without a real face: no reference portrait, nothing to enrol against.
+            val bare = newWallet()
+            issuer.issueCitizen(bare, 2u, 86_400)
+            assertFailsWith<WalletException.NoReferencePortrait> { bare.startFaceEnrolment(faceModels) }
+
+            issuer.issueCitizen(wallet, 1u, 86_400, photo(syntheticFace(1u).idPhoto))
+            val stranger = assertFailsWith<WalletException.FaceMismatch> {
+                playSession(wallet.startFaceEnrolment(faceModels), photo("impostor_2"))
+            }
+            assertTrue(stranger.similarity < 0.40f && stranger.retryAfterSecs == null, "$stranger")
+            val still = assertFailsWith<WalletException.LivenessFailed> {
+                playSession(wallet.startFaceEnrolment(faceModels), photo(syntheticFace(1u).livePhoto), SyntheticAct.STILL_PRINT)
+            }
+            assertEquals(null, still.retryAfterSecs)
+            // The third failure locks out: the exception carries the countdown.
+            val frozen = assertFailsWith<WalletException.LivenessFailed> {
+                playSession(wallet.startFaceEnrolment(faceModels), photo(syntheticFace(1u).livePhoto), SyntheticAct.FROZEN)
+            }
+            assertEquals(30L, frozen.retryAfterSecs)
+            val out = assertFailsWith<WalletException.LockedOut> { wallet.startFaceEnrolment(faceModels) }
+            assertTrue(out.retryAfterSecs in 1L..30L, "${out.retryAfterSecs}")
+            val refused = assertFailsWith<WalletException.LockedOut> { wallet.present(DocumentKind.RESIDENT_ID_CARD, "hotel") }
+            assertTrue(refused.retryAfterSecs > 0)
+            assertFalse(wallet.isFaceEnrolled())
+            assertEquals(List(3) { ActivityKind.FACE_ENROLLED }, wallet.activity(4u).drop(1).map { it.kind })
+            wallet.closeWallet()
+        }
+    },
+    "replacing or removing the face needs a recent unlock, and another face is refused even then" to {
+        runBlocking {
+            val issuer = SyntheticIssuer("Test Public Security Bureau")
+            val wallet = newWallet()
+            issuer.issueCitizen(wallet, 4u, 86_400, photo(syntheticFace(4u).idPhoto))
+            enrolHolder(wallet, 4u)
+            // Unlocked phone, someone else's live face: not the reference portrait's face.
+            assertFailsWith<WalletException.FaceMismatch> { playSession(wallet.startFaceEnrolment(faceModels), photo("impostor_2")) }
+            assertTrue(wallet.isFaceEnrolled())
+            wallet.lock()
+            assertFailsWith<WalletException.FaceCheckRequired> { wallet.startFaceEnrolment(faceModels) }
+            assertFailsWith<WalletException.FaceCheckRequired> { wallet.unenrolFace() }
+            playSession(wallet.startFaceUnlock(faceModels), photo(syntheticFace(4u).livePhoto))
+            assertTrue(wallet.unenrolFace())
+            assertFalse(wallet.isFaceEnrolled())
+            wallet.closeWallet()
+        }
+    },
+    "with the platform-authentication policy, each disclosure needs the fingerprint too" to {
+        runBlocking {
+            val issuer = SyntheticIssuer("Test Public Security Bureau")
+            // JcaKeyStore.ephemeral() gates nothing and says so: every disclosure is refused.
+            val plain = newWallet()
+            issuer.issueCitizen(plain, 1u, 86_400, photo(syntheticFace(1u).idPhoto))
+            enrolHolder(plain, 1u)
+            plain.setDisclosurePolicy(plain.disclosurePolicy().copy(requireUserAuthentication = true))
+            assertFailsWith<WalletException.UserAuthenticationUnavailable> { plain.present(DocumentKind.RESIDENT_ID_CARD, "hotel") }
+
+            val keys = AuthBoundKeyStore(JcaKeyStore.ephemeral())
+            val bound = newWallet(keys)
+            issuer.issueCitizen(bound, 1u, 86_400, photo(syntheticFace(1u).idPhoto))
+            enrolHolder(bound, 1u)
+            bound.setDisclosurePolicy(bound.disclosurePolicy().copy(requireUserAuthentication = true))
+            assertFailsWith<WalletException.KeyStore> { bound.present(DocumentKind.RESIDENT_ID_CARD, "hotel") }
+            keys.authenticated = true // BiometricPrompt / LocalAuthentication succeeded
+            assertTrue(bound.present(DocumentKind.RESIDENT_ID_CARD, "hotel").text.startsWith("IDW1"))
+            plain.closeWallet()
+            bound.closeWallet()
         }
     },
     "comparing two photos gives the similarity and the decision" to {

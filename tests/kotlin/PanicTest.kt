@@ -12,13 +12,13 @@ import org.idwallet.*
 
 val panicTests = linkedMapOf<String, () -> Unit>(
     "a panic in a synchronous core call is an InternalException; the wallet keeps working" to {
-        val wallet = holderWallet(SyntheticIssuer("Test Public Security Bureau"), 5u)
+        val wallet = holderWallet(SyntheticIssuer("Test Public Security Bureau"), 7u)
         val e = assertFailsWith<InternalException> { wallet.documentKinds() }
         assertTrue(e.message!!.contains("forced by the test"), "panic message: ${e.message}")
         assertEquals(DocumentKind.entries.toList(), wallet.documentKinds())
     },
     "a panic on the runtime's worker thread fails the suspend call; the next call succeeds" to {
-        val wallet = holderWallet(SyntheticIssuer("Test Public Security Bureau"), 6u)
+        val wallet = holderWallet(SyntheticIssuer("Test Public Security Bureau"), 10u)
         runBlocking {
             assertFailsWith<InternalException> { wallet.present(DocumentKind.RESIDENT_ID_CARD, "hotel") }
             assertTrue(wallet.present(DocumentKind.RESIDENT_ID_CARD, "hotel").text.startsWith("IDW1"))

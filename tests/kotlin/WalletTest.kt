@@ -88,7 +88,7 @@ val walletTests = linkedMapOf<String, () -> Unit>(
         runBlocking {
             Wallet.open(path, JcaKeyStore.ephemeral(), OpenOptions()).closeWallet()
             val e = assertFailsWith<WalletException.WrongKey> { Wallet.open(path, JcaKeyStore.ephemeral(), OpenOptions()) }
-            assertEquals("this key store cannot open the wallet", e.message)
+            assertEquals("this key store cannot open the wallet", e.toString())
         }
     },
     "a damaged file gets Corrupt and a foreign file NotAWallet" to {
@@ -113,7 +113,8 @@ val walletTests = linkedMapOf<String, () -> Unit>(
             val dir = tempDir()
             val wallet = Wallet.open(File(dir, "w.db").path, JcaKeyStore.ephemeral(), OpenOptions())
             val e = assertFailsWith<WalletException.NotFound> { wallet.item("nope") }
-            assertEquals("no item record with that id", e.message)
+            assertEquals("no item record with that id", e.toString())
+            assertEquals("no item record with that id", e.reason)
             assertFalse(wallet.deleteItem("nope"))
             wallet.closeWallet()
             assertFailsWith<WalletException.Closed> { wallet.items() }
@@ -157,7 +158,7 @@ val walletTests = linkedMapOf<String, () -> Unit>(
         runBlocking {
             Wallet.open(path, keys, OpenOptions()).closeWallet()
             val e = assertFailsWith<WalletException.KeyStore> { Wallet.open(path, ThrowingKeyStore(keys), OpenOptions()) }
-            assertFalse(e.message!!.contains("daemon"), "host exception text must not leak: ${e.message}")
+            assertFalse(e.toString().contains("daemon"), "host exception text must not leak: $e")
         }
     },
 )

@@ -11,13 +11,11 @@ import textwrap
 
 CHILD = textwrap.dedent(
     """
-    import asyncio, sys, tempfile, os
+    import asyncio, pathlib, tempfile
     import idwallet as idw
-    from test_wallet import PyKeyStore
+    from holder import enrolled_holder
 
-    path = os.path.join(tempfile.mkdtemp(), "w.db")
-    wallet = asyncio.run(idw.Wallet.open(path, PyKeyStore(), idw.OpenOptions()))
-    asyncio.run(idw.SyntheticIssuer("Test Bureau").issue_citizen(wallet, 7, 3600))
+    wallet = enrolled_holder(pathlib.Path(tempfile.mkdtemp()), idw.SyntheticIssuer("Test Bureau"), 7)
     for call in (wallet.document_kinds,
                  lambda: asyncio.run(wallet.present(idw.DocumentKind.RESIDENT_ID_CARD, "hotel"))):
         try:

@@ -103,7 +103,7 @@ def test_missing_record_is_not_found(tmp_path):
     wallet = open_wallet(tmp_path / "w.db", PyKeyStore())
     with pytest.raises(idw.WalletError.NotFound) as e:
         wallet.item("absent")
-    assert str(e.value) == "no item record with that id"
+    assert e.value.reason == "no item record with that id"
 
 
 def test_log_lines_arrive_through_the_sink(tmp_path):

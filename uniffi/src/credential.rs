@@ -47,7 +47,7 @@ impl Wallet {
     /// signed by the device key off the caller's thread.
     pub async fn present(&self, kind: DocumentKind, audience: String) -> Result<PresentationQr, WalletError> {
         let profile = Profile::named(&audience)
-            .ok_or_else(|| WalletError::NotPresentable(format!("unknown audience '{audience}'")))?;
+            .ok_or_else(|| WalletError::NotPresentable { reason: format!("unknown audience '{audience}'") })?;
         self.with_blocking(move |w| {
             let p = w.present(kind, &profile, now())?;
             let png = core::qr::to_png(&p.text, 4).map_err(idwallet_core::WalletError::from)?;
@@ -226,15 +226,30 @@ impl SyntheticIssuer {
 
     /// Issue all five documents of synthetic citizen `citizen` to `wallet`'s device key,
     /// valid for `valid_secs` (negative: already expired, for tests). Status indexes are
-    /// `citizen * 8 + document number`.
-    pub async fn issue_citizen(&self, wallet: Arc<Wallet>, citizen: u32, valid_secs: i64) -> Result<(), WalletError> {
+    /// `citizen * 8 + document number`. With `id_photo` (JPEG/PNG of a real face) the
+    /// citizen gets that face: the QR thumbnail and the reference portrait the holder's
+    /// live face must match to enrol, which is delivered to the wallet too. Without it the
+    /// thumbnail is drawn and no face can be enrolled.
+    #[uniffi::method(default(id_photo = None))]
+    pub async fn issue_citizen(
+        &self,
+        wallet: Arc<Wallet>,
+        citizen: u32,
+        valid_secs: i64,
+        id_photo: Option<Vec<u8>>,
+    ) -> Result<(), WalletError> {
         let key =
             core::IssuerKey::from_pkcs8(&self.key.name, self.key.pkcs8(), self.key.not_before, self.key.not_after)
                 .map_err(idwallet_core::WalletError::from)?;
         let uri = self.uri.clone();
         wallet
             .with_blocking(move |w| {
-                let person = synthetic::citizen(citizen);
+                let mut person = synthetic::citizen(citizen);
+                if let Some(photo) = id_photo {
+                    person = person.with_photo(&photo, None).map_err(core::CredentialError::from)?;
+                }
+                let reference = person.reference_portrait.clone();
+                let digest = reference.as_deref().map(idwallet_core::documents::reference::digest);
                 let device = w.device_public_key()?;
                 let now = now();
                 let (iat, exp) =
@@ -242,8 +257,13 @@ impl SyntheticIssuer {
                 for claims in person.documents {
                     let status =
                         StatusRef { uri: uri.clone(), idx: u64::from(citizen) * 8 + u64::from(claims.kind().number()) };
-                    let cred = core::issue(&key, &claims, Some(&person.portrait), &device, Some(&status), iat, exp)?;
+                    let portraits =
+                        core::Portraits { thumbnail: &person.portrait, reference_digest: digest.as_deref() };
+                    let cred = core::issue(&key, &claims, Some(portraits), &device, Some(&status), iat, exp)?;
                     w.store_document(claims, cred)?;
+                }
+                if let Some(reference) = reference {
+                    w.store_reference_portrait(&reference)?;
                 }
                 Ok::<_, idwallet_core::WalletError>(())
             })
@@ -269,4 +289,20 @@ impl SyntheticIssuer {
         let now = now();
         Ok(core::status::sign_token(&self.key, &self.uri, &list, now, now + 86_400, 3600)?)
     }
+}
+
+/// The registry photos that play synthetic citizen `citizen`'s face (fetched by
+/// `models/fetch.sh` as `photos/NAME.jpg`): `id_photo` for the issuer, `live_photo` for
+/// the holder in front of a [`crate::face::SyntheticCamera`].
+#[derive(uniffi::Record)]
+pub struct SyntheticFace {
+    pub id_photo: String,
+    pub live_photo: String,
+}
+
+/// The face synthetic citizen `citizen` has (the registry's three people in turn).
+#[uniffi::export]
+pub fn synthetic_face(citizen: u32) -> SyntheticFace {
+    let face = synthetic::real_face(citizen);
+    SyntheticFace { id_photo: face.id_photo.into(), live_photo: face.live_photo.into() }
 }

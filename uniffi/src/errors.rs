@@ -1,14 +1,18 @@
 //! Public errors and the one place core errors map onto them (application-services
 //! style). Core errors carry no personal data; this mapping keeps it that way and decides
 //! what an app developer can act on. Flat errors surface in Kotlin/Swift/Python with their
-//! readable `Display` text as the exception message.
+//! readable `Display` text as the exception message; the others export `Display`.
 
 use idwallet_core::platform::KeyStoreError as CoreKeyStoreError;
 use idwallet_core::StoreError;
 
 /// What went wrong with a wallet, by what the app can do about it.
+///
+/// Not flat: variants carry what the caller acts on (`LockedOut.retryAfterSecs` for a
+/// countdown, `Rejected.code`). uniffi builds the exception's message from the fields, so
+/// `Display` is exported: Kotlin's `toString()` and Swift's `description` read as the text.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
-#[uniffi(flat_error)]
+#[uniffi::export(Display)]
 pub enum WalletError {
     /// No wallet file exists and creation was not asked for.
     #[error("no wallet exists at this path")]
@@ -20,20 +24,20 @@ pub enum WalletError {
     #[error("the wallet file is damaged")]
     Corrupt,
     /// The wallet was written by a newer app version; update the app.
-    #[error("{0}")]
-    TooNew(String),
+    #[error("{reason}")]
+    TooNew { reason: String },
     /// The key store cannot unlock this wallet: it belongs to another device or key store.
     #[error("this key store cannot open the wallet")]
     WrongKey,
     /// The key store failed (see the message); e.g. user authentication was cancelled.
-    #[error("key store: {0}")]
-    KeyStore(String),
+    #[error("key store: {reason}")]
+    KeyStore { reason: String },
     /// No record with that id.
-    #[error("{0}")]
-    NotFound(String),
+    #[error("{reason}")]
+    NotFound { reason: String },
     /// A stored value failed authentication: the file was altered outside idwallet.
-    #[error("{0}")]
-    Tampered(String),
+    #[error("{reason}")]
+    Tampered { reason: String },
     /// Another process holds the wallet; retry later.
     #[error("the wallet is busy in another process")]
     Busy,
@@ -41,12 +45,12 @@ pub enum WalletError {
     #[error("the wallet is closed")]
     Closed,
     /// Disk or SQLite failure (full disk, permissions…).
-    #[error("storage failure: {0}")]
-    Storage(String),
+    #[error("storage failure: {reason}")]
+    Storage { reason: String },
     /// The document cannot be presented so (e.g. a hotel may not see this kind, or the
     /// credential expired); the message says why.
-    #[error("{0}")]
-    NotPresentable(String),
+    #[error("{reason}")]
+    NotPresentable { reason: String },
     /// The wallet has not registered with a service yet: call `register` first.
     #[error("the wallet is not registered with a service")]
     NotRegistered,
@@ -56,46 +60,60 @@ pub enum WalletError {
     /// The service did not answer in time; retry later.
     #[error("the service did not answer in time")]
     Timeout,
-    /// The service refused the request; the message starts with its reason code
-    /// (e.g. `invalid_activation_code: …`).
-    #[error("{0}")]
-    Rejected(String),
+    /// The service refused the request: `code` is its reason code (e.g.
+    /// `invalid_activation_code`), `reason` its explanation.
+    #[error("{code}: {reason}")]
+    Rejected { code: String, reason: String },
     /// A response failed verification (forged, altered, replayed or for another request):
     /// nothing from it was used. Possibly an attack on the connection.
-    #[error("{0}")]
-    Untrusted(String),
+    #[error("{reason}")]
+    Untrusted { reason: String },
     /// The service failed on its side.
-    #[error("{0}")]
-    ServiceFailed(String),
+    #[error("{reason}")]
+    ServiceFailed { reason: String },
     /// An argument is invalid (URL, server key, provider); the message says which.
-    #[error("{0}")]
-    InvalidInput(String),
+    #[error("{reason}")]
+    InvalidInput { reason: String },
     /// The photo or frame has no usable face (none, several, too small, blurred, too dark
     /// or bright, head turned); the message says which, so the UI can guide the user.
-    #[error("{0}")]
-    FaceNotUsable(String),
-    /// No face is enrolled: call `enrolFace` first.
+    #[error("{reason}")]
+    FaceNotUsable { reason: String },
+    /// No face is enrolled: run `startFaceEnrolment` first.
     #[error("no face is enrolled")]
     NotEnrolled,
-    /// The face did not match the enrolled holder.
-    #[error("{0}")]
-    FaceMismatch(String),
-    /// Too many failed unlocks; the message says when to try again.
-    #[error("{0}")]
-    LockedOut(String),
+    /// The face did not match the enrolled holder (an unlock) or the issuer's reference
+    /// portrait (an enrolment); counted as a failed attempt. `retry_after_secs`: locked out
+    /// for that long now.
+    #[error("the face does not match (similarity {similarity:.2})")]
+    FaceMismatch { similarity: f32, retry_after_secs: Option<i64> },
+    /// Too many failed face checks: no attempt and no disclosure for `retry_after_secs`.
+    #[error("too many failed attempts: try again in {retry_after_secs} s")]
+    LockedOut { retry_after_secs: i64 },
     /// The liveness check failed (frozen or replayed feed, a flat picture, the face
-    /// changed, the wrong movement, too slow); it counts as a failed unlock.
-    #[error("{0}")]
-    LivenessFailed(String),
+    /// changed, the wrong movement, too slow); it counts as a failed attempt.
+    #[error("the liveness check failed: {reason}")]
+    LivenessFailed { reason: String, retry_after_secs: Option<i64> },
     /// The unlock session already ended: start a new one.
     #[error("the unlock session has ended")]
     SessionEnded,
-    /// A visa report needs a face unlock in the last few minutes: run one, then ask again.
-    #[error("{0}")]
-    FaceCheckRequired(String),
+    /// The eID is locked: a presentation, a visa report or a change of the enrolled face
+    /// needs a face unlock recent enough for it (the disclosure policy's window). Run one
+    /// (`startFaceUnlock`), then ask again.
+    #[error("{reason}")]
+    FaceCheckRequired { reason: String },
+    /// The disclosure policy asks for the platform's user authentication, which this key
+    /// store does not enforce.
+    #[error("the policy needs the platform's user authentication, which this key store does not enforce")]
+    UserAuthenticationUnavailable,
+    /// The issuer has sent no reference portrait to enrol against: refresh the documents.
+    #[error("no reference portrait from the issuer: refresh the documents")]
+    NoReferencePortrait,
+    /// The reference portrait is not the one the issuer signed.
+    #[error("the reference portrait is not the one the issuer signed")]
+    ReferencePortraitMismatch,
     /// The score is below the provider's visa report threshold.
-    #[error("{0}")]
-    ScoreTooLow(String),
+    #[error("{reason}")]
+    ScoreTooLow { reason: String },
 }
 
 impl From<idwallet_core::WalletError> for WalletError {
@@ -105,27 +123,37 @@ impl From<idwallet_core::WalletError> for WalletError {
         let text = e.to_string();
         match e {
             W::Store(s) => s.into(),
-            W::Credential(c) => Self::NotPresentable(c.to_string()),
+            W::Credential(idwallet_core::credential::CredentialError::KeyStore(k)) => {
+                Self::KeyStore { reason: k.to_string() }
+            }
+            W::Credential(c) => Self::NotPresentable { reason: c.to_string() },
             W::NotRegistered => Self::NotRegistered,
-            W::BadServerKey | W::Score(_) | W::Net(C::BadUrl) => Self::InvalidInput(text),
+            W::BadServerKey | W::Score(_) | W::Net(C::BadUrl) => Self::InvalidInput { reason: text },
             W::Net(C::Offline) => Self::Offline,
             W::Net(C::Timeout) => Self::Timeout,
-            W::Net(C::Rejected { code, message, .. }) => Self::Rejected(format!("{code}: {message}")),
-            W::Net(C::BadResponse(_) | C::Malformed { .. }) => Self::Untrusted(text),
-            W::Net(C::Server { .. } | C::Interrupted) => Self::ServiceFailed(text),
-            W::Net(C::Sign(_)) => Self::KeyStore(text),
+            W::Net(C::Rejected { code, message, .. }) => Self::Rejected { code, reason: message },
+            W::Net(C::BadResponse(_) | C::Malformed { .. }) => Self::Untrusted { reason: text },
+            W::Net(C::Server { .. } | C::Interrupted) => Self::ServiceFailed { reason: text },
+            W::Net(C::Sign(_)) => Self::KeyStore { reason: text },
             W::Face(f) => FaceError::from(f).into(),
             W::NotEnrolled => Self::NotEnrolled,
-            W::FaceMismatch { .. } => Self::FaceMismatch(text),
-            W::LockedOut { .. } => Self::LockedOut(text),
-            W::LivenessFailed { .. } => Self::LivenessFailed(text),
+            W::FaceMismatch { similarity, retry_after_secs } => Self::FaceMismatch { similarity, retry_after_secs },
+            W::LockedOut { retry_after_secs } => Self::LockedOut { retry_after_secs },
+            W::LivenessFailed { failure, retry_after_secs } => {
+                Self::LivenessFailed { reason: failure.to_string(), retry_after_secs }
+            }
+            W::FaceCheckRequired => Self::FaceCheckRequired { reason: text },
+            W::UserAuthenticationUnavailable => Self::UserAuthenticationUnavailable,
+            W::NoReferencePortrait => Self::NoReferencePortrait,
+            W::ReferencePortraitMismatch => Self::ReferencePortraitMismatch,
+            W::InvalidPolicy => Self::InvalidInput { reason: text },
             W::Report(r) => {
                 use idwallet_core::report::ReportError as R;
                 match r {
-                    R::FaceCheckRequired => Self::FaceCheckRequired(text),
-                    R::ScoreTooLow => Self::ScoreTooLow(text),
-                    R::MissingSupplementary { .. } | R::BadSupplementary { .. } => Self::InvalidInput(text),
-                    _ => Self::Untrusted(text),
+                    R::FaceCheckRequired => Self::FaceCheckRequired { reason: text },
+                    R::ScoreTooLow => Self::ScoreTooLow { reason: text },
+                    R::MissingSupplementary { .. } | R::BadSupplementary { .. } => Self::InvalidInput { reason: text },
+                    _ => Self::Untrusted { reason: text },
                 }
             }
         }
@@ -197,13 +225,13 @@ impl From<StoreError> for WalletError {
             StoreError::NoWallet => Self::NoWallet,
             StoreError::NotAWallet => Self::NotAWallet,
             StoreError::Corrupt => Self::Corrupt,
-            StoreError::TooNew { .. } => Self::TooNew(text),
+            StoreError::TooNew { .. } => Self::TooNew { reason: text },
             StoreError::WrongKey => Self::WrongKey,
-            StoreError::KeyStore(inner) => Self::KeyStore(inner.to_string()),
-            StoreError::NotFound { .. } => Self::NotFound(text),
-            StoreError::Tampered { .. } => Self::Tampered(text),
+            StoreError::KeyStore(inner) => Self::KeyStore { reason: inner.to_string() },
+            StoreError::NotFound { .. } => Self::NotFound { reason: text },
+            StoreError::Tampered { .. } => Self::Tampered { reason: text },
             StoreError::Busy => Self::Busy,
-            StoreError::Io { reason } => Self::Storage(reason),
+            StoreError::Io { reason } => Self::Storage { reason },
         }
     }
 }
@@ -231,6 +259,10 @@ pub enum KeyStoreError {
     /// The key store's own storage is damaged.
     #[error("the key store is damaged")]
     Corrupt,
+    /// The key is bound to the platform's user authentication and the user has not
+    /// authenticated (fingerprint or device credential) for this use.
+    #[error("the platform's user authentication is needed")]
+    AuthenticationRequired,
     /// The platform could not do it; `reason` must not contain personal data.
     #[error("the key store is unavailable: {reason}")]
     Unavailable { reason: String },
@@ -254,6 +286,7 @@ impl From<CoreKeyStoreError> for KeyStoreError {
             CoreKeyStoreError::NotFound => Self::NotFound,
             CoreKeyStoreError::AlreadyExists => Self::AlreadyExists,
             CoreKeyStoreError::Corrupt => Self::Corrupt,
+            CoreKeyStoreError::AuthenticationRequired => Self::AuthenticationRequired,
             CoreKeyStoreError::Unavailable { reason } => Self::Unavailable { reason },
         }
     }
@@ -267,6 +300,7 @@ impl From<KeyStoreError> for CoreKeyStoreError {
             KeyStoreError::NotFound => Self::NotFound,
             KeyStoreError::AlreadyExists => Self::AlreadyExists,
             KeyStoreError::Corrupt => Self::Corrupt,
+            KeyStoreError::AuthenticationRequired => Self::AuthenticationRequired,
             KeyStoreError::Unavailable { reason } => Self::Unavailable { reason },
         }
     }
@@ -311,8 +345,8 @@ impl From<idwallet_core::face::FaceError> for FaceError {
 impl From<FaceError> for WalletError {
     fn from(e: FaceError) -> Self {
         match e {
-            FaceError::NotUsable(t) | FaceError::BadImage(t) => Self::FaceNotUsable(t),
-            FaceError::BadModel(t) | FaceError::Inference(t) => Self::InvalidInput(t),
+            FaceError::NotUsable(reason) | FaceError::BadImage(reason) => Self::FaceNotUsable { reason },
+            FaceError::BadModel(reason) | FaceError::Inference(reason) => Self::InvalidInput { reason },
         }
     }
 }

@@ -5,7 +5,8 @@
 use std::sync::{Arc, Mutex};
 
 use idwallet_core::face::liveness as live;
-use idwallet_core::face::{self as core, Frame};
+use idwallet_core::face::{self as core, gate, Frame};
+use idwallet_core::wallet::FacePurpose;
 
 use crate::errors::{FaceError, WalletError};
 use crate::runtime::run_blocking;
@@ -24,16 +25,6 @@ pub struct FaceComparison {
     pub similarity: f32,
     pub threshold: f32,
     pub same_person: bool,
-}
-
-/// What was measured on an enrolled face.
-#[derive(uniffi::Record)]
-pub struct FaceQuality {
-    pub eye_distance_px: f32,
-    pub sharpness: f32,
-    pub brightness: f32,
-    pub yaw: f32,
-    pub roll_deg: f32,
 }
 
 /// A successful unlock.
@@ -85,50 +76,103 @@ impl FaceModels {
     }
 }
 
+/// How fresh a face unlock each disclosure needs (the face gate). Every audience needs one;
+/// the windows say how recent. `require_user_authentication` also asks for the platform's
+/// fingerprint or device credential, proven by the auth-bound device key's signature.
+#[derive(uniffi::Record)]
+pub struct DisclosurePolicy {
+    /// Seconds since the unlock, per audience (e.g. `police` → 60, `hotel` → 300).
+    pub windows: std::collections::HashMap<String, i64>,
+    /// For audiences not listed.
+    pub default_secs: i64,
+    pub require_user_authentication: bool,
+}
+
+impl From<gate::DisclosurePolicy> for DisclosurePolicy {
+    fn from(p: gate::DisclosurePolicy) -> Self {
+        Self {
+            windows: p.windows.into_iter().collect(),
+            default_secs: p.default_secs,
+            require_user_authentication: p.require_user_authentication,
+        }
+    }
+}
+
+impl From<DisclosurePolicy> for gate::DisclosurePolicy {
+    fn from(p: DisclosurePolicy) -> Self {
+        Self {
+            windows: p.windows.into_iter().collect(),
+            default_secs: p.default_secs,
+            require_user_authentication: p.require_user_authentication,
+        }
+    }
+}
+
 #[uniffi::export]
 impl Wallet {
-    /// Enrol the holder's face from a photo (JPEG/PNG); the template is stored sealed.
-    pub async fn enrol_face(&self, models: Arc<FaceModels>, photo: Vec<u8>) -> Result<FaceQuality, WalletError> {
-        let m = models.inner.clone();
-        let q = self.with_blocking(move |w| w.enrol_face(&m, &Frame::Encoded(photo))).await?;
-        Ok(FaceQuality {
-            eye_distance_px: q.eye_distance_px,
-            sharpness: q.sharpness,
-            brightness: q.brightness,
-            yaw: q.yaw,
-            roll_deg: q.roll_deg,
-        })
-    }
-
-    /// Whether a face template is enrolled (sealed in this wallet) for unlocking.
+    /// Whether the holder's face is enrolled (matched against the issuer's reference
+    /// portrait, template sealed in this wallet) for unlocking.
     pub fn is_face_enrolled(&self) -> Result<bool, WalletError> {
         self.with(|w| w.is_face_enrolled())
     }
 
-    /// Delete the enrolled face; false if there was none.
-    pub fn unenrol_face(&self) -> Result<bool, WalletError> {
-        self.with(|w| w.unenrol_face())
+    /// Delete the enrolled face; false if there was none. Needs a face unlock in the last
+    /// two minutes (`FaceCheckRequired` otherwise): the passphrase alone never removes it.
+    pub async fn unenrol_face(&self) -> Result<bool, WalletError> {
+        self.with_blocking(|w| w.unenrol_face(idwallet_core::now_unix())).await
+    }
+
+    /// Start enrolling the holder's face: a liveness session whose live face must match the
+    /// issuer's reference portrait (delivered with the documents). Feed it camera frames;
+    /// it ends `Unlocked` with the template stored. Replacing an enrolled face needs a face
+    /// unlock in the last two minutes. Fails with `NoReferencePortrait`, `FaceCheckRequired`
+    /// or `LockedOut { retryAfterSecs }`.
+    pub fn start_face_enrolment(&self, models: Arc<FaceModels>) -> Result<Arc<FaceSession>, WalletError> {
+        self.start_session(FacePurpose::Enrol, models)
     }
 
     /// Start unlocking the eID with the holder's face: a liveness session with fresh
     /// random movements. Feed it camera frames; it answers with what to show. Fails with
-    /// `NotEnrolled` or `LockedOut` (the message says when to retry).
-    pub fn start_face_unlock(&self, models: Arc<FaceModels>) -> Result<Arc<FaceUnlockSession>, WalletError> {
-        let session = self.shared()?.begin_face_unlock(
-            &models.inner,
-            live::LivenessPolicy::default(),
-            idwallet_core::now_unix(),
-        )?;
-        Ok(Arc::new(FaceUnlockSession {
-            wallet: self.inner.clone(),
-            models: models.inner.clone(),
-            session: Arc::new(Mutex::new(Some(session))),
-        }))
+    /// `NotEnrolled` or `LockedOut { retryAfterSecs }`.
+    pub fn start_face_unlock(&self, models: Arc<FaceModels>) -> Result<Arc<FaceSession>, WalletError> {
+        self.start_session(FacePurpose::Unlock, models)
     }
 
     /// Until when the eID is unlocked (Unix seconds), if it is.
     pub fn unlocked_until(&self) -> Result<Option<i64>, WalletError> {
         self.with(|w| Ok::<_, WalletError>(w.unlocked_until(idwallet_core::now_unix())))
+    }
+
+    /// Lock the eID now: call it when the app goes to the background.
+    pub fn lock(&self) -> Result<(), WalletError> {
+        self.with(|w| {
+            w.lock();
+            Ok::<_, WalletError>(())
+        })
+    }
+
+    /// The disclosure policy in force (not stored: set it at each start).
+    pub fn disclosure_policy(&self) -> Result<DisclosurePolicy, WalletError> {
+        self.with(|w| Ok::<_, WalletError>(w.disclosure_policy().into()))
+    }
+
+    /// Use `policy` from now on; a window outside 1 s…1 h is `InvalidInput`.
+    pub fn set_disclosure_policy(&self, policy: DisclosurePolicy) -> Result<(), WalletError> {
+        self.with(|w| w.set_disclosure_policy(policy.into()))
+    }
+}
+
+impl Wallet {
+    fn start_session(&self, purpose: FacePurpose, models: Arc<FaceModels>) -> Result<Arc<FaceSession>, WalletError> {
+        let now = idwallet_core::now_unix();
+        let session =
+            self.shared()?.begin_face_session(purpose, &models.inner, live::LivenessPolicy::default(), now)?;
+        Ok(Arc::new(FaceSession {
+            wallet: self.inner.clone(),
+            models: models.inner.clone(),
+            purpose,
+            session: Arc::new(Mutex::new(Some(session))),
+        }))
     }
 }
 
@@ -220,19 +264,26 @@ pub enum UnlockProgress {
     Unlocked { until: i64, similarity: f32 },
 }
 
-/// One face unlock in progress (`Wallet.startFaceUnlock`).
+/// One face enrolment or unlock in progress (`Wallet.startFaceEnrolment`,
+/// `Wallet.startFaceUnlock`).
 #[derive(uniffi::Object)]
-pub struct FaceUnlockSession {
+pub struct FaceSession {
     /// The wallet handle, not the wallet: a session left for the garbage collector must
     /// not keep the wallet from closing.
     wallet: Arc<std::sync::RwLock<Option<Arc<idwallet_core::Wallet>>>>,
     models: Arc<core::FaceModels>,
+    purpose: FacePurpose,
     /// `None` once the session has ended (its outcome is counted exactly once).
     session: Arc<Mutex<Option<live::LivenessSession>>>,
 }
 
 #[uniffi::export]
-impl FaceUnlockSession {
+impl FaceSession {
+    /// Whether this session enrols the face (`true`) or unlocks with it.
+    pub fn is_enrolment(&self) -> bool {
+        self.purpose == FacePurpose::Enrol
+    }
+
     /// The movements to ask for, in order.
     pub fn challenges(&self) -> Vec<Challenge> {
         let guard = self.session.lock().unwrap_or_else(|p| p.into_inner());
@@ -240,11 +291,13 @@ impl FaceUnlockSession {
     }
 
     /// Feed one camera frame captured at `timestamp_ms` (a monotonic clock). Returns what
-    /// to show next, or — when the session ends — `Unlocked`, or throws `LivenessFailed`,
-    /// `FaceMismatch` or `LockedOut` (each counted as a failed unlock). A frame that
-    /// cannot be read throws `FaceNotUsable` and leaves the session as it was.
+    /// to show next, or — when the session ends — `Unlocked` (an enrolment unlocks too),
+    /// or throws `LivenessFailed`, `FaceMismatch` or `LockedOut` (each counted as a failed
+    /// attempt). A frame that cannot be read throws `FaceNotUsable` and leaves the session
+    /// as it was.
     pub async fn feed(&self, frame: CameraFrame, timestamp_ms: u64) -> Result<UnlockProgress, WalletError> {
         let (wallet, models, session) = (self.wallet.clone(), self.models.clone(), self.session.clone());
+        let purpose = self.purpose;
         run_blocking(move || {
             let mut guard = session.lock().unwrap_or_else(|p| p.into_inner());
             let live = guard.as_mut().ok_or(WalletError::SessionEnded)?;
@@ -260,7 +313,7 @@ impl FaceUnlockSession {
                     let ended = guard.take().ok_or(WalletError::SessionEnded)?;
                     let outcome = ended.outcome().ok_or(WalletError::SessionEnded)?;
                     let wallet = wallet.read().unwrap_or_else(|p| p.into_inner()).clone().ok_or(WalletError::Closed)?;
-                    let u = wallet.finish_face_unlock(outcome, idwallet_core::now_unix())?;
+                    let u = wallet.finish_face_session(purpose, &models, outcome, idwallet_core::now_unix())?;
                     UnlockProgress::Unlocked { until: u.until, similarity: u.similarity }
                 }
             })
@@ -277,6 +330,85 @@ impl From<live::Hint> for LivenessHint {
             live::Hint::MoveCloser => Self::MoveCloser,
             live::Hint::FaceTheCamera => Self::FaceTheCamera,
             live::Hint::HoldStill => Self::HoldStill,
+        }
+    }
+}
+
+/// How a [`SyntheticCamera`]'s subject behaves.
+#[derive(uniffi::Enum, Clone, Copy)]
+pub enum SyntheticAct {
+    /// A live holder: makes the movements asked for.
+    Genuine,
+    /// A print held still in front of the camera.
+    StillPrint,
+    /// The same frame again and again (a frozen or injected feed).
+    Frozen,
+}
+
+/// A camera for tests and demos that have none: SYNTHETIC frames of the person in a photo,
+/// re-rendered as a head that turns and blinks as the session asks. It can pass a liveness
+/// session, which is why it must never stand in for a real camera in an app.
+#[derive(uniffi::Object)]
+pub struct SyntheticCamera {
+    subject: Mutex<idwallet_core::face::synthetic::Subject>,
+}
+
+#[uniffi::export]
+impl SyntheticCamera {
+    /// A camera in front of the person in `photo` (JPEG/PNG), acting as `act`.
+    #[uniffi::constructor]
+    pub async fn create(models: Arc<FaceModels>, photo: Vec<u8>, act: SyntheticAct) -> Result<Arc<Self>, FaceError> {
+        use idwallet_core::face::synthetic::{Act, Subject};
+        let act = match act {
+            SyntheticAct::Genuine => Act::Genuine,
+            SyntheticAct::StillPrint => Act::StillPrint,
+            SyntheticAct::Frozen => Act::Frozen,
+        };
+        let m = models.inner.clone();
+        let subject = run_blocking(move || Subject::new(&m, Frame::Encoded(photo), act)).await?;
+        Ok(Arc::new(Self { subject: Mutex::new(subject) }))
+    }
+
+    /// The next frame, answering what the session said last (`null` before the first).
+    pub fn next_frame(&self, last: Option<UnlockProgress>) -> CameraFrame {
+        let progress = match last {
+            Some(UnlockProgress::Moving { index, count, challenge, done }) => live::Progress::Moving {
+                index: index as usize,
+                count: count as usize,
+                challenge: challenge.into(),
+                done,
+            },
+            Some(UnlockProgress::Returning { index, count }) => {
+                live::Progress::Returning { index: index as usize, count: count as usize }
+            }
+            _ => live::Progress::Searching { hint: live::Hint::NoFace },
+        };
+        match self.subject.lock().unwrap_or_else(|p| p.into_inner()).next_frame(&progress) {
+            Frame::Encoded(bytes) => CameraFrame::Encoded { bytes },
+            Frame::Raw { format, width, height, stride, rotation, data } => CameraFrame::Raw {
+                format: match format {
+                    core::PixelFormat::Rgba8 => PixelFormat::Rgba8,
+                    core::PixelFormat::Bgra8 => PixelFormat::Bgra8,
+                    core::PixelFormat::Nv21 => PixelFormat::Nv21,
+                    core::PixelFormat::I420 => PixelFormat::I420,
+                },
+                width,
+                height,
+                stride,
+                rotation,
+                data,
+            },
+        }
+    }
+}
+
+impl From<Challenge> for live::Challenge {
+    fn from(c: Challenge) -> Self {
+        match c {
+            Challenge::TurnLeft => Self::TurnLeft,
+            Challenge::TurnRight => Self::TurnRight,
+            Challenge::LookUp => Self::LookUp,
+            Challenge::Blink => Self::Blink,
         }
     }
 }

@@ -16,7 +16,7 @@ mod wallet;
 
 pub use credential::{SyntheticIssuer, Verifier};
 pub use errors::{CredentialError, FaceError, KeyStoreError, WalletError};
-pub use face::FaceModels;
+pub use face::{FaceModels, FaceSession, SyntheticCamera};
 pub use platform::{KeyStore, LogSink, SoftwareKeyStore};
 pub use wallet::Wallet;
 

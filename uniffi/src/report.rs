@@ -95,7 +95,7 @@ impl Wallet {
 #[uniffi::export]
 pub fn verify_visa_report(pdf_or_qr_text: Vec<u8>, trust_list: Vec<u8>) -> Result<Seal, WalletError> {
     let trust = idwallet_core::credential::TrustList::from_cbor(&trust_list)
-        .map_err(|e| WalletError::InvalidInput(e.to_string()))?;
+        .map_err(|e| WalletError::InvalidInput { reason: e.to_string() })?;
     let now = idwallet_core::now_unix();
     let result = match std::str::from_utf8(&pdf_or_qr_text) {
         Ok(text) if text.starts_with("IDR1") => report::verify_seal(text, &trust, now),

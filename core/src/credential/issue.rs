@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 use super::cbor::{canonical_map, encode};
 use super::status::StatusRef;
 use super::{cose, CredentialError, TrustedIssuer};
-use crate::documents::{Claims, PORTRAIT};
+use crate::documents::{Claims, PORTRAIT, REFERENCE_PORTRAIT};
 
 /// CWT claim keys (RFC 8392, RFC 8747) and idwallet's private claims (< -65536).
 /// No `iss`: the protected key id names the issuer, and the trust list its name.
@@ -127,20 +127,39 @@ pub struct IssuerCredential {
     pub expires_at: i64,
 }
 
-/// Issue a credential for `claims` (and `portrait`, for identity documents), bound to
+/// The portraits an identity document's credential carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Portraits<'a> {
+    /// The compact 48×64 thumbnail a QR code may disclose.
+    pub thumbnail: &'a [u8],
+    /// SHA-256 of the reference portrait delivered beside the credential, if the issuer
+    /// has one: the wallet matches the enrolling face against that portrait.
+    pub reference_digest: Option<&'a [u8]>,
+}
+
+impl<'a> Portraits<'a> {
+    pub fn thumbnail(thumbnail: &'a [u8]) -> Self {
+        Self { thumbnail, reference_digest: None }
+    }
+}
+
+/// Issue a credential for `claims` (and `portraits`, for identity documents), bound to
 /// `device_key` (SEC1 P-256), valid `[issued_at, expires_at]`.
 pub fn issue(
     key: &IssuerKey,
     claims: &Claims,
-    portrait: Option<&[u8]>,
+    portraits: Option<Portraits<'_>>,
     device_key: &[u8],
     status: Option<&StatusRef>,
     issued_at: i64,
     expires_at: i64,
 ) -> Result<IssuerCredential, CredentialError> {
     claims.validate()?;
-    if let Some(p) = portrait {
-        crate::documents::validate_portrait(p)?;
+    if let Some(p) = portraits {
+        crate::documents::validate_portrait(p.thumbnail)?;
+        if p.reference_digest.is_some_and(|d| d.len() != 32) {
+            return Err(super::malformed("a reference portrait digest is 32 bytes (SHA-256)"));
+        }
     }
     if device_key.len() != 65 || device_key[0] != 4 {
         return Err(super::malformed("device key must be an uncompressed P-256 point"));
@@ -149,8 +168,11 @@ pub fn issue(
         return Err(CredentialError::IssuerKeyNotValid);
     }
     let mut elements = claims.elements();
-    if let Some(p) = portrait.filter(|_| claims.kind().has_portrait()) {
-        elements.push((PORTRAIT.into(), Value::Bytes(p.to_vec())));
+    if let Some(p) = portraits.filter(|_| claims.kind().has_portrait()) {
+        elements.push((PORTRAIT.into(), Value::Bytes(p.thumbnail.to_vec())));
+        if let Some(digest) = p.reference_digest {
+            elements.push((REFERENCE_PORTRAIT.into(), Value::Bytes(digest.to_vec())));
+        }
     }
     let disclosures: Vec<Disclosure> = elements
         .into_iter()

@@ -21,7 +21,7 @@ pub mod status;
 mod trust;
 mod verify;
 
-pub use issue::{issue, Disclosure, IssuerCredential, IssuerKey};
+pub use issue::{issue, Disclosure, IssuerCredential, IssuerKey, Portraits};
 pub use present::{present, Presentation, Profile};
 pub use status::{StatusCache, StatusCheck, StatusList, StatusRef};
 pub use trust::{TrustList, TrustedIssuer};

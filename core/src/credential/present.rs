@@ -34,13 +34,16 @@ impl Profile {
         }
     }
 
-    /// The police see every identity field of any document.
+    /// The police see every identity field of any document (not the holder-only ones).
     pub fn police() -> Self {
         Self {
             audience: "police".into(),
             elements: DocumentKind::ALL
                 .into_iter()
-                .map(|k| (k, Claims::element_ids(k).iter().map(|s| s.to_string()).collect()))
+                .map(|k| {
+                    let ids = Claims::element_ids(k).iter().filter(|e| !crate::documents::is_holder_only(e));
+                    (k, ids.map(|s| s.to_string()).collect())
+                })
                 .collect(),
         }
     }
@@ -63,7 +66,10 @@ impl Profile {
             return Err(super::malformed("audience must be 1-32 letters, digits or '-'"));
         }
         for (kind, ids) in &elements {
-            if let Some(bad) = ids.iter().find(|id| !Claims::element_ids(*kind).contains(&id.as_str())) {
+            let unknown = |id: &&String| {
+                !Claims::element_ids(*kind).contains(&id.as_str()) || crate::documents::is_holder_only(id)
+            };
+            if let Some(bad) = ids.iter().find(unknown) {
                 return Err(CredentialError::OverDisclosure { element: bad.clone(), audience: audience.into() });
             }
         }

@@ -41,7 +41,8 @@ impl World {
         let claims = c.documents.iter().find(|d| d.kind() == kind).unwrap();
         let status = StatusRef { uri: STATUS_URI.into(), idx };
         let device_key = self.device.device_public_key().unwrap();
-        issue(&self.issuer, claims, Some(&c.portrait), &device_key, Some(&status), iat, exp).unwrap()
+        issue(&self.issuer, claims, Some(Portraits::thumbnail(&c.portrait)), &device_key, Some(&status), iat, exp)
+            .unwrap()
     }
 
     fn id_card(&self) -> IssuerCredential {
@@ -130,9 +131,34 @@ fn presentations_stay_within_the_qr_byte_budget() {
             if with_portrait && !kind.has_portrait() {
                 continue;
             }
+            // Every real face with its reference digest, cropped by the issuer's face box or
+            // (as a photo given without one) centred.
+            let faces = crate::documents::synthetic::REAL_FACES.iter().flat_map(|f| [(f, true), (f, false)]);
+            for (face, cropped) in faces.filter(|_| with_portrait) {
+                let c =
+                    citizen(1).with_photo(&crate::face::tests::photo(face.id_photo), cropped.then_some(face.id_face));
+                let c = c.unwrap();
+                let digest = crate::documents::reference::digest(c.reference_portrait.as_ref().unwrap());
+                let claims = c.documents.iter().find(|d| d.kind() == kind).unwrap();
+                let portraits = Portraits { thumbnail: &c.portrait, reference_digest: Some(&digest) };
+                let key = w.device.device_public_key().unwrap();
+                let status = StatusRef { uri: STATUS_URI.into(), idx: 123_456 };
+                let cred = issue(&w.issuer, claims, Some(portraits), &key, Some(&status), NOW, NOW + 3600).unwrap();
+                let p = present(&cred, kind, &Profile::hotel(), w.device.as_ref(), NOW);
+                let Ok(p) = p else { continue };
+                let version = qr::modules(&p.text).unwrap().version;
+                println!(
+                    "{:<22} hotel    {:>9} {:>6} v{version} (portrait {} B)",
+                    kind.code(),
+                    face.id_photo,
+                    p.cbor_bytes,
+                    c.portrait.len()
+                );
+                assert!(version <= 25, "{kind:?} hotel with {}'s face: version {version} > 25", face.id_photo);
+            }
             let c = citizen(1);
             let claims = c.documents.iter().find(|d| d.kind() == kind).unwrap();
-            let portrait = with_portrait.then_some(c.portrait.as_slice());
+            let portrait = with_portrait.then_some(Portraits::thumbnail(&c.portrait));
             let key = w.device.device_public_key().unwrap();
             let status = StatusRef { uri: STATUS_URI.into(), idx: 123_456 };
             let cred = issue(&w.issuer, claims, portrait, &key, Some(&status), NOW, NOW + 3600).unwrap();
@@ -332,7 +358,9 @@ fn attack_suite_rejects_every_bad_presentation() {
     let id_claims = &c.documents[0];
     let status = StatusRef { uri: STATUS_URI.into(), idx: 7 };
     let stranger = IssuerKey::generate("stranger", NOW - 1000, NOW + 1000);
-    let s_cred = issue(&stranger, id_claims, Some(&c.portrait), &key, Some(&status), NOW - 10, NOW + 1000).unwrap();
+    let s_cred =
+        issue(&stranger, id_claims, Some(Portraits::thumbnail(&c.portrait)), &key, Some(&status), NOW - 10, NOW + 1000)
+            .unwrap();
     add("unknown issuer".into(), present_at(&w, &s_cred, &Profile::hotel(), NOW).text, "hotel", |e| {
         *e == CredentialError::UnknownIssuer
     });
@@ -373,7 +401,16 @@ fn attack_suite_rejects_every_bad_presentation() {
     });
     let old_key = IssuerKey::generate("old", NOW - 2000, NOW - 1000);
     let old_trust = old_key.trusted();
-    let old_cred = issue(&old_key, id_claims, Some(&c.portrait), &key, Some(&status), NOW - 1500, NOW + 1000).unwrap();
+    let old_cred = issue(
+        &old_key,
+        id_claims,
+        Some(Portraits::thumbnail(&c.portrait)),
+        &key,
+        Some(&status),
+        NOW - 1500,
+        NOW + 1000,
+    )
+    .unwrap();
     let mut outside = IssuerCredential { ..old_cred.clone() };
     outside.cose = {
         let mut s = cose::parse(&old_cred.cose).unwrap();

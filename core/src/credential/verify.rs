@@ -12,7 +12,7 @@ use super::issue::{claim, digest_of};
 use super::present::{device_aad, VERSION};
 use super::status::StatusRef;
 use super::{cose, malformed, qr, CredentialError, IssuerCredential, Profile, StatusCache, StatusCheck, TrustList};
-use crate::documents::{portrait, Claims, DocumentKind, PORTRAIT};
+use crate::documents::{portrait, Claims, DocumentKind, PORTRAIT, REFERENCE_PORTRAIT};
 
 /// Time rules a verifier applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,7 +260,7 @@ pub fn check_issued(
             _ => return Err(CredentialError::DigestMismatch { element: d.id.clone() }),
         }
         let claimed = elements.iter().find(|(id, _)| *id == d.id).map(|(_, v)| v);
-        if d.id != PORTRAIT && claimed != Some(&d.value) {
+        if d.id != PORTRAIT && d.id != REFERENCE_PORTRAIT && claimed != Some(&d.value) {
             return Err(CredentialError::DigestMismatch { element: d.id.clone() });
         }
     }

@@ -5,6 +5,7 @@
 //! document is built, so nothing malformed is ever issued, stored or shown.
 
 pub mod portrait;
+pub mod reference;
 pub mod synthetic;
 mod validate;
 
@@ -315,6 +316,7 @@ impl Claims {
                 "valid_from",
                 "valid_until",
                 PORTRAIT,
+                REFERENCE_PORTRAIT,
             ],
             DocumentKind::DrivingLicence => &[
                 "name",
@@ -326,11 +328,19 @@ impl Claims {
                 "points",
                 "status",
                 PORTRAIT,
+                REFERENCE_PORTRAIT,
             ],
             DocumentKind::VehicleRegistration => &["plate", "vin", "owner", "vehicle_type", "registration_date"],
-            DocumentKind::ResidencePermit => {
-                &["name", "permit_number", "region", "permit_type", "valid_from", "valid_until", PORTRAIT]
-            }
+            DocumentKind::ResidencePermit => &[
+                "name",
+                "permit_number",
+                "region",
+                "permit_type",
+                "valid_from",
+                "valid_until",
+                PORTRAIT,
+                REFERENCE_PORTRAIT,
+            ],
             DocumentKind::HouseholdRegister => {
                 &["household_number", "head_of_household", "name", "relation_to_head", "address"]
             }
@@ -341,8 +351,18 @@ impl Claims {
 /// Element id of the portrait: a 48×64 greyscale JPEG in compact form ([`portrait`]).
 pub const PORTRAIT: &str = "portrait";
 
+/// Element id of the SHA-256 of the issuer's reference portrait ([`reference`]): the
+/// issuer signs the digest like any claim, so the wallet can tell the portrait it matches
+/// a live face against is the one issued for this holder. Never disclosed to a verifier.
+pub const REFERENCE_PORTRAIT: &str = "reference_portrait";
+
+/// Elements that belong to the holder's device only, never to any audience.
+pub fn is_holder_only(element: &str) -> bool {
+    element == REFERENCE_PORTRAIT
+}
+
 /// Largest (compact) portrait accepted, to keep the hotel QR within its byte budget.
-pub const MAX_PORTRAIT_BYTES: usize = 330;
+pub const MAX_PORTRAIT_BYTES: usize = 305;
 
 #[cfg(test)]
 mod tests;

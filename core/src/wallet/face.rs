@@ -1,30 +1,45 @@
-//! The face unlock gate (DESIGN §5): enrol a template (sealed); unlock the eID for a while
-//! after a liveness session passed *and* its face matches the template; count every other
-//! outcome into a growing lockout that survives restarts; log every attempt.
+//! The face gate (DESIGN §2, §5). Enrolment is a liveness session whose live face must
+//! match the issuer's reference portrait (its digest signed in the ID credential); the
+//! template comes from the live face. Unlocking needs a liveness session matching that
+//! template, and opens the gate for the disclosure policy's windows. Every other outcome
+//! counts into a growing lockout that survives restarts; every attempt is logged. The
+//! passphrase or the key store alone never enrols, replaces or removes the face.
 
 use serde::{Deserialize, Serialize};
 
 use super::{Wallet, WalletError};
-use crate::face::gate::GateState;
-use crate::face::liveness::{Evidence, LivenessFailure, LivenessPolicy, LivenessSession};
-use crate::face::{FaceModels, Frame, Quality, Template};
+use crate::documents::{reference, REFERENCE_PORTRAIT};
+use crate::face::gate::{GateState, RE_ENROL_SECS};
+use crate::face::liveness::{Challenge, Evidence, LivenessFailure, LivenessPolicy, LivenessSession};
+use crate::face::{FaceModels, Frame, Template, MATCH_THRESHOLD, REFERENCE_MATCH_THRESHOLD};
 use crate::store::{ActivityEntry, ActivityKind, Outcome, Record};
 
-/// A passed face unlock, kept in memory for what needs a fresh one (a visa report).
+/// A passed face check (an unlock or an enrolment), kept in memory only: a restart locks.
 #[derive(Debug, Clone)]
 pub(crate) struct FaceCheck {
     pub until: i64,
     /// When the liveness session passed and the face matched.
     pub at: i64,
     pub similarity: f32,
-    pub challenges: Vec<crate::face::liveness::Challenge>,
+    pub challenges: Vec<Challenge>,
+    /// The issuer's reference portrait the enrolled face was matched against, and how
+    /// close this check's live face is to it.
+    pub reference_digest: Vec<u8>,
+    pub reference_similarity: f32,
 }
 
 /// The holder's enrolled face, sealed in the wallet like every record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct EnrolledFace {
+    /// From the live face at enrolment.
     template: Vec<f32>,
     enrolled_at: i64,
+    /// The reference portrait the live face matched (empty: an enrolment from before
+    /// identity binding, which no longer unlocks).
+    #[serde(default, with = "serde_bytes")]
+    reference_digest: Vec<u8>,
+    #[serde(default)]
+    reference_template: Vec<f32>,
 }
 
 impl Record for EnrolledFace {
@@ -34,77 +49,143 @@ impl Record for EnrolledFace {
     }
 }
 
-/// A successful unlock.
+/// The issuer's reference portrait, received with the documents and kept sealed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ReferencePortrait {
+    #[serde(with = "serde_bytes")]
+    pub jpeg: Vec<u8>,
+}
+
+impl Record for ReferencePortrait {
+    const KIND: &'static str = "reference_portrait";
+    fn id(&self) -> &str {
+        "holder"
+    }
+}
+
+/// A successful unlock (or enrolment, which unlocks too).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Unlocked {
     /// The eID stays unlocked until then (Unix seconds).
     pub until: i64,
+    /// To the enrolled template (an unlock) or to the reference portrait (an enrolment).
     pub similarity: f32,
 }
 
+/// What a face session is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FacePurpose {
+    Unlock,
+    Enrol,
+}
+
 impl Wallet {
-    /// Enrol the holder's face from `frame` (replacing any earlier enrolment).
-    pub fn enrol_face(&self, models: &FaceModels, frame: &Frame) -> Result<Quality, WalletError> {
-        let analysis = models.analyze(frame)?;
-        let record = EnrolledFace { template: analysis.template.0, enrolled_at: crate::now_unix() };
-        self.store.write(|w| {
-            w.put(&record)?;
-            w.put(&GateState::default())?;
-            w.log(&ActivityEntry::now(ActivityKind::FaceEnrolled))
-        })?;
-        tracing::info!(target: "idwallet::face", "face enrolled");
-        Ok(analysis.quality)
+    /// The signed digest of the reference portrait in the held documents, if any carries one.
+    pub(crate) fn signed_reference_digest(&self) -> Result<Option<Vec<u8>>, WalletError> {
+        Ok(self.store.list::<super::HeldDocument>()?.iter().find_map(|doc| {
+            doc.credential
+                .disclosures
+                .iter()
+                .find(|d| d.id == REFERENCE_PORTRAIT)
+                .and_then(|d| d.value.as_bytes())
+                .cloned()
+        }))
+    }
+
+    /// Keep the issuer's reference portrait: only if its SHA-256 is the one the issuer
+    /// signed in a held credential.
+    pub fn store_reference_portrait(&self, jpeg: &[u8]) -> Result<(), WalletError> {
+        reference::validate(jpeg).map_err(crate::credential::CredentialError::from)?;
+        let signed = self.signed_reference_digest()?.ok_or(WalletError::NoReferencePortrait)?;
+        if reference::digest(jpeg) != signed {
+            return Err(WalletError::ReferencePortraitMismatch);
+        }
+        self.store.put(&ReferencePortrait { jpeg: jpeg.to_vec() }, None)?;
+        Ok(())
+    }
+
+    /// The reference portrait, re-checked against the issuer-signed digest.
+    fn reference_portrait(&self) -> Result<(ReferencePortrait, Vec<u8>), WalletError> {
+        let portrait = self.store.find::<ReferencePortrait>("holder")?.ok_or(WalletError::NoReferencePortrait)?;
+        let signed = self.signed_reference_digest()?.ok_or(WalletError::NoReferencePortrait)?;
+        if reference::digest(&portrait.jpeg) != signed {
+            return Err(WalletError::ReferencePortraitMismatch);
+        }
+        Ok((portrait, signed))
+    }
+
+    /// The enrolled face, if it is bound to a reference portrait.
+    fn enrolled(&self) -> Result<Option<EnrolledFace>, WalletError> {
+        Ok(self.store.find::<EnrolledFace>("holder")?.filter(|e| !e.reference_digest.is_empty()))
     }
 
     pub fn is_face_enrolled(&self) -> Result<bool, WalletError> {
-        Ok(self.store.find::<EnrolledFace>("holder")?.is_some())
+        Ok(self.enrolled()?.is_some())
     }
 
-    /// Delete the enrolled template; false if there was none.
-    pub fn unenrol_face(&self) -> Result<bool, WalletError> {
-        *self.unlock.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        Ok(self.store.write(|w| {
-            let existed = w.delete::<EnrolledFace>("holder")?;
-            w.delete::<GateState>("holder")?;
-            if existed {
-                w.log(&ActivityEntry::now(ActivityKind::FaceRemoved))?;
-            }
-            Ok(existed)
-        })?)
+    pub(super) fn gate_state(&self, now: i64) -> Result<GateState, WalletError> {
+        let state = self.store.find::<GateState>("holder")?.unwrap_or_default();
+        match state.retry_after(now) {
+            Some(retry_after_secs) => Err(WalletError::LockedOut { retry_after_secs }),
+            None => Ok(state),
+        }
     }
 
-    /// Start a face unlock: a liveness session with fresh random movements (a blink among
-    /// them if `models` has Face Mesh). Refused when no face is enrolled or the gate is
-    /// locked out.
-    pub fn begin_face_unlock(
+    /// Replacing or removing an enrolled face needs a recent unlock of it.
+    fn check_may_change_face(&self, now: i64) -> Result<(), WalletError> {
+        if self.enrolled()?.is_some() && self.face_check(now).is_none_or(|c| now - c.at > RE_ENROL_SECS) {
+            return Err(WalletError::FaceCheckRequired);
+        }
+        Ok(())
+    }
+
+    /// Start a face session: a liveness session with fresh random challenges (a blink
+    /// among them if `models` has the eye model).
+    ///
+    /// - [`FacePurpose::Enrol`] needs the issuer's reference portrait, and — when a face is
+    ///   enrolled already — an unlock in the last [`RE_ENROL_SECS`].
+    /// - [`FacePurpose::Unlock`] needs an enrolled face.
+    ///
+    /// Both are refused while the gate is locked out.
+    pub fn begin_face_session(
         &self,
+        purpose: FacePurpose,
         models: &FaceModels,
         policy: LivenessPolicy,
         now: i64,
     ) -> Result<LivenessSession, WalletError> {
-        self.store.find::<EnrolledFace>("holder")?.ok_or(WalletError::NotEnrolled)?;
-        let state = self.store.find::<GateState>("holder")?.unwrap_or_default();
-        if let Some(retry_after_secs) = state.retry_after(now) {
-            return Err(WalletError::LockedOut { retry_after_secs });
+        match purpose {
+            FacePurpose::Unlock => {
+                self.enrolled()?.ok_or(WalletError::NotEnrolled)?;
+            }
+            FacePurpose::Enrol => {
+                self.reference_portrait()?;
+                self.check_may_change_face(now)?;
+            }
         }
+        self.gate_state(now)?;
         Ok(LivenessSession::new(policy, models))
     }
 
-    /// Finish a face unlock with the session's outcome at `now`. A passed session whose
-    /// starting face matches the enrolled one unlocks the eID; a failed session or a
-    /// mismatch counts towards the lockout.
-    pub fn finish_face_unlock(
+    /// Finish a face session with its outcome at `now`.
+    ///
+    /// An unlock passes when the session passed and its starting face matches the enrolled
+    /// template. An enrolment passes when the session passed and the live face matches the
+    /// issuer's reference portrait; the live face's template is then stored. Either opens
+    /// the gate; any failure counts towards the lockout.
+    pub fn finish_face_session(
         &self,
+        purpose: FacePurpose,
+        models: &FaceModels,
         outcome: Result<&Evidence, LivenessFailure>,
         now: i64,
     ) -> Result<Unlocked, WalletError> {
-        let _span = tracing::info_span!(target: "idwallet::face", "unlock").entered();
-        let enrolled = self.store.find::<EnrolledFace>("holder")?.ok_or(WalletError::NotEnrolled)?;
-        let state = self.store.find::<GateState>("holder")?.unwrap_or_default();
-        if let Some(retry_after_secs) = state.retry_after(now) {
-            return Err(WalletError::LockedOut { retry_after_secs });
-        }
-        let entry = ActivityEntry::now(ActivityKind::Unlock);
+        let _span = tracing::info_span!(target: "idwallet::face", "face_session", ?purpose).entered();
+        let state = self.gate_state(now)?;
+        let entry = ActivityEntry::now(match purpose {
+            FacePurpose::Unlock => ActivityKind::Unlock,
+            FacePurpose::Enrol => ActivityKind::FaceEnrolled,
+        });
         let evidence = match outcome {
             Ok(evidence) => evidence,
             Err(failure) => {
@@ -112,20 +193,95 @@ impl Wallet {
                 return Err(WalletError::LivenessFailed { failure, retry_after_secs: next.retry_after(now) });
             }
         };
-        let similarity = evidence.template.similarity(&Template(enrolled.template));
-        if similarity < crate::face::MATCH_THRESHOLD {
-            let next = self.count_failure(state, entry, "face did not match", now)?;
-            return Err(WalletError::FaceMismatch { similarity, retry_after_secs: next.retry_after(now) });
-        }
+        let (record, similarity, reference_similarity) = match purpose {
+            FacePurpose::Unlock => {
+                let enrolled = self.enrolled()?.ok_or(WalletError::NotEnrolled)?;
+                let similarity = evidence.template.similarity(&Template(enrolled.template.clone()));
+                if similarity < MATCH_THRESHOLD {
+                    let next = self.count_failure(state, entry, "face did not match", now)?;
+                    return Err(WalletError::FaceMismatch { similarity, retry_after_secs: next.retry_after(now) });
+                }
+                let to_reference = evidence.template.similarity(&Template(enrolled.reference_template.clone()));
+                (enrolled, similarity, to_reference)
+            }
+            FacePurpose::Enrol => {
+                self.check_may_change_face(now)?;
+                let (portrait, digest) = self.reference_portrait()?;
+                let reference = models.analyze(&Frame::Encoded(portrait.jpeg))?.template;
+                let similarity = evidence.template.similarity(&reference);
+                if similarity < REFERENCE_MATCH_THRESHOLD {
+                    let next = self.count_failure(state, entry, "face did not match the reference portrait", now)?;
+                    return Err(WalletError::FaceMismatch { similarity, retry_after_secs: next.retry_after(now) });
+                }
+                let record = EnrolledFace {
+                    template: evidence.template.0.clone(),
+                    enrolled_at: now,
+                    reference_digest: digest,
+                    reference_template: reference.0,
+                };
+                (record, similarity, similarity)
+            }
+        };
         let until = now + self.lockout.session_secs;
         self.store.write(|w| {
+            if purpose == FacePurpose::Enrol {
+                w.put(&record)?;
+            }
             w.put(&GateState::default())?;
             w.log(&entry)
         })?;
-        let check = FaceCheck { until, at: now, similarity, challenges: evidence.challenges.clone() };
+        let check = FaceCheck {
+            until,
+            at: now,
+            similarity,
+            challenges: evidence.challenges.clone(),
+            reference_digest: record.reference_digest,
+            reference_similarity,
+        };
         *self.unlock.lock().unwrap_or_else(|p| p.into_inner()) = Some(check);
         tracing::info!(target: "idwallet::face", frames = evidence.frames, "eID unlocked");
         Ok(Unlocked { until, similarity })
+    }
+
+    /// Start an unlock ([`Wallet::begin_face_session`] with [`FacePurpose::Unlock`]).
+    pub fn begin_face_unlock(
+        &self,
+        models: &FaceModels,
+        policy: LivenessPolicy,
+        now: i64,
+    ) -> Result<LivenessSession, WalletError> {
+        self.begin_face_session(FacePurpose::Unlock, models, policy, now)
+    }
+
+    /// Finish an unlock ([`Wallet::finish_face_session`] with [`FacePurpose::Unlock`]).
+    pub fn finish_face_unlock(
+        &self,
+        models: &FaceModels,
+        outcome: Result<&Evidence, LivenessFailure>,
+        now: i64,
+    ) -> Result<Unlocked, WalletError> {
+        self.finish_face_session(FacePurpose::Unlock, models, outcome, now)
+    }
+
+    /// Delete the enrolled template (needs an unlock in the last [`RE_ENROL_SECS`]); false
+    /// if there was none. Locks the eID.
+    pub fn unenrol_face(&self, now: i64) -> Result<bool, WalletError> {
+        self.check_may_change_face(now)?;
+        self.lock();
+        Ok(self.forget_face(None)?)
+    }
+
+    /// Delete the template (logged when there was one), keeping the lockout state.
+    pub(super) fn forget_face(&self, why: Option<&str>) -> Result<bool, crate::store::StoreError> {
+        self.store.write(|w| {
+            let existed = w.delete::<EnrolledFace>("holder")?;
+            if existed {
+                let mut entry = ActivityEntry::now(ActivityKind::FaceRemoved);
+                entry.detail = why.map(str::to_owned);
+                w.log(&entry)?;
+            }
+            Ok(existed)
+        })
     }
 
     fn count_failure(
@@ -141,7 +297,7 @@ impl Wallet {
             w.put(&next)?;
             w.log(&entry.outcome(Outcome::Failure { reason }))
         })?;
-        tracing::info!(target: "idwallet::face", failures = next.failures, "face unlock failed");
+        tracing::info!(target: "idwallet::face", failures = next.failures, "face check failed");
         Ok(next)
     }
 
@@ -150,12 +306,28 @@ impl Wallet {
         self.face_check(now).map(|c| c.until)
     }
 
-    /// The face unlock in force at `now`, if any.
+    /// The face check in force at `now`, if any.
     pub(crate) fn face_check(&self, now: i64) -> Option<FaceCheck> {
-        self.unlock.lock().unwrap_or_else(|p| p.into_inner()).clone().filter(|c| now < c.until)
+        self.unlock.lock().unwrap_or_else(|p| p.into_inner()).clone().filter(|c| now < c.until && c.at <= now)
     }
 
-    /// Lock the eID now.
+    /// The gate for a disclosure to `audience` at `now`: an unlock within the policy's
+    /// window, no lockout in force, and the platform's user authentication if the policy
+    /// asks for it. Refusals are the caller's to log.
+    pub(crate) fn require_unlock(&self, audience: &str, now: i64) -> Result<FaceCheck, WalletError> {
+        self.gate_state(now)?;
+        let policy = self.disclosure_policy();
+        let check = self
+            .face_check(now)
+            .filter(|c| now - c.at <= policy.window(audience))
+            .ok_or(WalletError::FaceCheckRequired)?;
+        if policy.require_user_authentication && !self.key_store.requires_user_authentication() {
+            return Err(WalletError::UserAuthenticationUnavailable);
+        }
+        Ok(check)
+    }
+
+    /// Lock the eID now (an app calls this when it goes to the background).
     pub fn lock(&self) {
         *self.unlock.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }

@@ -7,13 +7,15 @@
 mod face;
 mod online;
 mod report;
+#[cfg(feature = "synthetic")]
+mod synthetic;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
-pub use face::Unlocked;
+pub use face::{FacePurpose, Unlocked};
 pub use online::{Service, TrustSnapshot};
 
 use crate::credential::{
@@ -103,12 +105,23 @@ pub enum WalletError {
     NotEnrolled,
     #[error("too many failed attempts: try again in {retry_after_secs} s")]
     LockedOut { retry_after_secs: i64 },
-    #[error("the face does not match the enrolled holder")]
+    #[error("the face does not match the holder (similarity {similarity:.2})")]
     FaceMismatch { similarity: f32, retry_after_secs: Option<i64> },
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
     #[error("the liveness check failed: {failure}")]
     LivenessFailed { failure: crate::face::liveness::LivenessFailure, retry_after_secs: Option<i64> },
+    /// The eID is locked: unlock it with the face (recently enough for this use) first.
+    #[error("the eID is locked: unlock it with your face first")]
+    FaceCheckRequired,
+    #[error("the policy asks for the platform's user authentication, which this key store does not enforce")]
+    UserAuthenticationUnavailable,
+    #[error("a disclosure window must be between 1 s and 1 h")]
+    InvalidPolicy,
+    #[error("the issuer has not delivered a reference portrait to match the face against (refresh the documents)")]
+    NoReferencePortrait,
+    #[error("the reference portrait is not the one the issuer signed")]
+    ReferencePortraitMismatch,
 }
 
 impl From<crate::KeyStoreError> for WalletError {
@@ -125,6 +138,7 @@ pub struct Wallet {
     /// Built on first use from the stored [`Service`].
     client: Mutex<Option<Arc<Client>>>,
     lockout: crate::face::gate::LockoutPolicy,
+    disclosure: Mutex<crate::face::gate::DisclosurePolicy>,
     /// The last face unlock; never stored, so a restart locks the eID.
     unlock: Mutex<Option<face::FaceCheck>>,
 }
@@ -152,8 +166,24 @@ impl Wallet {
             client_options: ClientOptions::default(),
             client: Mutex::new(None),
             lockout: crate::face::gate::LockoutPolicy::default(),
+            disclosure: Mutex::new(crate::face::gate::DisclosurePolicy::default()),
             unlock: Mutex::new(None),
         })
+    }
+
+    /// Use `policy` for how fresh a face unlock each disclosure needs (not stored: the app
+    /// sets it at each start). A window outside 1 s…1 h is refused: no policy switches the
+    /// face gate off.
+    pub fn set_disclosure_policy(&self, policy: crate::face::gate::DisclosurePolicy) -> Result<(), WalletError> {
+        if !policy.is_valid() {
+            return Err(WalletError::InvalidPolicy);
+        }
+        *self.disclosure.lock().unwrap_or_else(|p| p.into_inner()) = policy;
+        Ok(())
+    }
+
+    pub fn disclosure_policy(&self) -> crate::face::gate::DisclosurePolicy {
+        self.disclosure.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Use these timeouts and retries for calls to the service.
@@ -248,11 +278,16 @@ impl Wallet {
     }
 
     /// Make a QR presentation of the `kind` document for `profile`'s audience, at `now`.
+    /// Needs a face unlock within the disclosure policy's window for that audience
+    /// ([`WalletError::FaceCheckRequired`], [`WalletError::LockedOut`]); every attempt,
+    /// refused or not, is logged.
     pub fn present(&self, kind: DocumentKind, profile: &Profile, now: i64) -> Result<Presentation, WalletError> {
         let _span = tracing::info_span!(target: "idwallet::wallet", "present", audience = %profile.audience).entered();
-        let doc = self.document(kind)?;
-        fail::fail_point!("wallet::present");
-        let result = credential::present(&doc.credential, kind, profile, self.key_store.as_ref(), now);
+        let result = self.require_unlock(&profile.audience, now).and_then(|_| {
+            let doc = self.document(kind)?;
+            fail::fail_point!("wallet::present");
+            Ok(credential::present(&doc.credential, kind, profile, self.key_store.as_ref(), now)?)
+        });
         let outcome = match &result {
             Ok(_) => Outcome::Success,
             Err(e) => Outcome::Failure { reason: e.to_string() },
@@ -262,7 +297,7 @@ impl Wallet {
             .detail(kind.code())
             .outcome(outcome);
         self.store.write(|w| w.log(&entry))?;
-        Ok(result?)
+        result
     }
 
     /// Verify a presentation as staff with `verifier`, and log the result here.

@@ -93,7 +93,16 @@ impl Wallet {
             device_id: response.device_id,
             registered_at: response.registered_at,
         };
+        let previous = self.service()?;
         self.store.put(&service, Some(entry))?;
+        // A new activation code is how a holder who can no longer unlock recovers (as on a
+        // new phone): the old face goes, and the next enrolment must match the issuer's
+        // reference portrait again. The lockout state stays. A retried registration (the
+        // same activation, answered again) changes nothing.
+        if previous.is_some_and(|p| p.registered_at != service.registered_at) {
+            self.lock();
+            self.forget_face(Some("re-registered with a new activation code"))?;
+        }
         *self.client.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(client));
         tracing::info!(target: "idwallet::wallet", "device registered");
         Ok(service)
@@ -181,7 +190,26 @@ impl Wallet {
             credential::check_issued(&credential, &issued.claims, &trust, &device_key, now)?;
             docs.push(HeldDocument { kind: issued.claims.kind(), claims: issued.claims, credential, stored_at: now });
         }
+        // The reference portrait is kept only if a verified credential signs its digest.
+        let signed_digest = docs.iter().find_map(|d| {
+            let disclosure = d.credential.disclosures.iter().find(|x| x.id == crate::documents::REFERENCE_PORTRAIT)?;
+            disclosure.value.as_bytes().cloned()
+        });
+        let reference = match (response.reference_portrait, signed_digest) {
+            (Some(B64(jpeg)), Some(digest)) => {
+                crate::documents::reference::validate(&jpeg).map_err(credential::CredentialError::from)?;
+                if crate::documents::reference::digest(&jpeg) != digest {
+                    return Err(WalletError::ReferencePortraitMismatch);
+                }
+                Some(super::face::ReferencePortrait { jpeg })
+            }
+            (Some(_), None) => return Err(WalletError::ReferencePortraitMismatch),
+            (None, _) => None,
+        };
         self.store.write(|w| {
+            if let Some(reference) = &reference {
+                w.put(reference)?;
+            }
             for doc in &docs {
                 w.put(doc)?;
                 w.log(

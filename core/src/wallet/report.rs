@@ -22,6 +22,7 @@ impl Wallet {
         supplementary.validate()?;
         crate::score::provider(provider)?;
         let now = crate::now_unix();
+        self.gate_state(now)?;
         let check = self
             .face_check(now)
             .filter(|c| now - c.at <= report::FRESH_FACE_SECS)
@@ -38,6 +39,8 @@ impl Wallet {
                 verified_at: check.at,
                 similarity: check.similarity,
                 challenges: check.challenges.iter().map(|c| c.code().to_owned()).collect(),
+                reference_portrait: check.reference_digest.clone(),
+                reference_similarity: check.reference_similarity,
             };
             let signed = attestation.sign(|data| self.key_store.sign(data))?;
             let request = wire::ReportRequest {

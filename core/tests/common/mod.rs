@@ -66,3 +66,34 @@ fn read_model(file: &str) -> Vec<u8> {
 pub fn photo(name: &str) -> idwallet_core::face::Frame {
     idwallet_core::face::Frame::Encoded(std::fs::read(models_dir().join(format!("photos/{name}.jpg"))).unwrap())
 }
+
+/// Citizen `n` with their real face (`synthetic::real_face`), its five documents issued by
+/// `issuer` to `wallet`'s device key valid `[now - 10, now + 1 day]`, and the issuer's
+/// reference portrait stored: a holder ready to enrol.
+pub fn issue_citizen(
+    wallet: &Wallet,
+    issuer: &idwallet_core::credential::IssuerKey,
+    n: u32,
+    now: i64,
+) -> idwallet_core::documents::synthetic::Citizen {
+    use idwallet_core::credential::{issue, Portraits};
+    use idwallet_core::documents::{reference, synthetic};
+    let face = synthetic::real_face(n);
+    let id_photo = std::fs::read(models_dir().join(format!("photos/{}.jpg", face.id_photo))).unwrap();
+    let person = synthetic::citizen(n).with_photo(&id_photo, Some(face.id_face)).unwrap();
+    let reference = person.reference_portrait.clone().unwrap();
+    let digest = reference::digest(&reference);
+    let device = wallet.device_public_key().unwrap();
+    for claims in &person.documents {
+        let portraits = Portraits { thumbnail: &person.portrait, reference_digest: Some(&digest) };
+        let cred = issue(issuer, claims, Some(portraits), &device, None, now - 10, now + 86_400).unwrap();
+        wallet.store_document(claims.clone(), cred).unwrap();
+    }
+    wallet.store_reference_portrait(&reference).unwrap();
+    person
+}
+
+/// The live holder's photo for citizen `n` (another photo of the person in their ID photo).
+pub fn live_photo(n: u32) -> idwallet_core::face::Frame {
+    photo(idwallet_core::documents::synthetic::real_face(n).live_photo)
+}

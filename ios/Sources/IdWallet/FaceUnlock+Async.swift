@@ -28,7 +28,7 @@ public extension FaceModels {
     }
 }
 
-public extension FaceUnlockSession {
+public extension FaceSession {
     /// Feed `frames` and yield what the UI shows after each one; the stream finishes after
     /// `.unlocked`, or throws the `WalletError` of a failed unlock (already counted by the
     /// wallet). Unreadable frames (`FaceNotUsable`) are skipped and leave the session as it was.
@@ -41,7 +41,7 @@ public extension FaceUnlockSession {
                         let step: UnlockProgress
                         do {
                             step = try await feed(frame: f.frame, timestampMs: f.timestampMs)
-                        } catch WalletError.FaceNotUsable {
+                        } catch WalletError.FaceNotUsable(_) {
                             continue
                         }
                         continuation.yield(step)

@@ -815,9 +815,10 @@ public func FfiConverterTypeFaceModels_lower(_ value: FaceModels) -> UInt64 {
 
 
 /**
- * One face unlock in progress (`Wallet.startFaceUnlock`).
+ * One face enrolment or unlock in progress (`Wallet.startFaceEnrolment`,
+ * `Wallet.startFaceUnlock`).
  */
-public protocol FaceUnlockSessionProtocol: AnyObject, Sendable {
+public protocol FaceSessionProtocol: AnyObject, Sendable {
     
     /**
      * The movements to ask for, in order.
@@ -826,17 +827,24 @@ public protocol FaceUnlockSessionProtocol: AnyObject, Sendable {
     
     /**
      * Feed one camera frame captured at `timestamp_ms` (a monotonic clock). Returns what
-     * to show next, or — when the session ends — `Unlocked`, or throws `LivenessFailed`,
-     * `FaceMismatch` or `LockedOut` (each counted as a failed unlock). A frame that
-     * cannot be read throws `FaceNotUsable` and leaves the session as it was.
+     * to show next, or — when the session ends — `Unlocked` (an enrolment unlocks too),
+     * or throws `LivenessFailed`, `FaceMismatch` or `LockedOut` (each counted as a failed
+     * attempt). A frame that cannot be read throws `FaceNotUsable` and leaves the session
+     * as it was.
      */
     func feed(frame: CameraFrame, timestampMs: UInt64) async throws  -> UnlockProgress
     
+    /**
+     * Whether this session enrols the face (`true`) or unlocks with it.
+     */
+    func isEnrolment()  -> Bool
+    
 }
 /**
- * One face unlock in progress (`Wallet.startFaceUnlock`).
+ * One face enrolment or unlock in progress (`Wallet.startFaceEnrolment`,
+ * `Wallet.startFaceUnlock`).
  */
-open class FaceUnlockSession: FaceUnlockSessionProtocol, @unchecked Sendable {
+open class FaceSession: FaceSessionProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
 
     /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
@@ -873,7 +881,7 @@ open class FaceUnlockSession: FaceUnlockSessionProtocol, @unchecked Sendable {
     @_documentation(visibility: private)
 #endif
     public func uniffiCloneHandle() -> UInt64 {
-        return try! rustCall { uniffi_idwallet_ffi_fn_clone_faceunlocksession(self.handle, $0) }
+        return try! rustCall { uniffi_idwallet_ffi_fn_clone_facesession(self.handle, $0) }
     }
     // No primary constructor declared for this class.
 
@@ -883,7 +891,7 @@ open class FaceUnlockSession: FaceUnlockSessionProtocol, @unchecked Sendable {
             return
         }
 
-        try! rustCall { uniffi_idwallet_ffi_fn_free_faceunlocksession(handle, $0) }
+        try! rustCall { uniffi_idwallet_ffi_fn_free_facesession(handle, $0) }
     }
 
     
@@ -895,7 +903,7 @@ open class FaceUnlockSession: FaceUnlockSessionProtocol, @unchecked Sendable {
 open func challenges() -> [Challenge]  {
     return try!  FfiConverterSequenceTypeChallenge.lift(try! rustCall() {
         uniffiCallStatus in
-    uniffi_idwallet_ffi_fn_method_faceunlocksession_challenges(
+    uniffi_idwallet_ffi_fn_method_facesession_challenges(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -903,15 +911,16 @@ open func challenges() -> [Challenge]  {
     
     /**
      * Feed one camera frame captured at `timestamp_ms` (a monotonic clock). Returns what
-     * to show next, or — when the session ends — `Unlocked`, or throws `LivenessFailed`,
-     * `FaceMismatch` or `LockedOut` (each counted as a failed unlock). A frame that
-     * cannot be read throws `FaceNotUsable` and leaves the session as it was.
+     * to show next, or — when the session ends — `Unlocked` (an enrolment unlocks too),
+     * or throws `LivenessFailed`, `FaceMismatch` or `LockedOut` (each counted as a failed
+     * attempt). A frame that cannot be read throws `FaceNotUsable` and leaves the session
+     * as it was.
      */
 open func feed(frame: CameraFrame, timestampMs: UInt64)async throws  -> UnlockProgress  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
-                uniffi_idwallet_ffi_fn_method_faceunlocksession_feed(
+                uniffi_idwallet_ffi_fn_method_facesession_feed(
                         self.uniffiCloneHandle(),FfiConverterTypeCameraFrame_lower(frame),FfiConverterUInt64.lower(timestampMs)
                 )
             },
@@ -923,6 +932,18 @@ open func feed(frame: CameraFrame, timestampMs: UInt64)async throws  -> UnlockPr
         )
 }
     
+    /**
+     * Whether this session enrols the face (`true`) or unlocks with it.
+     */
+open func isEnrolment() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_facesession_is_enrolment(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
 
     
 }
@@ -931,24 +952,24 @@ open func feed(frame: CameraFrame, timestampMs: UInt64)async throws  -> UnlockPr
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public struct FfiConverterTypeFaceUnlockSession: FfiConverter {
+public struct FfiConverterTypeFaceSession: FfiConverter {
     typealias FfiType = UInt64
-    typealias SwiftType = FaceUnlockSession
+    typealias SwiftType = FaceSession
 
-    public static func lift(_ handle: UInt64) throws -> FaceUnlockSession {
-        return FaceUnlockSession(unsafeFromHandle: handle)
+    public static func lift(_ handle: UInt64) throws -> FaceSession {
+        return FaceSession(unsafeFromHandle: handle)
     }
 
-    public static func lower(_ value: FaceUnlockSession) -> UInt64 {
+    public static func lower(_ value: FaceSession) -> UInt64 {
         return value.uniffiCloneHandle()
     }
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FaceUnlockSession {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FaceSession {
         let handle: UInt64 = try readInt(&buf)
         return try lift(handle)
     }
 
-    public static func write(_ value: FaceUnlockSession, into buf: inout [UInt8]) {
+    public static func write(_ value: FaceSession, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
     }
 }
@@ -957,15 +978,15 @@ public struct FfiConverterTypeFaceUnlockSession: FfiConverter {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeFaceUnlockSession_lift(_ handle: UInt64) throws -> FaceUnlockSession {
-    return try FfiConverterTypeFaceUnlockSession.lift(handle)
+public func FfiConverterTypeFaceSession_lift(_ handle: UInt64) throws -> FaceSession {
+    return try FfiConverterTypeFaceSession.lift(handle)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeFaceUnlockSession_lower(_ value: FaceUnlockSession) -> UInt64 {
-    return FfiConverterTypeFaceUnlockSession.lower(value)
+public func FfiConverterTypeFaceSession_lower(_ value: FaceSession) -> UInt64 {
+    return FfiConverterTypeFaceSession.lower(value)
 }
 
 
@@ -1984,6 +2005,158 @@ public func FfiConverterTypeSoftwareKeyStore_lower(_ value: SoftwareKeyStore) ->
 
 
 /**
+ * A camera for tests and demos that have none: SYNTHETIC frames of the person in a photo,
+ * re-rendered as a head that turns and blinks as the session asks. It can pass a liveness
+ * session, which is why it must never stand in for a real camera in an app.
+ */
+public protocol SyntheticCameraProtocol: AnyObject, Sendable {
+    
+    /**
+     * The next frame, answering what the session said last (`null` before the first).
+     */
+    func nextFrame(last: UnlockProgress?)  -> CameraFrame
+    
+}
+/**
+ * A camera for tests and demos that have none: SYNTHETIC frames of the person in a photo,
+ * re-rendered as a head that turns and blinks as the session asks. It can pass a liveness
+ * session, which is why it must never stand in for a real camera in an app.
+ */
+open class SyntheticCamera: SyntheticCameraProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_idwallet_ffi_fn_clone_syntheticcamera(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_idwallet_ffi_fn_free_syntheticcamera(handle, $0) }
+    }
+
+    
+    /**
+     * A camera in front of the person in `photo` (JPEG/PNG), acting as `act`.
+     */
+public static func create(models: FaceModels, photo: Data, act: SyntheticAct)async throws  -> SyntheticCamera  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_constructor_syntheticcamera_create(FfiConverterTypeFaceModels_lower(models),FfiConverterData.lower(photo),FfiConverterTypeSyntheticAct_lower(act)
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_u64,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_u64,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeSyntheticCamera_lift,
+            errorHandler: FfiConverterTypeFaceError_lift
+        )
+}
+    
+
+    
+    /**
+     * The next frame, answering what the session said last (`null` before the first).
+     */
+open func nextFrame(last: UnlockProgress?) -> CameraFrame  {
+    return try!  FfiConverterTypeCameraFrame_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_syntheticcamera_next_frame(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionTypeUnlockProgress.lower(last),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyntheticCamera: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = SyntheticCamera
+
+    public static func lift(_ handle: UInt64) throws -> SyntheticCamera {
+        return SyntheticCamera(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: SyntheticCamera) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyntheticCamera {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SyntheticCamera, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyntheticCamera_lift(_ handle: UInt64) throws -> SyntheticCamera {
+    return try FfiConverterTypeSyntheticCamera.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyntheticCamera_lower(_ value: SyntheticCamera) -> UInt64 {
+    return FfiConverterTypeSyntheticCamera.lower(value)
+}
+
+
+
+
+
+
+/**
  * Issues the core's synthetic, clearly fictitious citizens' documents — for demos and
  * tests of apps before they reach a real issuer. Real keys, real signatures.
  */
@@ -1992,9 +2165,12 @@ public protocol SyntheticIssuerProtocol: AnyObject, Sendable {
     /**
      * Issue all five documents of synthetic citizen `citizen` to `wallet`'s device key,
      * valid for `valid_secs` (negative: already expired, for tests). Status indexes are
-     * `citizen * 8 + document number`.
+     * `citizen * 8 + document number`. With `id_photo` (JPEG/PNG of a real face) the
+     * citizen gets that face: the QR thumbnail and the reference portrait the holder's
+     * live face must match to enrol, which is delivered to the wallet too. Without it the
+     * thumbnail is drawn and no face can be enrolled.
      */
-    func issueCitizen(wallet: Wallet, citizen: UInt32, validSecs: Int64) async throws 
+    func issueCitizen(wallet: Wallet, citizen: UInt32, validSecs: Int64, idPhoto: Data?) async throws 
     
     /**
      * Revoke the `kind` document of `citizen`.
@@ -2084,14 +2260,17 @@ public convenience init(name: String) {
     /**
      * Issue all five documents of synthetic citizen `citizen` to `wallet`'s device key,
      * valid for `valid_secs` (negative: already expired, for tests). Status indexes are
-     * `citizen * 8 + document number`.
+     * `citizen * 8 + document number`. With `id_photo` (JPEG/PNG of a real face) the
+     * citizen gets that face: the QR thumbnail and the reference portrait the holder's
+     * live face must match to enrol, which is delivered to the wallet too. Without it the
+     * thumbnail is drawn and no face can be enrolled.
      */
-open func issueCitizen(wallet: Wallet, citizen: UInt32, validSecs: Int64)async throws   {
+open func issueCitizen(wallet: Wallet, citizen: UInt32, validSecs: Int64, idPhoto: Data? = nil)async throws   {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_idwallet_ffi_fn_method_syntheticissuer_issue_citizen(
-                        self.uniffiCloneHandle(),FfiConverterTypeWallet_lower(wallet),FfiConverterUInt32.lower(citizen),FfiConverterInt64.lower(validSecs)
+                        self.uniffiCloneHandle(),FfiConverterTypeWallet_lower(wallet),FfiConverterUInt32.lower(citizen),FfiConverterInt64.lower(validSecs),FfiConverterOptionData.lower(idPhoto)
                 )
             },
             pollFunc: ffi_idwallet_ffi_rust_future_poll_void,
@@ -2443,26 +2622,47 @@ public protocol WalletProtocol: AnyObject, Sendable {
     func present(kind: DocumentKind, audience: String) async throws  -> PresentationQr
     
     /**
-     * Enrol the holder's face from a photo (JPEG/PNG); the template is stored sealed.
+     * The disclosure policy in force (not stored: set it at each start).
      */
-    func enrolFace(models: FaceModels, photo: Data) async throws  -> FaceQuality
+    func disclosurePolicy() throws  -> DisclosurePolicy
     
     /**
-     * Whether a face template is enrolled (sealed in this wallet) for unlocking.
+     * Whether the holder's face is enrolled (matched against the issuer's reference
+     * portrait, template sealed in this wallet) for unlocking.
      */
     func isFaceEnrolled() throws  -> Bool
     
     /**
-     * Start unlocking the eID with the holder's face: a liveness session with fresh
-     * random movements. Feed it camera frames; it answers with what to show. Fails with
-     * `NotEnrolled` or `LockedOut` (the message says when to retry).
+     * Lock the eID now: call it when the app goes to the background.
      */
-    func startFaceUnlock(models: FaceModels) throws  -> FaceUnlockSession
+    func lock() throws 
     
     /**
-     * Delete the enrolled face; false if there was none.
+     * Use `policy` from now on; a window outside 1 s…1 h is `InvalidInput`.
      */
-    func unenrolFace() throws  -> Bool
+    func setDisclosurePolicy(policy: DisclosurePolicy) throws 
+    
+    /**
+     * Start enrolling the holder's face: a liveness session whose live face must match the
+     * issuer's reference portrait (delivered with the documents). Feed it camera frames;
+     * it ends `Unlocked` with the template stored. Replacing an enrolled face needs a face
+     * unlock in the last two minutes. Fails with `NoReferencePortrait`, `FaceCheckRequired`
+     * or `LockedOut { retryAfterSecs }`.
+     */
+    func startFaceEnrolment(models: FaceModels) throws  -> FaceSession
+    
+    /**
+     * Start unlocking the eID with the holder's face: a liveness session with fresh
+     * random movements. Feed it camera frames; it answers with what to show. Fails with
+     * `NotEnrolled` or `LockedOut { retryAfterSecs }`.
+     */
+    func startFaceUnlock(models: FaceModels) throws  -> FaceSession
+    
+    /**
+     * Delete the enrolled face; false if there was none. Needs a face unlock in the last
+     * two minutes (`FaceCheckRequired` otherwise): the passphrase alone never removes it.
+     */
+    func unenrolFace() async throws  -> Bool
     
     /**
      * Until when the eID is unlocked (Unix seconds), if it is.
@@ -2675,26 +2875,20 @@ open func present(kind: DocumentKind, audience: String)async throws  -> Presenta
 }
     
     /**
-     * Enrol the holder's face from a photo (JPEG/PNG); the template is stored sealed.
+     * The disclosure policy in force (not stored: set it at each start).
      */
-open func enrolFace(models: FaceModels, photo: Data)async throws  -> FaceQuality  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_idwallet_ffi_fn_method_wallet_enrol_face(
-                        self.uniffiCloneHandle(),FfiConverterTypeFaceModels_lower(models),FfiConverterData.lower(photo)
-                )
-            },
-            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterTypeFaceQuality_lift,
-            errorHandler: FfiConverterTypeWalletError_lift
-        )
+open func disclosurePolicy()throws  -> DisclosurePolicy  {
+    return try  FfiConverterTypeDisclosurePolicy_lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_wallet_disclosure_policy(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
     /**
-     * Whether a face template is enrolled (sealed in this wallet) for unlocking.
+     * Whether the holder's face is enrolled (matched against the issuer's reference
+     * portrait, template sealed in this wallet) for unlocking.
      */
 open func isFaceEnrolled()throws  -> Bool  {
     return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
@@ -2706,12 +2900,52 @@ open func isFaceEnrolled()throws  -> Bool  {
 }
     
     /**
+     * Lock the eID now: call it when the app goes to the background.
+     */
+open func lock()throws   {try rustCallWithError(FfiConverterTypeWalletError_lift) {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_wallet_lock(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Use `policy` from now on; a window outside 1 s…1 h is `InvalidInput`.
+     */
+open func setDisclosurePolicy(policy: DisclosurePolicy)throws   {try rustCallWithError(FfiConverterTypeWalletError_lift) {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_wallet_set_disclosure_policy(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeDisclosurePolicy_lower(policy),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Start enrolling the holder's face: a liveness session whose live face must match the
+     * issuer's reference portrait (delivered with the documents). Feed it camera frames;
+     * it ends `Unlocked` with the template stored. Replacing an enrolled face needs a face
+     * unlock in the last two minutes. Fails with `NoReferencePortrait`, `FaceCheckRequired`
+     * or `LockedOut { retryAfterSecs }`.
+     */
+open func startFaceEnrolment(models: FaceModels)throws  -> FaceSession  {
+    return try  FfiConverterTypeFaceSession_lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_wallet_start_face_enrolment(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeFaceModels_lower(models),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Start unlocking the eID with the holder's face: a liveness session with fresh
      * random movements. Feed it camera frames; it answers with what to show. Fails with
-     * `NotEnrolled` or `LockedOut` (the message says when to retry).
+     * `NotEnrolled` or `LockedOut { retryAfterSecs }`.
      */
-open func startFaceUnlock(models: FaceModels)throws  -> FaceUnlockSession  {
-    return try  FfiConverterTypeFaceUnlockSession_lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
+open func startFaceUnlock(models: FaceModels)throws  -> FaceSession  {
+    return try  FfiConverterTypeFaceSession_lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
         uniffiCallStatus in
     uniffi_idwallet_ffi_fn_method_wallet_start_face_unlock(
             self.uniffiCloneHandle(),
@@ -2721,15 +2955,23 @@ open func startFaceUnlock(models: FaceModels)throws  -> FaceUnlockSession  {
 }
     
     /**
-     * Delete the enrolled face; false if there was none.
+     * Delete the enrolled face; false if there was none. Needs a face unlock in the last
+     * two minutes (`FaceCheckRequired` otherwise): the passphrase alone never removes it.
      */
-open func unenrolFace()throws  -> Bool  {
-    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
-        uniffiCallStatus in
-    uniffi_idwallet_ffi_fn_method_wallet_unenrol_face(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func unenrolFace()async throws  -> Bool  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_wallet_unenrol_face(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_i8,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_i8,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_i8,
+            liftFunc: FfiConverterBool.lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
 }
     
     /**
@@ -3263,6 +3505,81 @@ public func FfiConverterTypeDisclosedClaim_lower(_ value: DisclosedClaim) -> Rus
 
 
 /**
+ * How fresh a face unlock each disclosure needs (the face gate). Every audience needs one;
+ * the windows say how recent. `require_user_authentication` also asks for the platform's
+ * fingerprint or device credential, proven by the auth-bound device key's signature.
+ */
+public struct DisclosurePolicy: Equatable, Hashable {
+    /**
+     * Seconds since the unlock, per audience (e.g. `police` → 60, `hotel` → 300).
+     */
+    public var windows: [String: Int64]
+    /**
+     * For audiences not listed.
+     */
+    public var defaultSecs: Int64
+    public var requireUserAuthentication: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Seconds since the unlock, per audience (e.g. `police` → 60, `hotel` → 300).
+         */windows: [String: Int64], 
+        /**
+         * For audiences not listed.
+         */defaultSecs: Int64, requireUserAuthentication: Bool) {
+        self.windows = windows
+        self.defaultSecs = defaultSecs
+        self.requireUserAuthentication = requireUserAuthentication
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DisclosurePolicy: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDisclosurePolicy: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DisclosurePolicy {
+        return
+            try DisclosurePolicy(
+                windows: FfiConverterDictionaryStringInt64.read(from: &buf), 
+                defaultSecs: FfiConverterInt64.read(from: &buf), 
+                requireUserAuthentication: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DisclosurePolicy, into buf: inout [UInt8]) {
+        FfiConverterDictionaryStringInt64.write(value.windows, into: &buf)
+        FfiConverterInt64.write(value.defaultSecs, into: &buf)
+        FfiConverterBool.write(value.requireUserAuthentication, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDisclosurePolicy_lift(_ buf: RustBuffer) throws -> DisclosurePolicy {
+    return try FfiConverterTypeDisclosurePolicy.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDisclosurePolicy_lower(_ value: DisclosurePolicy) -> RustBuffer {
+    return FfiConverterTypeDisclosurePolicy.lower(value)
+}
+
+
+/**
  * A held document, without its contents.
  */
 public struct DocumentSummary: Equatable, Hashable {
@@ -3397,75 +3714,6 @@ public func FfiConverterTypeFaceComparison_lift(_ buf: RustBuffer) throws -> Fac
 #endif
 public func FfiConverterTypeFaceComparison_lower(_ value: FaceComparison) -> RustBuffer {
     return FfiConverterTypeFaceComparison.lower(value)
-}
-
-
-/**
- * What was measured on an enrolled face.
- */
-public struct FaceQuality: Equatable, Hashable {
-    public var eyeDistancePx: Float
-    public var sharpness: Float
-    public var brightness: Float
-    public var yaw: Float
-    public var rollDeg: Float
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(eyeDistancePx: Float, sharpness: Float, brightness: Float, yaw: Float, rollDeg: Float) {
-        self.eyeDistancePx = eyeDistancePx
-        self.sharpness = sharpness
-        self.brightness = brightness
-        self.yaw = yaw
-        self.rollDeg = rollDeg
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension FaceQuality: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeFaceQuality: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FaceQuality {
-        return
-            try FaceQuality(
-                eyeDistancePx: FfiConverterFloat.read(from: &buf), 
-                sharpness: FfiConverterFloat.read(from: &buf), 
-                brightness: FfiConverterFloat.read(from: &buf), 
-                yaw: FfiConverterFloat.read(from: &buf), 
-                rollDeg: FfiConverterFloat.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: FaceQuality, into buf: inout [UInt8]) {
-        FfiConverterFloat.write(value.eyeDistancePx, into: &buf)
-        FfiConverterFloat.write(value.sharpness, into: &buf)
-        FfiConverterFloat.write(value.brightness, into: &buf)
-        FfiConverterFloat.write(value.yaw, into: &buf)
-        FfiConverterFloat.write(value.rollDeg, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeFaceQuality_lift(_ buf: RustBuffer) throws -> FaceQuality {
-    return try FfiConverterTypeFaceQuality.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeFaceQuality_lower(_ value: FaceQuality) -> RustBuffer {
-    return FfiConverterTypeFaceQuality.lower(value)
 }
 
 
@@ -4439,6 +4687,65 @@ public func FfiConverterTypeSupplementaryChoices_lift(_ buf: RustBuffer) throws 
 #endif
 public func FfiConverterTypeSupplementaryChoices_lower(_ value: SupplementaryChoices) -> RustBuffer {
     return FfiConverterTypeSupplementaryChoices.lower(value)
+}
+
+
+/**
+ * The registry photos that play synthetic citizen `citizen`'s face (fetched by
+ * `models/fetch.sh` as `photos/NAME.jpg`): `id_photo` for the issuer, `live_photo` for
+ * the holder in front of a [`crate::face::SyntheticCamera`].
+ */
+public struct SyntheticFace: Equatable, Hashable {
+    public var idPhoto: String
+    public var livePhoto: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(idPhoto: String, livePhoto: String) {
+        self.idPhoto = idPhoto
+        self.livePhoto = livePhoto
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyntheticFace: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyntheticFace: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyntheticFace {
+        return
+            try SyntheticFace(
+                idPhoto: FfiConverterString.read(from: &buf), 
+                livePhoto: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyntheticFace, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.idPhoto, into: &buf)
+        FfiConverterString.write(value.livePhoto, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyntheticFace_lift(_ buf: RustBuffer) throws -> SyntheticFace {
+    return try FfiConverterTypeSyntheticFace.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyntheticFace_lower(_ value: SyntheticFace) -> RustBuffer {
+    return FfiConverterTypeSyntheticFace.lower(value)
 }
 
 
@@ -5417,6 +5724,11 @@ enum KeyStoreError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
      */
     case Corrupt
     /**
+     * The key is bound to the platform's user authentication and the user has not
+     * authenticated (fingerprint or device credential) for this use.
+     */
+    case AuthenticationRequired
+    /**
      * The platform could not do it; `reason` must not contain personal data.
      */
     case Unavailable(reason: String
@@ -5466,7 +5778,8 @@ public struct FfiConverterTypeKeyStoreError: FfiConverterRustBuffer {
         case 3: return .NotFound
         case 4: return .AlreadyExists
         case 5: return .Corrupt
-        case 6: return .Unavailable(
+        case 6: return .AuthenticationRequired
+        case 7: return .Unavailable(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -5501,8 +5814,12 @@ public struct FfiConverterTypeKeyStoreError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(5))
         
         
-        case let .Unavailable(reason):
+        case .AuthenticationRequired:
             writeInt(&buf, Int32(6))
+        
+        
+        case let .Unavailable(reason):
+            writeInt(&buf, Int32(7))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -6027,6 +6344,91 @@ public func FfiConverterTypeStatusUnknown_lower(_ value: StatusUnknown) -> RustB
 
 
 /**
+ * How a [`SyntheticCamera`]'s subject behaves.
+ */
+
+public enum SyntheticAct: Equatable, Hashable {
+    
+    /**
+     * A live holder: makes the movements asked for.
+     */
+    case genuine
+    /**
+     * A print held still in front of the camera.
+     */
+    case stillPrint
+    /**
+     * The same frame again and again (a frozen or injected feed).
+     */
+    case frozen
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SyntheticAct: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyntheticAct: FfiConverterRustBuffer {
+    typealias SwiftType = SyntheticAct
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyntheticAct {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .genuine
+        
+        case 2: return .stillPrint
+        
+        case 3: return .frozen
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SyntheticAct, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .genuine:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .stillPrint:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .frozen:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyntheticAct_lift(_ buf: RustBuffer) throws -> SyntheticAct {
+    return try FfiConverterTypeSyntheticAct.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyntheticAct_lower(_ value: SyntheticAct) -> RustBuffer {
+    return FfiConverterTypeSyntheticAct.lower(value)
+}
+
+
+
+/**
  * What the UI shows after a frame.
  */
 
@@ -6140,6 +6542,10 @@ public func FfiConverterTypeUnlockProgress_lower(_ value: UnlockProgress) -> Rus
 
 /**
  * What went wrong with a wallet, by what the app can do about it.
+ *
+ * Not flat: variants carry what the caller acts on (`LockedOut.retryAfterSecs` for a
+ * countdown, `Rejected.code`). uniffi builds the exception's message from the fields, so
+ * `Display` is exported: Kotlin's `toString()` and Swift's `description` read as the text.
  */
 public 
 enum WalletError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
@@ -6149,147 +6555,164 @@ enum WalletError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * No wallet file exists and creation was not asked for.
      */
-    case NoWallet(message: String)
-    
+    case NoWallet
     /**
      * The file is not an idwallet wallet (another app's database, a random file).
      */
-    case NotAWallet(message: String)
-    
+    case NotAWallet
     /**
      * The wallet file is damaged. The app may offer to reset it (and refresh from the issuer).
      */
-    case Corrupt(message: String)
-    
+    case Corrupt
     /**
      * The wallet was written by a newer app version; update the app.
      */
-    case TooNew(message: String)
-    
+    case TooNew(reason: String
+    )
     /**
      * The key store cannot unlock this wallet: it belongs to another device or key store.
      */
-    case WrongKey(message: String)
-    
+    case WrongKey
     /**
      * The key store failed (see the message); e.g. user authentication was cancelled.
      */
-    case KeyStore(message: String)
-    
+    case KeyStore(reason: String
+    )
     /**
      * No record with that id.
      */
-    case NotFound(message: String)
-    
+    case NotFound(reason: String
+    )
     /**
      * A stored value failed authentication: the file was altered outside idwallet.
      */
-    case Tampered(message: String)
-    
+    case Tampered(reason: String
+    )
     /**
      * Another process holds the wallet; retry later.
      */
-    case Busy(message: String)
-    
+    case Busy
     /**
      * The wallet was closed; open it again.
      */
-    case Closed(message: String)
-    
+    case Closed
     /**
      * Disk or SQLite failure (full disk, permissions…).
      */
-    case Storage(message: String)
-    
+    case Storage(reason: String
+    )
     /**
      * The document cannot be presented so (e.g. a hotel may not see this kind, or the
      * credential expired); the message says why.
      */
-    case NotPresentable(message: String)
-    
+    case NotPresentable(reason: String
+    )
     /**
      * The wallet has not registered with a service yet: call `register` first.
      */
-    case NotRegistered(message: String)
-    
+    case NotRegistered
     /**
      * The service cannot be reached. Cached data stays available.
      */
-    case Offline(message: String)
-    
+    case Offline
     /**
      * The service did not answer in time; retry later.
      */
-    case Timeout(message: String)
-    
+    case Timeout
     /**
-     * The service refused the request; the message starts with its reason code
-     * (e.g. `invalid_activation_code: …`).
+     * The service refused the request: `code` is its reason code (e.g.
+     * `invalid_activation_code`), `reason` its explanation.
      */
-    case Rejected(message: String)
-    
+    case Rejected(code: String, reason: String
+    )
     /**
      * A response failed verification (forged, altered, replayed or for another request):
      * nothing from it was used. Possibly an attack on the connection.
      */
-    case Untrusted(message: String)
-    
+    case Untrusted(reason: String
+    )
     /**
      * The service failed on its side.
      */
-    case ServiceFailed(message: String)
-    
+    case ServiceFailed(reason: String
+    )
     /**
      * An argument is invalid (URL, server key, provider); the message says which.
      */
-    case InvalidInput(message: String)
-    
+    case InvalidInput(reason: String
+    )
     /**
      * The photo or frame has no usable face (none, several, too small, blurred, too dark
      * or bright, head turned); the message says which, so the UI can guide the user.
      */
-    case FaceNotUsable(message: String)
-    
+    case FaceNotUsable(reason: String
+    )
     /**
-     * No face is enrolled: call `enrolFace` first.
+     * No face is enrolled: run `startFaceEnrolment` first.
      */
-    case NotEnrolled(message: String)
-    
+    case NotEnrolled
     /**
-     * The face did not match the enrolled holder.
+     * The face did not match the enrolled holder (an unlock) or the issuer's reference
+     * portrait (an enrolment); counted as a failed attempt. `retry_after_secs`: locked out
+     * for that long now.
      */
-    case FaceMismatch(message: String)
-    
+    case FaceMismatch(similarity: Float, retryAfterSecs: Int64?
+    )
     /**
-     * Too many failed unlocks; the message says when to try again.
+     * Too many failed face checks: no attempt and no disclosure for `retry_after_secs`.
      */
-    case LockedOut(message: String)
-    
+    case LockedOut(retryAfterSecs: Int64
+    )
     /**
      * The liveness check failed (frozen or replayed feed, a flat picture, the face
-     * changed, the wrong movement, too slow); it counts as a failed unlock.
+     * changed, the wrong movement, too slow); it counts as a failed attempt.
      */
-    case LivenessFailed(message: String)
-    
+    case LivenessFailed(reason: String, retryAfterSecs: Int64?
+    )
     /**
      * The unlock session already ended: start a new one.
      */
-    case SessionEnded(message: String)
-    
+    case SessionEnded
     /**
-     * A visa report needs a face unlock in the last few minutes: run one, then ask again.
+     * The eID is locked: a presentation, a visa report or a change of the enrolled face
+     * needs a face unlock recent enough for it (the disclosure policy's window). Run one
+     * (`startFaceUnlock`), then ask again.
      */
-    case FaceCheckRequired(message: String)
-    
+    case FaceCheckRequired(reason: String
+    )
+    /**
+     * The disclosure policy asks for the platform's user authentication, which this key
+     * store does not enforce.
+     */
+    case UserAuthenticationUnavailable
+    /**
+     * The issuer has sent no reference portrait to enrol against: refresh the documents.
+     */
+    case NoReferencePortrait
+    /**
+     * The reference portrait is not the one the issuer signed.
+     */
+    case ReferencePortraitMismatch
     /**
      * The score is below the provider's visa report threshold.
      */
-    case ScoreTooLow(message: String)
-    
+    case ScoreTooLow(reason: String
+    )
 
     
 
     
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_walleterror_uniffi_trait_display(
+            FfiConverterTypeWalletError_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 
     
     public var errorDescription: String? {
@@ -6315,116 +6738,73 @@ public struct FfiConverterTypeWalletError: FfiConverterRustBuffer {
         
 
         
-        case 1: return .NoWallet(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 2: return .NotAWallet(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 3: return .Corrupt(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
+        case 1: return .NoWallet
+        case 2: return .NotAWallet
+        case 3: return .Corrupt
         case 4: return .TooNew(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 5: return .WrongKey(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 5: return .WrongKey
         case 6: return .KeyStore(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
+            reason: try FfiConverterString.read(from: &buf)
+            )
         case 7: return .NotFound(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
+            reason: try FfiConverterString.read(from: &buf)
+            )
         case 8: return .Tampered(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 9: return .Busy(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 10: return .Closed(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 9: return .Busy
+        case 10: return .Closed
         case 11: return .Storage(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
+            reason: try FfiConverterString.read(from: &buf)
+            )
         case 12: return .NotPresentable(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 13: return .NotRegistered(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 14: return .Offline(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 15: return .Timeout(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 13: return .NotRegistered
+        case 14: return .Offline
+        case 15: return .Timeout
         case 16: return .Rejected(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
+            code: try FfiConverterString.read(from: &buf), 
+            reason: try FfiConverterString.read(from: &buf)
+            )
         case 17: return .Untrusted(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
+            reason: try FfiConverterString.read(from: &buf)
+            )
         case 18: return .ServiceFailed(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
+            reason: try FfiConverterString.read(from: &buf)
+            )
         case 19: return .InvalidInput(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
+            reason: try FfiConverterString.read(from: &buf)
+            )
         case 20: return .FaceNotUsable(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 21: return .NotEnrolled(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 21: return .NotEnrolled
         case 22: return .FaceMismatch(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
+            similarity: try FfiConverterFloat.read(from: &buf), 
+            retryAfterSecs: try FfiConverterOptionInt64.read(from: &buf)
+            )
         case 23: return .LockedOut(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
+            retryAfterSecs: try FfiConverterInt64.read(from: &buf)
+            )
         case 24: return .LivenessFailed(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 25: return .SessionEnded(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
+            reason: try FfiConverterString.read(from: &buf), 
+            retryAfterSecs: try FfiConverterOptionInt64.read(from: &buf)
+            )
+        case 25: return .SessionEnded
         case 26: return .FaceCheckRequired(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 27: return .ScoreTooLow(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 27: return .UserAuthenticationUnavailable
+        case 28: return .NoReferencePortrait
+        case 29: return .ReferencePortraitMismatch
+        case 30: return .ScoreTooLow(
+            reason: try FfiConverterString.read(from: &buf)
+            )
 
-        default: throw UniffiInternalError.unexpectedEnumCase
+         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
 
@@ -6434,62 +6814,145 @@ public struct FfiConverterTypeWalletError: FfiConverterRustBuffer {
         
 
         
-        case .NoWallet(_ /* message is ignored*/):
-            writeInt(&buf, Int32(1))
-        case .NotAWallet(_ /* message is ignored*/):
-            writeInt(&buf, Int32(2))
-        case .Corrupt(_ /* message is ignored*/):
-            writeInt(&buf, Int32(3))
-        case .TooNew(_ /* message is ignored*/):
-            writeInt(&buf, Int32(4))
-        case .WrongKey(_ /* message is ignored*/):
-            writeInt(&buf, Int32(5))
-        case .KeyStore(_ /* message is ignored*/):
-            writeInt(&buf, Int32(6))
-        case .NotFound(_ /* message is ignored*/):
-            writeInt(&buf, Int32(7))
-        case .Tampered(_ /* message is ignored*/):
-            writeInt(&buf, Int32(8))
-        case .Busy(_ /* message is ignored*/):
-            writeInt(&buf, Int32(9))
-        case .Closed(_ /* message is ignored*/):
-            writeInt(&buf, Int32(10))
-        case .Storage(_ /* message is ignored*/):
-            writeInt(&buf, Int32(11))
-        case .NotPresentable(_ /* message is ignored*/):
-            writeInt(&buf, Int32(12))
-        case .NotRegistered(_ /* message is ignored*/):
-            writeInt(&buf, Int32(13))
-        case .Offline(_ /* message is ignored*/):
-            writeInt(&buf, Int32(14))
-        case .Timeout(_ /* message is ignored*/):
-            writeInt(&buf, Int32(15))
-        case .Rejected(_ /* message is ignored*/):
-            writeInt(&buf, Int32(16))
-        case .Untrusted(_ /* message is ignored*/):
-            writeInt(&buf, Int32(17))
-        case .ServiceFailed(_ /* message is ignored*/):
-            writeInt(&buf, Int32(18))
-        case .InvalidInput(_ /* message is ignored*/):
-            writeInt(&buf, Int32(19))
-        case .FaceNotUsable(_ /* message is ignored*/):
-            writeInt(&buf, Int32(20))
-        case .NotEnrolled(_ /* message is ignored*/):
-            writeInt(&buf, Int32(21))
-        case .FaceMismatch(_ /* message is ignored*/):
-            writeInt(&buf, Int32(22))
-        case .LockedOut(_ /* message is ignored*/):
-            writeInt(&buf, Int32(23))
-        case .LivenessFailed(_ /* message is ignored*/):
-            writeInt(&buf, Int32(24))
-        case .SessionEnded(_ /* message is ignored*/):
-            writeInt(&buf, Int32(25))
-        case .FaceCheckRequired(_ /* message is ignored*/):
-            writeInt(&buf, Int32(26))
-        case .ScoreTooLow(_ /* message is ignored*/):
-            writeInt(&buf, Int32(27))
-
         
+        case .NoWallet:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .NotAWallet:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .Corrupt:
+            writeInt(&buf, Int32(3))
+        
+        
+        case let .TooNew(reason):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case .WrongKey:
+            writeInt(&buf, Int32(5))
+        
+        
+        case let .KeyStore(reason):
+            writeInt(&buf, Int32(6))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .NotFound(reason):
+            writeInt(&buf, Int32(7))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Tampered(reason):
+            writeInt(&buf, Int32(8))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case .Busy:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .Closed:
+            writeInt(&buf, Int32(10))
+        
+        
+        case let .Storage(reason):
+            writeInt(&buf, Int32(11))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .NotPresentable(reason):
+            writeInt(&buf, Int32(12))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case .NotRegistered:
+            writeInt(&buf, Int32(13))
+        
+        
+        case .Offline:
+            writeInt(&buf, Int32(14))
+        
+        
+        case .Timeout:
+            writeInt(&buf, Int32(15))
+        
+        
+        case let .Rejected(code,reason):
+            writeInt(&buf, Int32(16))
+            FfiConverterString.write(code, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Untrusted(reason):
+            writeInt(&buf, Int32(17))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .ServiceFailed(reason):
+            writeInt(&buf, Int32(18))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .InvalidInput(reason):
+            writeInt(&buf, Int32(19))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .FaceNotUsable(reason):
+            writeInt(&buf, Int32(20))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case .NotEnrolled:
+            writeInt(&buf, Int32(21))
+        
+        
+        case let .FaceMismatch(similarity,retryAfterSecs):
+            writeInt(&buf, Int32(22))
+            FfiConverterFloat.write(similarity, into: &buf)
+            FfiConverterOptionInt64.write(retryAfterSecs, into: &buf)
+            
+        
+        case let .LockedOut(retryAfterSecs):
+            writeInt(&buf, Int32(23))
+            FfiConverterInt64.write(retryAfterSecs, into: &buf)
+            
+        
+        case let .LivenessFailed(reason,retryAfterSecs):
+            writeInt(&buf, Int32(24))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterOptionInt64.write(retryAfterSecs, into: &buf)
+            
+        
+        case .SessionEnded:
+            writeInt(&buf, Int32(25))
+        
+        
+        case let .FaceCheckRequired(reason):
+            writeInt(&buf, Int32(26))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case .UserAuthenticationUnavailable:
+            writeInt(&buf, Int32(27))
+        
+        
+        case .NoReferencePortrait:
+            writeInt(&buf, Int32(28))
+        
+        
+        case .ReferencePortraitMismatch:
+            writeInt(&buf, Int32(29))
+        
+        
+        case let .ScoreTooLow(reason):
+            writeInt(&buf, Int32(30))
+            FfiConverterString.write(reason, into: &buf)
+            
         }
     }
 }
@@ -6720,6 +7183,30 @@ fileprivate struct FfiConverterOptionTypeService: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeService.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeUnlockProgress: FfiConverterRustBuffer {
+    typealias SwiftType = UnlockProgress?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeUnlockProgress.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeUnlockProgress.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -7049,6 +7536,32 @@ fileprivate struct FfiConverterSequenceTypeDocumentKind: FfiConverterRustBuffer 
         return seq
     }
 }
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterDictionaryStringInt64: FfiConverterRustBuffer {
+    public static func write(_ value: [String: Int64], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for (key, value) in value {
+            FfiConverterString.write(key, into: &buf)
+            FfiConverterInt64.write(value, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String: Int64] {
+        let len: Int32 = try readInt(&buf)
+        var dict = [String: Int64]()
+        dict.reserveCapacity(Int(len))
+        for _ in 0..<len {
+            let key = try FfiConverterString.read(from: &buf)
+            let value = try FfiConverterInt64.read(from: &buf)
+            dict[key] = value
+        }
+        return dict
+    }
+}
 private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
 private let UNIFFI_RUST_FUTURE_POLL_WAKE: Int8 = 1
 
@@ -7109,6 +7622,17 @@ public func qrModules(text: String)throws  -> QrModules  {
 })
 }
 /**
+ * The face synthetic citizen `citizen` has (the registry's three people in turn).
+ */
+public func syntheticFace(citizen: UInt32) -> SyntheticFace  {
+    return try!  FfiConverterTypeSyntheticFace_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_func_synthetic_face(
+        FfiConverterUInt32.lower(citizen),uniffiCallStatus
+    )
+})
+}
+/**
  * Send idwallet's logs at `max_level` and above to `sink`; `None` stops logging.
  * Returns false if the process already had another `tracing` subscriber.
  */
@@ -7163,6 +7687,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_func_qr_modules() != 48376) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_idwallet_ffi_checksum_func_synthetic_face() != 12487) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_idwallet_ffi_checksum_func_set_log_sink() != 28879) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -7172,7 +7699,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_func_verify_visa_report() != 13680) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_syntheticissuer_issue_citizen() != 23074) {
+    if (uniffi_idwallet_ffi_checksum_method_syntheticissuer_issue_citizen() != 54904) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_syntheticissuer_revoke() != 18308) {
@@ -7202,13 +7729,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_method_facemodels_compare() != 31676) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_faceunlocksession_challenges() != 51406) {
+    if (uniffi_idwallet_ffi_checksum_method_facesession_challenges() != 3458) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_faceunlocksession_feed() != 17842) {
+    if (uniffi_idwallet_ffi_checksum_method_facesession_feed() != 2634) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_facesession_is_enrolment() != 50724) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_progresslistener_on_progress() != 21832) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_syntheticcamera_next_frame() != 27261) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_keystore_device_public_key() != 40602) {
@@ -7250,16 +7783,25 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_method_wallet_present() != 42555) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_wallet_enrol_face() != 29739) {
+    if (uniffi_idwallet_ffi_checksum_method_wallet_disclosure_policy() != 48843) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_wallet_is_face_enrolled() != 40232) {
+    if (uniffi_idwallet_ffi_checksum_method_wallet_is_face_enrolled() != 22855) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_wallet_start_face_unlock() != 24007) {
+    if (uniffi_idwallet_ffi_checksum_method_wallet_lock() != 63236) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_wallet_unenrol_face() != 11895) {
+    if (uniffi_idwallet_ffi_checksum_method_wallet_set_disclosure_policy() != 27725) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_wallet_start_face_enrolment() != 18764) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_wallet_start_face_unlock() != 52029) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_wallet_unenrol_face() != 13899) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_wallet_unlocked_until() != 54109) {
@@ -7329,6 +7871,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_constructor_facemodels_load() != 44770) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_constructor_syntheticcamera_create() != 17106) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_constructor_softwarekeystore_create() != 25854) {

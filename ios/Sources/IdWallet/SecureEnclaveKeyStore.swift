@@ -3,6 +3,7 @@
 // key (ephemeral P-256 agreement, HKDF-SHA256, AES-256-GCM), because the enclave holds no
 // AES keys. The keys' opaque handles are kept in the Keychain, this device only.
 import CryptoKit
+import LocalAuthentication
 import Foundation
 import Security
 
@@ -65,6 +66,10 @@ public final class SecureEnclaveKeyStore: KeyStore, @unchecked Sendable {
 
     private let keys: Keys
     private let authentication: Bool
+    private let lock = NSLock()
+    /// The LocalAuthentication context of the last `authenticate` (Face ID / Touch ID or
+    /// the passcode), which lets an auth-bound enclave key sign without prompting.
+    private var context: LAContext?
     private static let info = Data("idwallet key wrap v1".utf8)
 
     /// The keys under `alias`, created on first use. With `userAuthentication`, every use of
@@ -121,10 +126,31 @@ public final class SecureEnclaveKeyStore: KeyStore, @unchecked Sendable {
         }
     }
 
+    /// Ask for Face ID / Touch ID or the passcode now (the seeds' fingerprint, as a second
+    /// factor beside the face check). An auth-bound key (`userAuthentication`) then signs
+    /// for `reuseSeconds`; without it, `sign` throws `KeyStoreError.AuthenticationRequired`
+    /// instead of prompting on idwallet's worker thread. Call it just before `present`.
+    public func authenticate(reason: String, reuseSeconds: TimeInterval = 10) async throws {
+        let context = LAContext()
+        context.touchIDAuthenticationAllowableReuseDuration = reuseSeconds
+        do {
+            _ = try await context.evaluatePolicy(.deviceOwnerAuthentication, localizedReason: reason)
+        } catch {
+            throw KeyStoreError.AuthenticationRequired
+        }
+        lock.withLock { self.context = context }
+    }
+
     /// ES256 over `message`, raw `r‖s` (64 bytes).
     public func sign(message: Data) throws -> Data {
         try backend("sign") {
             switch keys {
+            case let .enclave(sign, _) where authentication:
+                guard let context = lock.withLock({ self.context }) else { throw KeyStoreError.AuthenticationRequired }
+                context.interactionNotAllowed = true
+                let bound = try SecureEnclave.P256.Signing.PrivateKey(
+                    dataRepresentation: sign.dataRepresentation, authenticationContext: context)
+                return try bound.signature(for: message).rawRepresentation
             case let .enclave(sign, _): return try sign.signature(for: message).rawRepresentation
             case let .software(sign, _): return try sign.signature(for: message).rawRepresentation
             }

@@ -22,6 +22,16 @@ use idwallet_server::{RunningServer, ServerConfig, State};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+/// Where `models/fetch.sh` put the face models and photos.
+pub fn models_dir() -> std::path::PathBuf {
+    std::env::var_os("IDWALLET_MODELS").map(std::path::PathBuf::from).unwrap_or_else(|| {
+        std::env::var_os("IDWALLET_TOOLS")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools"))
+            .join("models")
+    })
+}
+
 pub fn now() -> i64 {
     idwallet_core::now_unix()
 }
@@ -36,6 +46,7 @@ impl Server {
         let dir = tempfile::tempdir().unwrap();
         let mut config = ServerConfig::new(dir.path());
         config.citizens = 8;
+        config.photos = Some(models_dir().join("photos"));
         let running = idwallet_server::start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
         Self { running, _dir: dir }
     }
@@ -324,4 +335,25 @@ async fn read_message(stream: &mut TcpStream) -> Option<Vec<u8>> {
         }
         buf.extend_from_slice(&chunk[..n]);
     }
+}
+
+/// Enrol `phone`'s holder (citizen `n`, registered and with documents) by a liveness
+/// session on synthetic frames of their live photo, matched against the issuer's reference
+/// portrait: the enrolment unlocks the eID.
+pub fn enrol_and_unlock(phone: &Phone, n: u32) {
+    use idwallet_core::face::{liveness::Challenge, synthetic::Act, FaceModels, Frame, DETECTOR_FILE, EMBEDDER_FILE};
+    use idwallet_core::wallet::FacePurpose;
+    let dir = models_dir();
+    let models = FaceModels::load(
+        &std::fs::read(dir.join(DETECTOR_FILE)).unwrap(),
+        &std::fs::read(dir.join(EMBEDDER_FILE)).unwrap(),
+    )
+    .unwrap();
+    let name = idwallet_core::documents::synthetic::real_face(n).live_photo;
+    let live = Frame::Encoded(std::fs::read(dir.join(format!("photos/{name}.jpg"))).unwrap());
+    let order = vec![Challenge::TurnLeft, Challenge::LookUp, Challenge::TurnRight];
+    phone
+        .wallet
+        .synthetic_face_session(FacePurpose::Enrol, &models, live, Act::Genuine, order, now(), &mut |_| {})
+        .unwrap();
 }

@@ -47,14 +47,14 @@ fun FaceModels.Companion.loading(
 }
 
 /**
- * Feed camera [frames] to this session and emit what the UI shows after each one. The flow
+ * Feed camera [frames] to this enrolment or unlock session and emit what the UI shows after each one. The flow
  * completes after [UnlockProgress.Unlocked]; a failed unlock fails it with the
  * [WalletException] (`LivenessFailed`, `FaceMismatch`, `LockedOut`), already counted by the
  * wallet. A frame that cannot be read (`FaceNotUsable`: a dropped or corrupt buffer) is
  * skipped and leaves the session as it was. Time limits run on the frames' timestamps, so
  * a camera that stops delivering frames just leaves the flow waiting: cancel it.
  */
-fun FaceUnlockSession.progress(frames: Flow<TimedFrame>): Flow<UnlockProgress> = frames.transformWhile { f ->
+fun FaceSession.progress(frames: Flow<TimedFrame>): Flow<UnlockProgress> = frames.transformWhile { f ->
     val step = try {
         feed(f.frame, f.timestampMs)
     } catch (e: WalletException.FaceNotUsable) {

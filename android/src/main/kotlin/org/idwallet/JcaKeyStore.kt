@@ -25,9 +25,13 @@ class DeviceKeys(val signingKey: PrivateKey, val publicKey: ECPublicKey, val wra
  * provider's DER to the raw `r‖s` idwallet expects) and AES-256-GCM key wrapping with a
  * provider-chosen IV (Android Keystore insists on choosing it).
  *
- * Any exception the provider throws (a cancelled user authentication, a key invalidated by a
- * new fingerprint) reaches idwallet as a typed [KeyStoreException.Unavailable]; the message is the
- * exception's class only, so no provider text can leak into logs.
+ * A key bound to user authentication that is used without it (Android Keystore's
+ * `UserNotAuthenticatedException`: no BiometricPrompt success within the key's validity)
+ * reaches idwallet as [KeyStoreException.AuthenticationRequired], which the disclosure
+ * policy's `requireUserAuthentication` relies on. Any other exception the provider throws (a
+ * cancelled authentication, a key invalidated by a new fingerprint) is a typed
+ * [KeyStoreException.Unavailable]; the message is the exception's class only, so no
+ * provider text can leak into logs.
  */
 class JcaKeyStore(
     private val keys: DeviceKeys,
@@ -84,6 +88,10 @@ class JcaKeyStore(
         } catch (e: KeyStoreException) {
             throw e
         } catch (e: Exception) {
+            // By name: the class exists only on Android, and this file is plain JVM.
+            if (e.javaClass.name == "android.security.keystore.UserNotAuthenticatedException") {
+                throw KeyStoreException.AuthenticationRequired()
+            }
             throw KeyStoreException.Unavailable("$what failed: ${e.javaClass.simpleName}")
         }
     }

@@ -775,6 +775,8 @@ internal object IntegrityCheckingUniffiLib {
     internal fun ensureInitialized() = Unit
     external fun uniffi_idwallet_ffi_checksum_func_qr_modules(
     ): Int
+    external fun uniffi_idwallet_ffi_checksum_func_synthetic_face(
+    ): Int
     external fun uniffi_idwallet_ffi_checksum_func_set_log_sink(
     ): Int
     external fun uniffi_idwallet_ffi_checksum_func_supplementary_choices(
@@ -801,11 +803,15 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_idwallet_ffi_checksum_method_facemodels_compare(
     ): Int
-    external fun uniffi_idwallet_ffi_checksum_method_faceunlocksession_challenges(
+    external fun uniffi_idwallet_ffi_checksum_method_facesession_challenges(
     ): Int
-    external fun uniffi_idwallet_ffi_checksum_method_faceunlocksession_feed(
+    external fun uniffi_idwallet_ffi_checksum_method_facesession_feed(
+    ): Int
+    external fun uniffi_idwallet_ffi_checksum_method_facesession_is_enrolment(
     ): Int
     external fun uniffi_idwallet_ffi_checksum_method_progresslistener_on_progress(
+    ): Int
+    external fun uniffi_idwallet_ffi_checksum_method_syntheticcamera_next_frame(
     ): Int
     external fun uniffi_idwallet_ffi_checksum_method_keystore_device_public_key(
     ): Int
@@ -833,9 +839,15 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_idwallet_ffi_checksum_method_wallet_present(
     ): Int
-    external fun uniffi_idwallet_ffi_checksum_method_wallet_enrol_face(
+    external fun uniffi_idwallet_ffi_checksum_method_wallet_disclosure_policy(
     ): Int
     external fun uniffi_idwallet_ffi_checksum_method_wallet_is_face_enrolled(
+    ): Int
+    external fun uniffi_idwallet_ffi_checksum_method_wallet_lock(
+    ): Int
+    external fun uniffi_idwallet_ffi_checksum_method_wallet_set_disclosure_policy(
+    ): Int
+    external fun uniffi_idwallet_ffi_checksum_method_wallet_start_face_enrolment(
     ): Int
     external fun uniffi_idwallet_ffi_checksum_method_wallet_start_face_unlock(
     ): Int
@@ -887,6 +899,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_idwallet_ffi_checksum_constructor_facemodels_load(
     ): Int
+    external fun uniffi_idwallet_ffi_checksum_constructor_syntheticcamera_create(
+    ): Int
     external fun uniffi_idwallet_ffi_checksum_constructor_softwarekeystore_create(
     ): Int
     external fun uniffi_idwallet_ffi_checksum_constructor_softwarekeystore_open(
@@ -922,7 +936,7 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_idwallet_ffi_fn_constructor_syntheticissuer_new(`name`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_idwallet_ffi_fn_method_syntheticissuer_issue_citizen(`ptr`: Long,`wallet`: Long,`citizen`: Int,`validSecs`: Long,
+    external fun uniffi_idwallet_ffi_fn_method_syntheticissuer_issue_citizen(`ptr`: Long,`wallet`: Long,`citizen`: Int,`validSecs`: Long,`idPhoto`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_idwallet_ffi_fn_method_syntheticissuer_revoke(`ptr`: Long,`citizen`: Int,`kind`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
@@ -956,14 +970,16 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_idwallet_ffi_fn_method_facemodels_compare(`ptr`: Long,`photoA`: RustBuffer.ByValue,`photoB`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_idwallet_ffi_fn_clone_faceunlocksession(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_idwallet_ffi_fn_clone_facesession(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_idwallet_ffi_fn_free_faceunlocksession(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_idwallet_ffi_fn_free_facesession(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_idwallet_ffi_fn_method_faceunlocksession_challenges(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_idwallet_ffi_fn_method_facesession_challenges(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_idwallet_ffi_fn_method_faceunlocksession_feed(`ptr`: Long,`frame`: RustBuffer.ByValue,`timestampMs`: Long,
+    external fun uniffi_idwallet_ffi_fn_method_facesession_feed(`ptr`: Long,`frame`: RustBuffer.ByValue,`timestampMs`: Long,
     ): Long
+    external fun uniffi_idwallet_ffi_fn_method_facesession_is_enrolment(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
     external fun uniffi_idwallet_ffi_fn_clone_progresslistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_idwallet_ffi_fn_free_progresslistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -972,6 +988,14 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_idwallet_ffi_fn_method_progresslistener_on_progress(`ptr`: Long,`done`: Int,`total`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_idwallet_ffi_fn_clone_syntheticcamera(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_idwallet_ffi_fn_free_syntheticcamera(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_idwallet_ffi_fn_constructor_syntheticcamera_create(`models`: Long,`photo`: RustBuffer.ByValue,`act`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_idwallet_ffi_fn_method_syntheticcamera_next_frame(`ptr`: Long,`last`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_idwallet_ffi_fn_clone_keystore(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_idwallet_ffi_fn_free_keystore(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1024,14 +1048,20 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_idwallet_ffi_fn_method_wallet_present(`ptr`: Long,`kind`: RustBuffer.ByValue,`audience`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_idwallet_ffi_fn_method_wallet_enrol_face(`ptr`: Long,`models`: Long,`photo`: RustBuffer.ByValue,
-    ): Long
+    external fun uniffi_idwallet_ffi_fn_method_wallet_disclosure_policy(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_idwallet_ffi_fn_method_wallet_is_face_enrolled(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
+    external fun uniffi_idwallet_ffi_fn_method_wallet_lock(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_idwallet_ffi_fn_method_wallet_set_disclosure_policy(`ptr`: Long,`policy`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_idwallet_ffi_fn_method_wallet_start_face_enrolment(`ptr`: Long,`models`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_idwallet_ffi_fn_method_wallet_start_face_unlock(`ptr`: Long,`models`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_idwallet_ffi_fn_method_wallet_unenrol_face(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Byte
+    external fun uniffi_idwallet_ffi_fn_method_wallet_unenrol_face(`ptr`: Long,
+    ): Long
     external fun uniffi_idwallet_ffi_fn_method_wallet_unlocked_until(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_idwallet_ffi_fn_method_wallet_benefits(`ptr`: Long,`provider`: RustBuffer.ByValue,
@@ -1072,7 +1102,11 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_idwallet_ffi_fn_method_keystoreerror_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_idwallet_ffi_fn_method_walleterror_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_idwallet_ffi_fn_func_qr_modules(`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_idwallet_ffi_fn_func_synthetic_face(`citizen`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_idwallet_ffi_fn_func_set_log_sink(`sink`: RustBuffer.ByValue,`maxLevel`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
@@ -2065,9 +2099,10 @@ public object FfiConverterTypeFaceModels: FfiConverter<FaceModels, Long> {
 
 
 /**
- * One face unlock in progress (`Wallet.startFaceUnlock`).
+ * One face enrolment or unlock in progress (`Wallet.startFaceEnrolment`,
+ * `Wallet.startFaceUnlock`).
  */
-public interface FaceUnlockSessionInterface {
+public interface FaceSessionInterface {
     
     /**
      * The movements to ask for, in order.
@@ -2076,19 +2111,26 @@ public interface FaceUnlockSessionInterface {
     
     /**
      * Feed one camera frame captured at `timestamp_ms` (a monotonic clock). Returns what
-     * to show next, or — when the session ends — `Unlocked`, or throws `LivenessFailed`,
-     * `FaceMismatch` or `LockedOut` (each counted as a failed unlock). A frame that
-     * cannot be read throws `FaceNotUsable` and leaves the session as it was.
+     * to show next, or — when the session ends — `Unlocked` (an enrolment unlocks too),
+     * or throws `LivenessFailed`, `FaceMismatch` or `LockedOut` (each counted as a failed
+     * attempt). A frame that cannot be read throws `FaceNotUsable` and leaves the session
+     * as it was.
      */
     suspend fun `feed`(`frame`: CameraFrame, `timestampMs`: kotlin.ULong): UnlockProgress
+    
+    /**
+     * Whether this session enrols the face (`true`) or unlocks with it.
+     */
+    fun `isEnrolment`(): kotlin.Boolean
     
     companion object
 }
 
 /**
- * One face unlock in progress (`Wallet.startFaceUnlock`).
+ * One face enrolment or unlock in progress (`Wallet.startFaceEnrolment`,
+ * `Wallet.startFaceUnlock`).
  */
-open class FaceUnlockSession: Disposable, AutoCloseable, FaceUnlockSessionInterface
+open class FaceSession: Disposable, AutoCloseable, FaceSessionInterface
 {
 
     @Suppress("UNUSED_PARAMETER")
@@ -2172,7 +2214,7 @@ open class FaceUnlockSession: Disposable, AutoCloseable, FaceUnlockSessionInterf
                 return;
             }
             uniffiRustCall { status ->
-                UniffiLib.uniffi_idwallet_ffi_fn_free_faceunlocksession(handle, status)
+                UniffiLib.uniffi_idwallet_ffi_fn_free_facesession(handle, status)
             }
         }
     }
@@ -2185,7 +2227,7 @@ open class FaceUnlockSession: Disposable, AutoCloseable, FaceUnlockSessionInterf
             throw InternalException("uniffiCloneHandle() called on NoHandle object");
         }
         return uniffiRustCall() { status ->
-            UniffiLib.uniffi_idwallet_ffi_fn_clone_faceunlocksession(handle, status)
+            UniffiLib.uniffi_idwallet_ffi_fn_clone_facesession(handle, status)
         }
     }
 
@@ -2196,7 +2238,7 @@ open class FaceUnlockSession: Disposable, AutoCloseable, FaceUnlockSessionInterf
             return FfiConverterSequenceTypeChallenge.lift(
     callWithHandle {
     uniffiRustCall() { _status ->
-    UniffiLib.uniffi_idwallet_ffi_fn_method_faceunlocksession_challenges(
+    UniffiLib.uniffi_idwallet_ffi_fn_method_facesession_challenges(
         it,
         _status)
 }
@@ -2208,16 +2250,17 @@ open class FaceUnlockSession: Disposable, AutoCloseable, FaceUnlockSessionInterf
     
     /**
      * Feed one camera frame captured at `timestamp_ms` (a monotonic clock). Returns what
-     * to show next, or — when the session ends — `Unlocked`, or throws `LivenessFailed`,
-     * `FaceMismatch` or `LockedOut` (each counted as a failed unlock). A frame that
-     * cannot be read throws `FaceNotUsable` and leaves the session as it was.
+     * to show next, or — when the session ends — `Unlocked` (an enrolment unlocks too),
+     * or throws `LivenessFailed`, `FaceMismatch` or `LockedOut` (each counted as a failed
+     * attempt). A frame that cannot be read throws `FaceNotUsable` and leaves the session
+     * as it was.
      */
     @Throws(WalletException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
     override suspend fun `feed`(`frame`: CameraFrame, `timestampMs`: kotlin.ULong) : UnlockProgress {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
-            UniffiLib.uniffi_idwallet_ffi_fn_method_faceunlocksession_feed(
+            UniffiLib.uniffi_idwallet_ffi_fn_method_facesession_feed(
                 uniffiHandle,
                 
         FfiConverterTypeCameraFrame.lower(`frame`),
@@ -2233,6 +2276,22 @@ open class FaceUnlockSession: Disposable, AutoCloseable, FaceUnlockSessionInterf
         WalletException.ErrorHandler,
     )
     }
+
+    
+    /**
+     * Whether this session enrols the face (`true`) or unlocks with it.
+     */override fun `isEnrolment`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_idwallet_ffi_fn_method_facesession_is_enrolment(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
 
     
 
@@ -2252,22 +2311,22 @@ open class FaceUnlockSession: Disposable, AutoCloseable, FaceUnlockSessionInterf
 /**
  * @suppress
  */
-public object FfiConverterTypeFaceUnlockSession: FfiConverter<FaceUnlockSession, Long> {
-    override fun lower(value: FaceUnlockSession): Long {
+public object FfiConverterTypeFaceSession: FfiConverter<FaceSession, Long> {
+    override fun lower(value: FaceSession): Long {
         return value.uniffiCloneHandle()
     }
 
-    override fun lift(value: Long): FaceUnlockSession {
-        return FaceUnlockSession(UniffiWithHandle, value)
+    override fun lift(value: Long): FaceSession {
+        return FaceSession(UniffiWithHandle, value)
     }
 
-    override fun read(buf: ByteBuffer): FaceUnlockSession {
+    override fun read(buf: ByteBuffer): FaceSession {
         return lift(buf.getLong())
     }
 
-    override fun allocationSize(value: FaceUnlockSession) = 8UL
+    override fun allocationSize(value: FaceSession) = 8UL
 
-    override fun write(value: FaceUnlockSession, buf: ByteBuffer) {
+    override fun write(value: FaceSession, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -3871,6 +3930,298 @@ public object FfiConverterTypeSoftwareKeyStore: FfiConverter<SoftwareKeyStore, L
 
 
 /**
+ * A camera for tests and demos that have none: SYNTHETIC frames of the person in a photo,
+ * re-rendered as a head that turns and blinks as the session asks. It can pass a liveness
+ * session, which is why it must never stand in for a real camera in an app.
+ */
+public interface SyntheticCameraInterface {
+    
+    /**
+     * The next frame, answering what the session said last (`null` before the first).
+     */
+    fun `nextFrame`(`last`: UnlockProgress?): CameraFrame
+    
+    companion object
+}
+
+/**
+ * A camera for tests and demos that have none: SYNTHETIC frames of the person in a photo,
+ * re-rendered as a head that turns and blinks as the session asks. It can pass a liveness
+ * session, which is why it must never stand in for a real camera in an app.
+ */
+open class SyntheticCamera: Disposable, AutoCloseable, SyntheticCameraInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_idwallet_ffi_fn_free_syntheticcamera(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_idwallet_ffi_fn_clone_syntheticcamera(handle, status)
+        }
+    }
+
+    
+    /**
+     * The next frame, answering what the session said last (`null` before the first).
+     */override fun `nextFrame`(`last`: UnlockProgress?): CameraFrame {
+            return FfiConverterTypeCameraFrame.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_idwallet_ffi_fn_method_syntheticcamera_next_frame(
+        it,
+        
+        FfiConverterOptionalTypeUnlockProgress.lower(`last`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    companion object {
+        
+    /**
+     * A camera in front of the person in `photo` (JPEG/PNG), acting as `act`.
+     */
+    @Throws(FaceException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+     suspend fun `create`(`models`: FaceModels, `photo`: kotlin.ByteArray, `act`: SyntheticAct) : SyntheticCamera {
+        return uniffiRustCallAsync(
+        UniffiLib.uniffi_idwallet_ffi_fn_constructor_syntheticcamera_create(
+        FfiConverterTypeFaceModels.lower(`models`),
+        FfiConverterByteArray.lower(`photo`),
+        FfiConverterTypeSyntheticAct.lower(`act`),),
+        { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterTypeSyntheticCamera.lift(it) },
+        // Error FFI converter
+        FaceException.ErrorHandler,
+    )
+    }
+
+        
+    }
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyntheticCamera: FfiConverter<SyntheticCamera, Long> {
+    override fun lower(value: SyntheticCamera): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): SyntheticCamera {
+        return SyntheticCamera(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): SyntheticCamera {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: SyntheticCamera) = 8UL
+
+    override fun write(value: SyntheticCamera, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * Issues the core's synthetic, clearly fictitious citizens' documents — for demos and
  * tests of apps before they reach a real issuer. Real keys, real signatures.
  */
@@ -3879,9 +4230,12 @@ public interface SyntheticIssuerInterface {
     /**
      * Issue all five documents of synthetic citizen `citizen` to `wallet`'s device key,
      * valid for `valid_secs` (negative: already expired, for tests). Status indexes are
-     * `citizen * 8 + document number`.
+     * `citizen * 8 + document number`. With `id_photo` (JPEG/PNG of a real face) the
+     * citizen gets that face: the QR thumbnail and the reference portrait the holder's
+     * live face must match to enrol, which is delivered to the wallet too. Without it the
+     * thumbnail is drawn and no face can be enrolled.
      */
-    suspend fun `issueCitizen`(`wallet`: Wallet, `citizen`: kotlin.UInt, `validSecs`: kotlin.Long)
+    suspend fun `issueCitizen`(`wallet`: Wallet, `citizen`: kotlin.UInt, `validSecs`: kotlin.Long, `idPhoto`: kotlin.ByteArray? = null)
     
     /**
      * Revoke the `kind` document of `citizen`.
@@ -4022,11 +4376,14 @@ open class SyntheticIssuer: Disposable, AutoCloseable, SyntheticIssuerInterface
     /**
      * Issue all five documents of synthetic citizen `citizen` to `wallet`'s device key,
      * valid for `valid_secs` (negative: already expired, for tests). Status indexes are
-     * `citizen * 8 + document number`.
+     * `citizen * 8 + document number`. With `id_photo` (JPEG/PNG of a real face) the
+     * citizen gets that face: the QR thumbnail and the reference portrait the holder's
+     * live face must match to enrol, which is delivered to the wallet too. Without it the
+     * thumbnail is drawn and no face can be enrolled.
      */
     @Throws(WalletException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `issueCitizen`(`wallet`: Wallet, `citizen`: kotlin.UInt, `validSecs`: kotlin.Long) {
+    override suspend fun `issueCitizen`(`wallet`: Wallet, `citizen`: kotlin.UInt, `validSecs`: kotlin.Long, `idPhoto`: kotlin.ByteArray?) {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_idwallet_ffi_fn_method_syntheticissuer_issue_citizen(
@@ -4035,6 +4392,7 @@ open class SyntheticIssuer: Disposable, AutoCloseable, SyntheticIssuerInterface
         FfiConverterTypeWallet.lower(`wallet`),
         FfiConverterUInt.lower(`citizen`),
         FfiConverterLong.lower(`validSecs`),
+        FfiConverterOptionalByteArray.lower(`idPhoto`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_void(future, callback, continuation) },
@@ -4646,26 +5004,47 @@ public interface WalletInterface {
     suspend fun `present`(`kind`: DocumentKind, `audience`: kotlin.String): PresentationQr
     
     /**
-     * Enrol the holder's face from a photo (JPEG/PNG); the template is stored sealed.
+     * The disclosure policy in force (not stored: set it at each start).
      */
-    suspend fun `enrolFace`(`models`: FaceModels, `photo`: kotlin.ByteArray): FaceQuality
+    fun `disclosurePolicy`(): DisclosurePolicy
     
     /**
-     * Whether a face template is enrolled (sealed in this wallet) for unlocking.
+     * Whether the holder's face is enrolled (matched against the issuer's reference
+     * portrait, template sealed in this wallet) for unlocking.
      */
     fun `isFaceEnrolled`(): kotlin.Boolean
     
     /**
-     * Start unlocking the eID with the holder's face: a liveness session with fresh
-     * random movements. Feed it camera frames; it answers with what to show. Fails with
-     * `NotEnrolled` or `LockedOut` (the message says when to retry).
+     * Lock the eID now: call it when the app goes to the background.
      */
-    fun `startFaceUnlock`(`models`: FaceModels): FaceUnlockSession
+    fun `lock`()
     
     /**
-     * Delete the enrolled face; false if there was none.
+     * Use `policy` from now on; a window outside 1 s…1 h is `InvalidInput`.
      */
-    fun `unenrolFace`(): kotlin.Boolean
+    fun `setDisclosurePolicy`(`policy`: DisclosurePolicy)
+    
+    /**
+     * Start enrolling the holder's face: a liveness session whose live face must match the
+     * issuer's reference portrait (delivered with the documents). Feed it camera frames;
+     * it ends `Unlocked` with the template stored. Replacing an enrolled face needs a face
+     * unlock in the last two minutes. Fails with `NoReferencePortrait`, `FaceCheckRequired`
+     * or `LockedOut { retryAfterSecs }`.
+     */
+    fun `startFaceEnrolment`(`models`: FaceModels): FaceSession
+    
+    /**
+     * Start unlocking the eID with the holder's face: a liveness session with fresh
+     * random movements. Feed it camera frames; it answers with what to show. Fails with
+     * `NotEnrolled` or `LockedOut { retryAfterSecs }`.
+     */
+    fun `startFaceUnlock`(`models`: FaceModels): FaceSession
+    
+    /**
+     * Delete the enrolled face; false if there was none. Needs a face unlock in the last
+     * two minutes (`FaceCheckRequired` otherwise): the passphrase alone never removes it.
+     */
+    suspend fun `unenrolFace`(): kotlin.Boolean
     
     /**
      * Until when the eID is unlocked (Unix seconds), if it is.
@@ -4922,33 +5301,25 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
 
     
     /**
-     * Enrol the holder's face from a photo (JPEG/PNG); the template is stored sealed.
+     * The disclosure policy in force (not stored: set it at each start).
      */
-    @Throws(WalletException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `enrolFace`(`models`: FaceModels, `photo`: kotlin.ByteArray) : FaceQuality {
-        return uniffiRustCallAsync(
-        callWithHandle { uniffiHandle ->
-            UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_enrol_face(
-                uniffiHandle,
-                
-        FfiConverterTypeFaceModels.lower(`models`),
-        FfiConverterByteArray.lower(`photo`),
-            )
-        },
-        { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_rust_buffer(future, continuation) },
-        { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_rust_buffer(future) },
-        // lift function
-        { FfiConverterTypeFaceQuality.lift(it) },
-        // Error FFI converter
-        WalletException.ErrorHandler,
+    @Throws(WalletException::class)override fun `disclosurePolicy`(): DisclosurePolicy {
+            return FfiConverterTypeDisclosurePolicy.lift(
+    callWithHandle {
+    uniffiRustCallWithError(WalletException) { _status ->
+    UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_disclosure_policy(
+        it,
+        _status)
+}
+    }
     )
     }
+    
 
     
     /**
-     * Whether a face template is enrolled (sealed in this wallet) for unlocking.
+     * Whether the holder's face is enrolled (matched against the issuer's reference
+     * portrait, template sealed in this wallet) for unlocking.
      */
     @Throws(WalletException::class)override fun `isFaceEnrolled`(): kotlin.Boolean {
             return FfiConverterBoolean.lift(
@@ -4965,12 +5336,67 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
 
     
     /**
+     * Lock the eID now: call it when the app goes to the background.
+     */
+    @Throws(WalletException::class)override fun `lock`()
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(WalletException) { _status ->
+    UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_lock(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Use `policy` from now on; a window outside 1 s…1 h is `InvalidInput`.
+     */
+    @Throws(WalletException::class)override fun `setDisclosurePolicy`(`policy`: DisclosurePolicy)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(WalletException) { _status ->
+    UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_set_disclosure_policy(
+        it,
+        
+        FfiConverterTypeDisclosurePolicy.lower(`policy`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Start enrolling the holder's face: a liveness session whose live face must match the
+     * issuer's reference portrait (delivered with the documents). Feed it camera frames;
+     * it ends `Unlocked` with the template stored. Replacing an enrolled face needs a face
+     * unlock in the last two minutes. Fails with `NoReferencePortrait`, `FaceCheckRequired`
+     * or `LockedOut { retryAfterSecs }`.
+     */
+    @Throws(WalletException::class)override fun `startFaceEnrolment`(`models`: FaceModels): FaceSession {
+            return FfiConverterTypeFaceSession.lift(
+    callWithHandle {
+    uniffiRustCallWithError(WalletException) { _status ->
+    UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_start_face_enrolment(
+        it,
+        
+        FfiConverterTypeFaceModels.lower(`models`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Start unlocking the eID with the holder's face: a liveness session with fresh
      * random movements. Feed it camera frames; it answers with what to show. Fails with
-     * `NotEnrolled` or `LockedOut` (the message says when to retry).
+     * `NotEnrolled` or `LockedOut { retryAfterSecs }`.
      */
-    @Throws(WalletException::class)override fun `startFaceUnlock`(`models`: FaceModels): FaceUnlockSession {
-            return FfiConverterTypeFaceUnlockSession.lift(
+    @Throws(WalletException::class)override fun `startFaceUnlock`(`models`: FaceModels): FaceSession {
+            return FfiConverterTypeFaceSession.lift(
     callWithHandle {
     uniffiRustCallWithError(WalletException) { _status ->
     UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_start_face_unlock(
@@ -4985,20 +5411,28 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
 
     
     /**
-     * Delete the enrolled face; false if there was none.
+     * Delete the enrolled face; false if there was none. Needs a face unlock in the last
+     * two minutes (`FaceCheckRequired` otherwise): the passphrase alone never removes it.
      */
-    @Throws(WalletException::class)override fun `unenrolFace`(): kotlin.Boolean {
-            return FfiConverterBoolean.lift(
-    callWithHandle {
-    uniffiRustCallWithError(WalletException) { _status ->
-    UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_unenrol_face(
-        it,
-        _status)
-}
-    }
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `unenrolFace`() : kotlin.Boolean {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_unenrol_face(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_i8(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_i8(future, continuation) },
+        { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_i8(future) },
+        // lift function
+        { FfiConverterBoolean.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
     )
     }
-    
 
     
     /**
@@ -5601,6 +6035,60 @@ public object FfiConverterTypeDisclosedClaim: FfiConverterRustBuffer<DisclosedCl
 
 
 /**
+ * How fresh a face unlock each disclosure needs (the face gate). Every audience needs one;
+ * the windows say how recent. `require_user_authentication` also asks for the platform's
+ * fingerprint or device credential, proven by the auth-bound device key's signature.
+ */
+data class DisclosurePolicy (
+    /**
+     * Seconds since the unlock, per audience (e.g. `police` → 60, `hotel` → 300).
+     */
+    val `windows`: Map<kotlin.String, kotlin.Long>
+    , 
+    /**
+     * For audiences not listed.
+     */
+    val `defaultSecs`: kotlin.Long
+    , 
+    val `requireUserAuthentication`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDisclosurePolicy: FfiConverterRustBuffer<DisclosurePolicy> {
+    override fun read(buf: ByteBuffer): DisclosurePolicy {
+        return DisclosurePolicy(
+            FfiConverterMapStringLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DisclosurePolicy) = (
+            FfiConverterMapStringLong.allocationSize(value.`windows`) +
+            FfiConverterLong.allocationSize(value.`defaultSecs`) +
+            FfiConverterBoolean.allocationSize(value.`requireUserAuthentication`)
+    )
+
+    override fun write(value: DisclosurePolicy, buf: ByteBuffer) {
+            FfiConverterMapStringLong.write(value.`windows`, buf)
+            FfiConverterLong.write(value.`defaultSecs`, buf)
+            FfiConverterBoolean.write(value.`requireUserAuthentication`, buf)
+    }
+}
+
+
+
+/**
  * A held document, without its contents.
  */
 data class DocumentSummary (
@@ -5698,62 +6186,6 @@ public object FfiConverterTypeFaceComparison: FfiConverterRustBuffer<FaceCompari
             FfiConverterFloat.write(value.`similarity`, buf)
             FfiConverterFloat.write(value.`threshold`, buf)
             FfiConverterBoolean.write(value.`samePerson`, buf)
-    }
-}
-
-
-
-/**
- * What was measured on an enrolled face.
- */
-data class FaceQuality (
-    val `eyeDistancePx`: kotlin.Float
-    , 
-    val `sharpness`: kotlin.Float
-    , 
-    val `brightness`: kotlin.Float
-    , 
-    val `yaw`: kotlin.Float
-    , 
-    val `rollDeg`: kotlin.Float
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeFaceQuality: FfiConverterRustBuffer<FaceQuality> {
-    override fun read(buf: ByteBuffer): FaceQuality {
-        return FaceQuality(
-            FfiConverterFloat.read(buf),
-            FfiConverterFloat.read(buf),
-            FfiConverterFloat.read(buf),
-            FfiConverterFloat.read(buf),
-            FfiConverterFloat.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: FaceQuality) = (
-            FfiConverterFloat.allocationSize(value.`eyeDistancePx`) +
-            FfiConverterFloat.allocationSize(value.`sharpness`) +
-            FfiConverterFloat.allocationSize(value.`brightness`) +
-            FfiConverterFloat.allocationSize(value.`yaw`) +
-            FfiConverterFloat.allocationSize(value.`rollDeg`)
-    )
-
-    override fun write(value: FaceQuality, buf: ByteBuffer) {
-            FfiConverterFloat.write(value.`eyeDistancePx`, buf)
-            FfiConverterFloat.write(value.`sharpness`, buf)
-            FfiConverterFloat.write(value.`brightness`, buf)
-            FfiConverterFloat.write(value.`yaw`, buf)
-            FfiConverterFloat.write(value.`rollDeg`, buf)
     }
 }
 
@@ -6506,6 +6938,49 @@ public object FfiConverterTypeSupplementaryChoices: FfiConverterRustBuffer<Suppl
 
 
 /**
+ * The registry photos that play synthetic citizen `citizen`'s face (fetched by
+ * `models/fetch.sh` as `photos/NAME.jpg`): `id_photo` for the issuer, `live_photo` for
+ * the holder in front of a [`crate::face::SyntheticCamera`].
+ */
+data class SyntheticFace (
+    val `idPhoto`: kotlin.String
+    , 
+    val `livePhoto`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyntheticFace: FfiConverterRustBuffer<SyntheticFace> {
+    override fun read(buf: ByteBuffer): SyntheticFace {
+        return SyntheticFace(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SyntheticFace) = (
+            FfiConverterString.allocationSize(value.`idPhoto`) +
+            FfiConverterString.allocationSize(value.`livePhoto`)
+    )
+
+    override fun write(value: SyntheticFace, buf: ByteBuffer) {
+            FfiConverterString.write(value.`idPhoto`, buf)
+            FfiConverterString.write(value.`livePhoto`, buf)
+    }
+}
+
+
+
+/**
  * What staff may see of an accepted QR code.
  */
 data class VerifiedPresentation (
@@ -7217,6 +7692,16 @@ sealed class KeyStoreException: kotlin.Exception() {
     }
     
     /**
+     * The key is bound to the platform's user authentication and the user has not
+     * authenticated (fingerprint or device credential) for this use.
+     */
+    class AuthenticationRequired(
+        ) : KeyStoreException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
      * The platform could not do it; `reason` must not contain personal data.
      */
     class Unavailable(
@@ -7260,7 +7745,8 @@ public object FfiConverterTypeKeyStoreError : FfiConverterRustBuffer<KeyStoreExc
             3 -> KeyStoreException.NotFound()
             4 -> KeyStoreException.AlreadyExists()
             5 -> KeyStoreException.Corrupt()
-            6 -> KeyStoreException.Unavailable(
+            6 -> KeyStoreException.AuthenticationRequired()
+            7 -> KeyStoreException.Unavailable(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -7286,6 +7772,10 @@ public object FfiConverterTypeKeyStoreError : FfiConverterRustBuffer<KeyStoreExc
                 4UL
             )
             is KeyStoreException.Corrupt -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is KeyStoreException.AuthenticationRequired -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
             )
@@ -7319,8 +7809,12 @@ public object FfiConverterTypeKeyStoreError : FfiConverterRustBuffer<KeyStoreExc
                 buf.putInt(5)
                 Unit
             }
-            is KeyStoreException.Unavailable -> {
+            is KeyStoreException.AuthenticationRequired -> {
                 buf.putInt(6)
+                Unit
+            }
+            is KeyStoreException.Unavailable -> {
+                buf.putInt(7)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
@@ -7708,6 +8202,53 @@ public object FfiConverterTypeStatusUnknown : FfiConverterRustBuffer<StatusUnkno
 
 
 /**
+ * How a [`SyntheticCamera`]'s subject behaves.
+ */
+
+enum class SyntheticAct {
+    
+    /**
+     * A live holder: makes the movements asked for.
+     */
+    GENUINE,
+    /**
+     * A print held still in front of the camera.
+     */
+    STILL_PRINT,
+    /**
+     * The same frame again and again (a frozen or injected feed).
+     */
+    FROZEN;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyntheticAct: FfiConverterRustBuffer<SyntheticAct> {
+    override fun read(buf: ByteBuffer) = try {
+        SyntheticAct.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: SyntheticAct) = 4UL
+
+    override fun write(value: SyntheticAct, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * What the UI shows after a frame.
  */
 sealed class UnlockProgress {
@@ -7877,153 +8418,349 @@ public object FfiConverterTypeUnlockProgress : FfiConverterRustBuffer<UnlockProg
 
 /**
  * What went wrong with a wallet, by what the app can do about it.
+ *
+ * Not flat: variants carry what the caller acts on (`LockedOut.retryAfterSecs` for a
+ * countdown, `Rejected.code`). uniffi builds the exception's message from the fields, so
+ * `Display` is exported: Kotlin's `toString()` and Swift's `description` read as the text.
  */
-sealed class WalletException(message: String): kotlin.Exception(message) {
-        
+sealed class WalletException: kotlin.Exception() {
+    
     /**
      * No wallet file exists and creation was not asked for.
      */
-        class NoWallet(message: String) : WalletException(message)
-        
+    class NoWallet(
+        ) : WalletException() {
+        override val message
+            get() = ""
+    }
+    
     /**
      * The file is not an idwallet wallet (another app's database, a random file).
      */
-        class NotAWallet(message: String) : WalletException(message)
-        
+    class NotAWallet(
+        ) : WalletException() {
+        override val message
+            get() = ""
+    }
+    
     /**
      * The wallet file is damaged. The app may offer to reset it (and refresh from the issuer).
      */
-        class Corrupt(message: String) : WalletException(message)
-        
+    class Corrupt(
+        ) : WalletException() {
+        override val message
+            get() = ""
+    }
+    
     /**
      * The wallet was written by a newer app version; update the app.
      */
-        class TooNew(message: String) : WalletException(message)
+    class TooNew(
         
+        val `reason`: kotlin.String
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
     /**
      * The key store cannot unlock this wallet: it belongs to another device or key store.
      */
-        class WrongKey(message: String) : WalletException(message)
-        
+    class WrongKey(
+        ) : WalletException() {
+        override val message
+            get() = ""
+    }
+    
     /**
      * The key store failed (see the message); e.g. user authentication was cancelled.
      */
-        class KeyStore(message: String) : WalletException(message)
+    class KeyStore(
         
+        val `reason`: kotlin.String
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
     /**
      * No record with that id.
      */
-        class NotFound(message: String) : WalletException(message)
+    class NotFound(
         
+        val `reason`: kotlin.String
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
     /**
      * A stored value failed authentication: the file was altered outside idwallet.
      */
-        class Tampered(message: String) : WalletException(message)
+    class Tampered(
         
+        val `reason`: kotlin.String
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
     /**
      * Another process holds the wallet; retry later.
      */
-        class Busy(message: String) : WalletException(message)
-        
+    class Busy(
+        ) : WalletException() {
+        override val message
+            get() = ""
+    }
+    
     /**
      * The wallet was closed; open it again.
      */
-        class Closed(message: String) : WalletException(message)
-        
+    class Closed(
+        ) : WalletException() {
+        override val message
+            get() = ""
+    }
+    
     /**
      * Disk or SQLite failure (full disk, permissions…).
      */
-        class Storage(message: String) : WalletException(message)
+    class Storage(
         
+        val `reason`: kotlin.String
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
     /**
      * The document cannot be presented so (e.g. a hotel may not see this kind, or the
      * credential expired); the message says why.
      */
-        class NotPresentable(message: String) : WalletException(message)
+    class NotPresentable(
         
+        val `reason`: kotlin.String
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
     /**
      * The wallet has not registered with a service yet: call `register` first.
      */
-        class NotRegistered(message: String) : WalletException(message)
-        
+    class NotRegistered(
+        ) : WalletException() {
+        override val message
+            get() = ""
+    }
+    
     /**
      * The service cannot be reached. Cached data stays available.
      */
-        class Offline(message: String) : WalletException(message)
-        
+    class Offline(
+        ) : WalletException() {
+        override val message
+            get() = ""
+    }
+    
     /**
      * The service did not answer in time; retry later.
      */
-        class Timeout(message: String) : WalletException(message)
-        
+    class Timeout(
+        ) : WalletException() {
+        override val message
+            get() = ""
+    }
+    
     /**
-     * The service refused the request; the message starts with its reason code
-     * (e.g. `invalid_activation_code: …`).
+     * The service refused the request: `code` is its reason code (e.g.
+     * `invalid_activation_code`), `reason` its explanation.
      */
-        class Rejected(message: String) : WalletException(message)
+    class Rejected(
         
+        val `code`: kotlin.String, 
+        
+        val `reason`: kotlin.String
+        ) : WalletException() {
+        override val message
+            get() = "code=${ `code` }, reason=${ `reason` }"
+    }
+    
     /**
      * A response failed verification (forged, altered, replayed or for another request):
      * nothing from it was used. Possibly an attack on the connection.
      */
-        class Untrusted(message: String) : WalletException(message)
+    class Untrusted(
         
+        val `reason`: kotlin.String
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
     /**
      * The service failed on its side.
      */
-        class ServiceFailed(message: String) : WalletException(message)
+    class ServiceFailed(
         
+        val `reason`: kotlin.String
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
     /**
      * An argument is invalid (URL, server key, provider); the message says which.
      */
-        class InvalidInput(message: String) : WalletException(message)
+    class InvalidInput(
         
+        val `reason`: kotlin.String
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
     /**
      * The photo or frame has no usable face (none, several, too small, blurred, too dark
      * or bright, head turned); the message says which, so the UI can guide the user.
      */
-        class FaceNotUsable(message: String) : WalletException(message)
+    class FaceNotUsable(
         
+        val `reason`: kotlin.String
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
     /**
-     * No face is enrolled: call `enrolFace` first.
+     * No face is enrolled: run `startFaceEnrolment` first.
      */
-        class NotEnrolled(message: String) : WalletException(message)
-        
+    class NotEnrolled(
+        ) : WalletException() {
+        override val message
+            get() = ""
+    }
+    
     /**
-     * The face did not match the enrolled holder.
+     * The face did not match the enrolled holder (an unlock) or the issuer's reference
+     * portrait (an enrolment); counted as a failed attempt. `retry_after_secs`: locked out
+     * for that long now.
      */
-        class FaceMismatch(message: String) : WalletException(message)
+    class FaceMismatch(
         
+        val `similarity`: kotlin.Float, 
+        
+        val `retryAfterSecs`: kotlin.Long?
+        ) : WalletException() {
+        override val message
+            get() = "similarity=${ `similarity` }, retryAfterSecs=${ `retryAfterSecs` }"
+    }
+    
     /**
-     * Too many failed unlocks; the message says when to try again.
+     * Too many failed face checks: no attempt and no disclosure for `retry_after_secs`.
      */
-        class LockedOut(message: String) : WalletException(message)
+    class LockedOut(
         
+        val `retryAfterSecs`: kotlin.Long
+        ) : WalletException() {
+        override val message
+            get() = "retryAfterSecs=${ `retryAfterSecs` }"
+    }
+    
     /**
      * The liveness check failed (frozen or replayed feed, a flat picture, the face
-     * changed, the wrong movement, too slow); it counts as a failed unlock.
+     * changed, the wrong movement, too slow); it counts as a failed attempt.
      */
-        class LivenessFailed(message: String) : WalletException(message)
+    class LivenessFailed(
         
+        val `reason`: kotlin.String, 
+        
+        val `retryAfterSecs`: kotlin.Long?
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }, retryAfterSecs=${ `retryAfterSecs` }"
+    }
+    
     /**
      * The unlock session already ended: start a new one.
      */
-        class SessionEnded(message: String) : WalletException(message)
-        
+    class SessionEnded(
+        ) : WalletException() {
+        override val message
+            get() = ""
+    }
+    
     /**
-     * A visa report needs a face unlock in the last few minutes: run one, then ask again.
+     * The eID is locked: a presentation, a visa report or a change of the enrolled face
+     * needs a face unlock recent enough for it (the disclosure policy's window). Run one
+     * (`startFaceUnlock`), then ask again.
      */
-        class FaceCheckRequired(message: String) : WalletException(message)
+    class FaceCheckRequired(
         
+        val `reason`: kotlin.String
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * The disclosure policy asks for the platform's user authentication, which this key
+     * store does not enforce.
+     */
+    class UserAuthenticationUnavailable(
+        ) : WalletException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * The issuer has sent no reference portrait to enrol against: refresh the documents.
+     */
+    class NoReferencePortrait(
+        ) : WalletException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * The reference portrait is not the one the issuer signed.
+     */
+    class ReferencePortraitMismatch(
+        ) : WalletException() {
+        override val message
+            get() = ""
+    }
+    
     /**
      * The score is below the provider's visa report threshold.
      */
-        class ScoreTooLow(message: String) : WalletException(message)
+    class ScoreTooLow(
         
+        val `reason`: kotlin.String
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_idwallet_ffi_fn_method_walleterror_uniffi_trait_display(FfiConverterTypeWalletError.lower(this),
+        _status)
+}
+    )
+    }
 
     companion object ErrorHandler : UniffiRustCallStatusErrorHandler<WalletException> {
         override fun lift(error_buf: RustBuffer.ByValue): WalletException = FfiConverterTypeWalletError.lift(error_buf)
     }
+
+    
 }
 
 /**
@@ -8032,41 +8769,219 @@ sealed class WalletException(message: String): kotlin.Exception(message) {
 public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletException> {
     override fun read(buf: ByteBuffer): WalletException {
         
-            return when(buf.getInt()) {
-            1 -> WalletException.NoWallet(FfiConverterString.read(buf))
-            2 -> WalletException.NotAWallet(FfiConverterString.read(buf))
-            3 -> WalletException.Corrupt(FfiConverterString.read(buf))
-            4 -> WalletException.TooNew(FfiConverterString.read(buf))
-            5 -> WalletException.WrongKey(FfiConverterString.read(buf))
-            6 -> WalletException.KeyStore(FfiConverterString.read(buf))
-            7 -> WalletException.NotFound(FfiConverterString.read(buf))
-            8 -> WalletException.Tampered(FfiConverterString.read(buf))
-            9 -> WalletException.Busy(FfiConverterString.read(buf))
-            10 -> WalletException.Closed(FfiConverterString.read(buf))
-            11 -> WalletException.Storage(FfiConverterString.read(buf))
-            12 -> WalletException.NotPresentable(FfiConverterString.read(buf))
-            13 -> WalletException.NotRegistered(FfiConverterString.read(buf))
-            14 -> WalletException.Offline(FfiConverterString.read(buf))
-            15 -> WalletException.Timeout(FfiConverterString.read(buf))
-            16 -> WalletException.Rejected(FfiConverterString.read(buf))
-            17 -> WalletException.Untrusted(FfiConverterString.read(buf))
-            18 -> WalletException.ServiceFailed(FfiConverterString.read(buf))
-            19 -> WalletException.InvalidInput(FfiConverterString.read(buf))
-            20 -> WalletException.FaceNotUsable(FfiConverterString.read(buf))
-            21 -> WalletException.NotEnrolled(FfiConverterString.read(buf))
-            22 -> WalletException.FaceMismatch(FfiConverterString.read(buf))
-            23 -> WalletException.LockedOut(FfiConverterString.read(buf))
-            24 -> WalletException.LivenessFailed(FfiConverterString.read(buf))
-            25 -> WalletException.SessionEnded(FfiConverterString.read(buf))
-            26 -> WalletException.FaceCheckRequired(FfiConverterString.read(buf))
-            27 -> WalletException.ScoreTooLow(FfiConverterString.read(buf))
+
+        return when(buf.getInt()) {
+            1 -> WalletException.NoWallet()
+            2 -> WalletException.NotAWallet()
+            3 -> WalletException.Corrupt()
+            4 -> WalletException.TooNew(
+                FfiConverterString.read(buf),
+                )
+            5 -> WalletException.WrongKey()
+            6 -> WalletException.KeyStore(
+                FfiConverterString.read(buf),
+                )
+            7 -> WalletException.NotFound(
+                FfiConverterString.read(buf),
+                )
+            8 -> WalletException.Tampered(
+                FfiConverterString.read(buf),
+                )
+            9 -> WalletException.Busy()
+            10 -> WalletException.Closed()
+            11 -> WalletException.Storage(
+                FfiConverterString.read(buf),
+                )
+            12 -> WalletException.NotPresentable(
+                FfiConverterString.read(buf),
+                )
+            13 -> WalletException.NotRegistered()
+            14 -> WalletException.Offline()
+            15 -> WalletException.Timeout()
+            16 -> WalletException.Rejected(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                )
+            17 -> WalletException.Untrusted(
+                FfiConverterString.read(buf),
+                )
+            18 -> WalletException.ServiceFailed(
+                FfiConverterString.read(buf),
+                )
+            19 -> WalletException.InvalidInput(
+                FfiConverterString.read(buf),
+                )
+            20 -> WalletException.FaceNotUsable(
+                FfiConverterString.read(buf),
+                )
+            21 -> WalletException.NotEnrolled()
+            22 -> WalletException.FaceMismatch(
+                FfiConverterFloat.read(buf),
+                FfiConverterOptionalLong.read(buf),
+                )
+            23 -> WalletException.LockedOut(
+                FfiConverterLong.read(buf),
+                )
+            24 -> WalletException.LivenessFailed(
+                FfiConverterString.read(buf),
+                FfiConverterOptionalLong.read(buf),
+                )
+            25 -> WalletException.SessionEnded()
+            26 -> WalletException.FaceCheckRequired(
+                FfiConverterString.read(buf),
+                )
+            27 -> WalletException.UserAuthenticationUnavailable()
+            28 -> WalletException.NoReferencePortrait()
+            29 -> WalletException.ReferencePortraitMismatch()
+            30 -> WalletException.ScoreTooLow(
+                FfiConverterString.read(buf),
+                )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
         }
-        
     }
 
     override fun allocationSize(value: WalletException): ULong {
-        return 4UL
+        return when(value) {
+            is WalletException.NoWallet -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is WalletException.NotAWallet -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is WalletException.Corrupt -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is WalletException.TooNew -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is WalletException.WrongKey -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is WalletException.KeyStore -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is WalletException.NotFound -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is WalletException.Tampered -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is WalletException.Busy -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is WalletException.Closed -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is WalletException.Storage -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is WalletException.NotPresentable -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is WalletException.NotRegistered -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is WalletException.Offline -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is WalletException.Timeout -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is WalletException.Rejected -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`code`)
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is WalletException.Untrusted -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is WalletException.ServiceFailed -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is WalletException.InvalidInput -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is WalletException.FaceNotUsable -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is WalletException.NotEnrolled -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is WalletException.FaceMismatch -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterFloat.allocationSize(value.`similarity`)
+                + FfiConverterOptionalLong.allocationSize(value.`retryAfterSecs`)
+            )
+            is WalletException.LockedOut -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterLong.allocationSize(value.`retryAfterSecs`)
+            )
+            is WalletException.LivenessFailed -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterOptionalLong.allocationSize(value.`retryAfterSecs`)
+            )
+            is WalletException.SessionEnded -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is WalletException.FaceCheckRequired -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is WalletException.UserAuthenticationUnavailable -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is WalletException.NoReferencePortrait -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is WalletException.ReferencePortraitMismatch -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is WalletException.ScoreTooLow -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+        }
     }
 
     override fun write(value: WalletException, buf: ByteBuffer) {
@@ -8085,6 +9000,7 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
             }
             is WalletException.TooNew -> {
                 buf.putInt(4)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is WalletException.WrongKey -> {
@@ -8093,14 +9009,17 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
             }
             is WalletException.KeyStore -> {
                 buf.putInt(6)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is WalletException.NotFound -> {
                 buf.putInt(7)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is WalletException.Tampered -> {
                 buf.putInt(8)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is WalletException.Busy -> {
@@ -8113,10 +9032,12 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
             }
             is WalletException.Storage -> {
                 buf.putInt(11)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is WalletException.NotPresentable -> {
                 buf.putInt(12)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is WalletException.NotRegistered -> {
@@ -8133,22 +9054,28 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
             }
             is WalletException.Rejected -> {
                 buf.putInt(16)
+                FfiConverterString.write(value.`code`, buf)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is WalletException.Untrusted -> {
                 buf.putInt(17)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is WalletException.ServiceFailed -> {
                 buf.putInt(18)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is WalletException.InvalidInput -> {
                 buf.putInt(19)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is WalletException.FaceNotUsable -> {
                 buf.putInt(20)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is WalletException.NotEnrolled -> {
@@ -8157,14 +9084,19 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
             }
             is WalletException.FaceMismatch -> {
                 buf.putInt(22)
+                FfiConverterFloat.write(value.`similarity`, buf)
+                FfiConverterOptionalLong.write(value.`retryAfterSecs`, buf)
                 Unit
             }
             is WalletException.LockedOut -> {
                 buf.putInt(23)
+                FfiConverterLong.write(value.`retryAfterSecs`, buf)
                 Unit
             }
             is WalletException.LivenessFailed -> {
                 buf.putInt(24)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterOptionalLong.write(value.`retryAfterSecs`, buf)
                 Unit
             }
             is WalletException.SessionEnded -> {
@@ -8173,10 +9105,24 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
             }
             is WalletException.FaceCheckRequired -> {
                 buf.putInt(26)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is WalletException.UserAuthenticationUnavailable -> {
+                buf.putInt(27)
+                Unit
+            }
+            is WalletException.NoReferencePortrait -> {
+                buf.putInt(28)
+                Unit
+            }
+            is WalletException.ReferencePortraitMismatch -> {
+                buf.putInt(29)
                 Unit
             }
             is WalletException.ScoreTooLow -> {
-                buf.putInt(27)
+                buf.putInt(30)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -8468,6 +9414,38 @@ public object FfiConverterOptionalTypeService: FfiConverterRustBuffer<Service?> 
         } else {
             buf.put(1)
             FfiConverterTypeService.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeUnlockProgress: FfiConverterRustBuffer<UnlockProgress?> {
+    override fun read(buf: ByteBuffer): UnlockProgress? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeUnlockProgress.read(buf)
+    }
+
+    override fun allocationSize(value: UnlockProgress?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeUnlockProgress.allocationSize(value)
+        }
+    }
+
+    override fun write(value: UnlockProgress?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeUnlockProgress.write(value, buf)
         }
     }
 }
@@ -8839,6 +9817,45 @@ public object FfiConverterSequenceTypeDocumentKind: FfiConverterRustBuffer<List<
 
 
 
+/**
+ * @suppress
+ */
+public object FfiConverterMapStringLong: FfiConverterRustBuffer<Map<kotlin.String, kotlin.Long>> {
+    override fun read(buf: ByteBuffer): Map<kotlin.String, kotlin.Long> {
+        val len = buf.getInt()
+        return buildMap<kotlin.String, kotlin.Long>(len) {
+            repeat(len) {
+                val k = FfiConverterString.read(buf)
+                val v = FfiConverterLong.read(buf)
+                this[k] = v
+            }
+        }
+    }
+
+    override fun allocationSize(value: Map<kotlin.String, kotlin.Long>): ULong {
+        val spaceForMapSize = 4UL
+        val spaceForChildren = value.map { (k, v) ->
+            FfiConverterString.allocationSize(k) +
+            FfiConverterLong.allocationSize(v)
+        }.sum()
+        return spaceForMapSize + spaceForChildren
+    }
+
+    override fun write(value: Map<kotlin.String, kotlin.Long>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        // The parens on `(k, v)` here ensure we're calling the right method,
+        // which is important for compatibility with older android devices.
+        // Ref https://blog.danlew.net/2017/03/16/kotlin-puzzler-whose-line-is-it-anyways/
+        value.forEach { (k, v) ->
+            FfiConverterString.write(k, buf)
+            FfiConverterLong.write(v, buf)
+        }
+    }
+}
+
+
+
+
 
 
 
@@ -8853,6 +9870,20 @@ public object FfiConverterSequenceTypeDocumentKind: FfiConverterRustBuffer<List<
     
         
         FfiConverterString.lower(`text`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * The face synthetic citizen `citizen` has (the registry's three people in turn).
+         */ fun `syntheticFace`(`citizen`: kotlin.UInt): SyntheticFace {
+            return FfiConverterTypeSyntheticFace.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_idwallet_ffi_fn_func_synthetic_face(
+    
+        
+        FfiConverterUInt.lower(`citizen`),_status)
 }
     )
     }

@@ -81,8 +81,8 @@ val wrapperTests = linkedMapOf<String, () -> Unit>(
                 File(modelsDir, "face_recognition_sface_2021dec_int8bq.onnx").readBytes(),
             ).toList().last() as ModelsLoading.Loaded).models
             val wallet = Wallet.open(File(Files.createTempDirectory("idwallet-flow").toFile(), "w.db").path, JcaKeyStore.ephemeral(), OpenOptions())
-            wallet.enrolFace(models, photo("person_a_1"))
-            val session = wallet.startFaceUnlock(models)
+            SyntheticIssuer("Test Bureau").issueCitizen(wallet, 2u, 86_400, photo(syntheticFace(2u).idPhoto))
+            val session = wallet.startFaceEnrolment(models)
             val still = CameraFrame.Encoded(photo("person_a_1"))
             val frames = flowOf(TimedFrame(CameraFrame.Encoded(ByteArray(100)), 1u), TimedFrame(still, 100u), TimedFrame(still, 200u))
             val shown = mutableListOf<UnlockProgress>()
