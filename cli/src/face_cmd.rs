@@ -132,6 +132,11 @@ pub fn run(cmd: FaceCommand) -> Result<()> {
             let result = (|| {
                 if let Some(current) = unlock_with {
                     session(&wallet, FacePurpose::Unlock, &models, photo(&current)?, challenges.challenges.clone())?;
+                } else if wallet.is_face_enrolled()? {
+                    anyhow::bail!(
+                        "a face is enrolled already: replacing it needs an unlock with it in the same command \
+                         (--unlock-with PHOTO)"
+                    );
                 }
                 session(&wallet, FacePurpose::Enrol, &models, photo(&p)?, challenges.challenges)
             })();
@@ -223,6 +228,9 @@ pub fn session(
 ) -> Result<idwallet_core::wallet::Unlocked> {
     use idwallet_core::face::liveness::Progress;
     use idwallet_core::face::synthetic::Act;
+    // A photo with no usable face would only time the session out and count as a failed
+    // attempt: say what is wrong with it instead.
+    models.analyze(&photo).context("the photo has no face the camera could use")?;
     let count = if challenges.is_empty() { 3 } else { challenges.len() as u64 };
     let bar = indicatif::ProgressBar::new(count * 100).with_style(bar_style("{msg:<28} [{bar:30}] {prefix} {elapsed}"));
     bar.set_prefix(format!("0/{count}"));

@@ -45,6 +45,10 @@ pub fn write(path: &Path, bytes: &[u8], kind: Kind, force: bool, protected: &[Pa
 /// path fails first. `protected`: files never to replace (the wallet and key store this
 /// command opened, with the wallet's `-wal` and `-shm`).
 pub fn check(path: &Path, kind: Kind, force: bool, protected: &[PathBuf]) -> Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        bail!("cannot write {}: the folder {} does not exist", path.display(), dir.display());
+    }
     if let Ok(meta) = std::fs::metadata(path) {
         if meta.is_dir() {
             bail!("{} is a directory: give a file name for the {}", path.display(), kind.name());

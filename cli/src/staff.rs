@@ -163,6 +163,9 @@ pub fn present(args: PresentArgs) -> Result<()> {
         crate::face_cmd::session(&wallet, FacePurpose::Unlock, &models, frame, args.challenges.challenges)?;
     }
     let p = match wallet.present(args.kind, &args.role.profile(), now()) {
+        Err(idwallet_core::WalletError::FaceCheckRequired) if !wallet.is_face_enrolled()? => {
+            anyhow::bail!("no face is enrolled, so the eID stays locked: run `idwallet face enrol` first")
+        }
         Err(e @ idwallet_core::WalletError::FaceCheckRequired) => {
             anyhow::bail!("{e} (give --face PHOTO: this command unlocks and presents in one process)")
         }

@@ -341,7 +341,7 @@ fn face_compare_enrol_and_verify_on_real_photos() {
     assert!(stdout(&enrolled).contains("Face enrolled"), "{enrolled:?}");
     // Replacing it needs an unlock of the current face in the same command.
     let again = enrol(&live);
-    assert!(String::from_utf8_lossy(&again.stderr).contains("unlock it with your face"), "{again:?}");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--unlock-with"), "{again:?}");
     let ok = idwallet(&["face", "verify", "--path", p, &live, "--challenges", order, "--models", &models], pw);
     assert!(stdout(&ok).starts_with("UNLOCKED"), "{ok:?}");
     let no = idwallet(

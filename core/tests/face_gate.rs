@@ -334,3 +334,29 @@ fn reference_portrait_calibration_separates_people_at_the_enrolment_threshold() 
     let refused = genuine.iter().filter(|s| **s < REFERENCE_MATCH_THRESHOLD).count();
     assert!(refused * 10 <= genuine.len(), "{refused} of {} genuine pairs refused", genuine.len());
 }
+
+#[test]
+fn deleting_the_lockout_or_the_template_from_the_file_is_refused_as_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let (wallet, ks, path) = holder(dir.path());
+    enrol(&wallet, NOW);
+    wallet.close().unwrap();
+    // Someone with the file (no passphrase needed to delete a row) resets the lockout, or
+    // removes the face to enrol without an unlock.
+    for kind in ["face_gate", "face_template"] {
+        let copy = dir.path().join(format!("without-{kind}.db"));
+        std::fs::copy(&path, &copy).unwrap();
+        assert_eq!(raw(&copy).execute("DELETE FROM records WHERE kind = ?1", [kind]).unwrap(), 1);
+        let w = reopen(&copy, &ks);
+        let tampered = |r: Result<_, WalletError>| {
+            matches!(r, Err(WalletError::Store(idwallet_core::StoreError::Tampered { .. })))
+        };
+        let m = face_models();
+        assert!(tampered(w.begin_face_session(FacePurpose::Unlock, m, Default::default(), NOW + 1).map(|_| ())));
+        assert!(tampered(w.begin_face_session(FacePurpose::Enrol, m, Default::default(), NOW + 1).map(|_| ())));
+        assert!(tampered(hotel(&w, NOW + 1).map(|_| ())), "{kind}: a presentation must not go out either");
+    }
+    // The untouched file still works.
+    let w = reopen(&path, &ks);
+    face(&w, FacePurpose::Unlock, live_photo(CITIZEN), Act::Genuine, NOW + 2).unwrap();
+}

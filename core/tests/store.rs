@@ -230,3 +230,16 @@ impl TapMkdir for std::path::PathBuf {
         self
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn wallet_and_key_store_files_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (wallet, _, path) = new_wallet(dir.path());
+    wallet.close().unwrap();
+    for file in [path, dir.path().join("keys")] {
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{} is {mode:o}", file.display());
+    }
+}

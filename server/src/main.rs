@@ -38,6 +38,11 @@ struct Args {
     /// Print how many records of each kind DATA holds, then exit (no server is started).
     #[arg(long)]
     stats: bool,
+    /// Print a new one-time activation code for citizen N, as the issuer's counter hands
+    /// out after checking the citizen again (a new phone, a face that no longer unlocks),
+    /// then exit. Registering with it removes the wallet's old face.
+    #[arg(long, value_name = "N")]
+    new_code: Option<u32>,
 }
 
 #[tokio::main]
@@ -53,6 +58,20 @@ async fn main() -> std::process::ExitCode {
                 for (kind, n) in counts {
                     println!("{kind} {n}");
                 }
+                std::process::ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("idwallet-server: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
+    if let Some(n) = args.new_code {
+        return match idwallet_server::State::open(&args.data, args.citizens, args.photos.as_deref())
+            .and_then(|state| state.new_activation_code(n))
+        {
+            Ok(code) => {
+                println!("{n} {code}");
                 std::process::ExitCode::SUCCESS
             }
             Err(e) => {

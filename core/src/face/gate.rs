@@ -75,6 +75,10 @@ pub struct GateState {
     pub failures: u32,
     /// Unix seconds before which no attempt is accepted.
     pub locked_until: i64,
+    /// A face is enrolled: the template and this state are written and removed together,
+    /// so a record deleted from the file by hand shows.
+    #[serde(default)]
+    pub enrolled: bool,
 }
 
 impl Record for GateState {
@@ -100,7 +104,7 @@ impl GateState {
             }
             None => self.locked_until,
         };
-        Self { failures, locked_until }
+        Self { failures, locked_until, ..self }
     }
 }
 

@@ -393,6 +393,9 @@ fn create(path: &Path, key_store: &dyn KeyStore) -> Result<(), StoreError> {
     Writer { tx, keys: &keys }.log_and_commit(&ActivityEntry::now(ActivityKind::WalletCreated))?;
     // Closing checkpoints the WAL into the file, so the rename moves one complete file.
     conn.close().map_err(|(_, e)| map_sql(e))?;
+    // Owner-only (SQLite creates files 0644): nothing in it is plain, but it is the user's.
+    #[cfg(unix)]
+    std::fs::set_permissions(&tmp, std::os::unix::fs::PermissionsExt::from_mode(0o600)).map_err(|e| io_error(&e))?;
     std::fs::rename(&tmp, path).map_err(|e| io_error(&e))?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io_error(&e))?;

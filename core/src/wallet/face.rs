@@ -114,9 +114,19 @@ impl Wallet {
         Ok((portrait, signed))
     }
 
-    /// The enrolled face, if it is bound to a reference portrait.
+    /// The enrolled face, if it is bound to a reference portrait. A template without its
+    /// gate state, or a gate state that says a face is enrolled without one, means a
+    /// record was deleted from the file (to reset the lockout, or to enrol without an
+    /// unlock): refused as tampering.
     fn enrolled(&self) -> Result<Option<EnrolledFace>, WalletError> {
-        Ok(self.store.find::<EnrolledFace>("holder")?.filter(|e| !e.reference_digest.is_empty()))
+        let face = self.store.find::<EnrolledFace>("holder")?.filter(|e| !e.reference_digest.is_empty());
+        let gate = self.store.find::<GateState>("holder")?;
+        match (&face, gate) {
+            (Some(_), None) | (None, Some(GateState { enrolled: true, .. })) => {
+                Err(crate::store::StoreError::Tampered { table: "records".into() }.into())
+            }
+            _ => Ok(face),
+        }
     }
 
     pub fn is_face_enrolled(&self) -> Result<bool, WalletError> {
@@ -124,6 +134,7 @@ impl Wallet {
     }
 
     pub(super) fn gate_state(&self, now: i64) -> Result<GateState, WalletError> {
+        self.enrolled()?;
         let state = self.store.find::<GateState>("holder")?.unwrap_or_default();
         match state.retry_after(now) {
             Some(retry_after_secs) => Err(WalletError::LockedOut { retry_after_secs }),
@@ -227,7 +238,7 @@ impl Wallet {
             if purpose == FacePurpose::Enrol {
                 w.put(&record)?;
             }
-            w.put(&GateState::default())?;
+            w.put(&GateState { enrolled: true, ..GateState::default() })?;
             w.log(&entry)
         })?;
         let check = FaceCheck {
@@ -273,8 +284,11 @@ impl Wallet {
 
     /// Delete the template (logged when there was one), keeping the lockout state.
     pub(super) fn forget_face(&self, why: Option<&str>) -> Result<bool, crate::store::StoreError> {
+        let state = self.store.find::<GateState>("holder")?.unwrap_or_default();
         self.store.write(|w| {
             let existed = w.delete::<EnrolledFace>("holder")?;
+            // The lockout stays; only the record of an enrolment goes.
+            w.put(&GateState { enrolled: false, ..state })?;
             if existed {
                 let mut entry = ActivityEntry::now(ActivityKind::FaceRemoved);
                 entry.detail = why.map(str::to_owned);
