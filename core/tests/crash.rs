@@ -2,7 +2,7 @@
 //! instants. After every kill the wallet must open, pass `PRAGMA integrity_check`, and
 //! hold every record whose commit had returned (the child acknowledges each on stdout).
 //!
-//! `IDWALLET_CRASH_ROUNDS` (default 200) and `IDWALLET_CRASH_SEED` make runs repeatable.
+//! `IDWALLET_CRASH_ROUNDS` (default 500) and `IDWALLET_CRASH_SEED` make runs repeatable.
 
 mod common;
 
@@ -50,7 +50,7 @@ impl XorShift {
 }
 
 fn parent() -> Result<(), String> {
-    let rounds: u32 = std::env::var("IDWALLET_CRASH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let rounds: u32 = std::env::var("IDWALLET_CRASH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(500);
     let seed: u64 = std::env::var("IDWALLET_CRASH_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or_else(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
     });

@@ -239,6 +239,7 @@ fn idwallet_request_and_bound_response_round_trip_and_resist_tampering() {
     let new = NewSignature {
         components: &["\"@method\"", "\"@target-uri\"", "\"content-digest\"", "\"content-type\""],
         created: 1_795_000_000,
+        expires: None,
         nonce: Some("n-0001"),
         keyid: "device-42",
         tag: Some("idwallet"),

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use idwallet_core::net::digest::content_digest;
 use idwallet_core::net::httpsig::{self, Message, NewSignature};
 use idwallet_core::net::policy::{self, check_request, check_response, MemoryNonceStore, PolicyError};
+use idwallet_core::net::NetError;
 use idwallet_core::platform::KdfParams;
 use idwallet_core::{KeyStore, SoftwareKeyStore};
 
@@ -47,6 +48,7 @@ fn signed_request(
     let new = NewSignature {
         components: &components,
         created,
+        expires: None,
         nonce: Some(nonce),
         keyid: "dev-1",
         tag: Some(tag),
@@ -81,8 +83,10 @@ fn the_server_accepts_a_good_request_once_and_refuses_replays_skew_and_gaps() {
 
     let old = signed_request(k.device.as_ref(), body, NOW - 1000, "nonce-0002", "idwallet", true);
     assert_eq!(check(&k, &old, body, &nonces, NOW), Err(PolicyError::ClockSkew { skew_secs: 1000, window_secs: 300 }));
+    // A signature tagged for something else is not ours: there is no idwallet signature.
     let other_tag = signed_request(k.device.as_ref(), body, NOW, "nonce-0003", "someone-else", true);
-    assert_eq!(check(&k, &other_tag, body, &nonces, NOW), Err(PolicyError::BadParameter { param: "tag" }));
+    let none = check(&k, &other_tag, body, &nonces, NOW);
+    assert!(matches!(none, Err(PolicyError::Signature(NetError::NoSignature { .. }))), "{none:?}");
     let short_nonce = signed_request(k.device.as_ref(), body, NOW, "n1", "idwallet", true);
     assert_eq!(check(&k, &short_nonce, body, &nonces, NOW), Err(PolicyError::BadParameter { param: "nonce" }));
     let no_digest = signed_request(k.device.as_ref(), body, NOW, "nonce-0004", "idwallet", false);
@@ -155,4 +159,71 @@ fn nonces_are_remembered_for_their_ttl_and_then_forgotten() {
     // …and a clock stepping back does not either.
     assert!(!nonces.check_and_insert("dev-1", "n-1", NOW - 100, 600));
     assert!(nonces.check_and_insert("dev-1", "n-1", NOW + 600, 600), "expired nonces are forgotten");
+}
+
+/// Signature headers for a GET over `components`, labelled `label`, added to `headers`.
+fn sign_get(
+    ks: &dyn KeyStore,
+    mut headers: Vec<(String, String)>,
+    components: &[&str],
+    label: &str,
+    nonce: &str,
+    expires: Option<i64>,
+) -> Vec<(String, String)> {
+    let msg = Message { method: Some("POST"), target_uri: Some(TARGET), status: None, headers: &headers };
+    let new = NewSignature {
+        components,
+        created: NOW,
+        expires,
+        nonce: Some(nonce),
+        keyid: "dev-1",
+        tag: Some("idwallet"),
+        alg: None,
+    };
+    let (input, sig) = httpsig::sign(&msg, None, label, &new, |b| Ok(ks.sign(b)?)).unwrap();
+    headers.push(("signature-input".into(), input));
+    headers.push(("signature".into(), sig));
+    headers
+}
+
+/// The findings of an independent RFC 9421 client (issue #18), each refused or accepted
+/// as the RFCs say.
+#[test]
+fn digests_labels_field_lines_and_expiry_follow_rfc_9421_and_9530() {
+    let k = keys();
+    let nonces = MemoryNonceStore::default();
+    let base = policy::REQUEST_COMPONENTS;
+    let with_digest = [base, &["\"content-digest\""]].concat();
+
+    // An empty body with a covered Content-Digest of other content: the digest is checked
+    // against what was received, empty or not (RFC 9530 §2, RFC 9421 §7.2.8).
+    let lying = vec![("content-digest".to_owned(), content_digest(b"{\"amount\":1000000}"))];
+    let h = sign_get(k.device.as_ref(), lying.clone(), &with_digest, "idw", "nonce-2001", None);
+    let refused = check(&k, &h, b"", &nonces, NOW);
+    assert_eq!(refused, Err(PolicyError::Signature(NetError::DigestMismatch)));
+    // …and uncovered but present: still checked.
+    let h = sign_get(k.device.as_ref(), lying, base, "idw", "nonce-2002", None);
+    assert_eq!(check(&k, &h, b"", &nonces, NOW), Err(PolicyError::Signature(NetError::DigestMismatch)));
+    // An honest digest of the empty body passes.
+    let honest = vec![("content-digest".to_owned(), content_digest(b""))];
+    let h = sign_get(k.device.as_ref(), honest, &with_digest, "idw", "nonce-2003", None);
+    assert_eq!(check(&k, &h, b"", &nonces, NOW), Ok("dev-1".into()));
+
+    // Chosen by tag, whatever the label (`sig1` is the libraries' default), …
+    let h = sign_get(k.device.as_ref(), vec![], base, "sig1", "nonce-2004", None);
+    assert_eq!(check(&k, &h, b"", &nonces, NOW), Ok("dev-1".into()));
+    // …also when another signature comes first, in its own field lines (RFC 9421 §4.1:
+    // several lines of a field are one field).
+    let proxy = vec![
+        ("signature-input".to_owned(), "proxy=(\"@method\");created=1795000000;keyid=\"gw\"".to_owned()),
+        ("signature".to_owned(), "proxy=:AAAA:".to_owned()),
+    ];
+    let h = sign_get(k.device.as_ref(), proxy, base, "idw", "nonce-2005", None);
+    assert_eq!(check(&k, &h, b"", &nonces, NOW), Ok("dev-1".into()));
+
+    // `expires` in the past is refused; in the future, fine.
+    let h = sign_get(k.device.as_ref(), vec![], base, "idw", "nonce-2006", Some(NOW - 1));
+    assert_eq!(check(&k, &h, b"", &nonces, NOW), Err(PolicyError::Expired { at: NOW - 1 }));
+    let h = sign_get(k.device.as_ref(), vec![], base, "idw", "nonce-2007", Some(NOW + 30));
+    assert_eq!(check(&k, &h, b"", &nonces, NOW), Ok("dev-1".into()));
 }

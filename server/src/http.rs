@@ -51,6 +51,8 @@ pub fn router(state: Arc<State>, config: HttpConfig) -> Router {
         .route(path::REPORTS, post(request_report))
         .route(&format!("{}/{{id}}", path::REPORTS), get(fetch_report))
         .fallback(not_found)
+        // Router refusals are signed like every other answer.
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(app)
 }
 
@@ -63,11 +65,11 @@ struct Incoming {
 }
 
 impl Incoming {
-    async fn read(app: &App, req: Request) -> Result<Self, Refusal> {
+    /// The request, or — when its body cannot be read — the refusal with what was read
+    /// (method, target, headers), so the refusal is still bound to the request.
+    async fn read(app: &App, req: Request) -> Result<Self, (Self, Refusal)> {
         let (parts, body) = req.into_parts();
-        let body = to_bytes(body, MAX_BODY)
-            .await
-            .map_err(|_| Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is too large"))?;
+        let body = to_bytes(body, MAX_BODY).await;
         let base = match &app.config.public_base {
             Some(base) => base.trim_end_matches('/').to_owned(),
             None => {
@@ -76,12 +78,22 @@ impl Incoming {
             }
         };
         let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-        Ok(Self {
+        let mut incoming = Self {
             method: parts.method.as_str().to_owned(),
             target_uri: format!("{base}{path}"),
             headers: header_pairs(&parts.headers),
-            body,
-        })
+            body: Bytes::new(),
+        };
+        match body {
+            Ok(body) => {
+                incoming.body = body;
+                Ok(incoming)
+            }
+            Err(_) => {
+                let refusal = Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is too large");
+                Err((incoming, refusal))
+            }
+        }
     }
 
     fn message(&self) -> Message<'_> {
@@ -113,6 +125,8 @@ impl From<PolicyError> for Refusal {
             PolicyError::UnknownKey => "unknown_key",
             PolicyError::Replayed => "replayed",
             PolicyError::ClockSkew { .. } => "clock_skew",
+            PolicyError::Expired { .. } => "signature_expired",
+            PolicyError::BeforeRestart => "signed_before_restart",
             PolicyError::NotCovered { .. } | PolicyError::BadParameter { .. } => "signature_policy",
             PolicyError::Signature(_) => "bad_signature",
         };
@@ -174,6 +188,7 @@ impl App {
         let new = NewSignature {
             components,
             created: idwallet_core::now_unix(),
+            expires: None,
             nonce: None,
             keyid: "server",
             tag: Some(TAG),
@@ -217,11 +232,7 @@ impl App {
     ) -> Response {
         let incoming = match Incoming::read(&self, req).await {
             Ok(i) => i,
-            Err(refusal) => {
-                let empty =
-                    Incoming { method: String::new(), target_uri: String::new(), headers: vec![], body: Bytes::new() };
-                return self.reply::<()>(&empty, Err(refusal));
-            }
+            Err((read, refusal)) => return self.reply::<()>(&read, Err(refusal)),
         };
         tokio::task::spawn_blocking(move || {
             let result = handle(&self, &incoming);
@@ -373,6 +384,12 @@ async fn fetch_report(AxumState(app): AxumState<App>, Path(id): Path<String>, re
         Ok(wire::ReportResponse { report: B64(record.signed), seal: record.seal })
     })
     .await
+}
+
+async fn method_not_allowed(AxumState(app): AxumState<App>, req: Request) -> Response {
+    let refusal =
+        Refusal::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint takes another method");
+    app.serve::<()>(req, |_, _| Err(refusal)).await
 }
 
 async fn not_found(AxumState(app): AxumState<App>, req: Request) -> Response {

@@ -266,7 +266,7 @@ impl State {
             store,
             keys,
             issuer,
-            nonces: MemoryNonceStore::default(),
+            nonces: MemoryNonceStore::since(now),
             data_dir: dir.into(),
             challenges: Default::default(),
         });

@@ -207,3 +207,47 @@ async fn the_phone_refuses_responses_it_cannot_trust() {
     let err = phone.wallet.refresh_documents().await.unwrap_err();
     assert!(matches!(err, WalletError::Net(ClientError::Offline)), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn router_refusals_are_signed_and_bound_to_the_request() {
+    use idwallet_core::net::client::Client;
+    let server = Server::start().await;
+    let phone = Phone::new();
+    phone.register(&server, 1).await.unwrap();
+    // The client checks every answer's signature: a refusal it can read as `Rejected` was
+    // signed by the server and bound to this request (an unsigned one is `BadResponse`).
+    let c = Client::new(&server.url(), server.key(), phone.keys.clone(), ClientOptions::default()).unwrap();
+    let wrong_method = c.post::<_, serde_json::Value>(path::TRUST_LIST, &()).await;
+    assert!(
+        matches!(&wrong_method, Err(ClientError::Rejected { status: 405, code, .. }) if code == "method_not_allowed"),
+        "{wrong_method:?}"
+    );
+    let nowhere = c.get::<serde_json::Value>("/v1/nowhere").await;
+    assert!(matches!(&nowhere, Err(ClientError::Rejected { status: 404, .. })), "{nowhere:?}");
+    // A body over the limit: refused from the headers already read, still bound to them.
+    let huge = "x".repeat(70 * 1024);
+    let too_large = c.post::<_, serde_json::Value>(path::REPORTS, &huge).await;
+    assert!(
+        matches!(&too_large, Err(ClientError::Rejected { status: 413, code, .. }) if code == "too_large"),
+        "{too_large:?}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_replayed_to_a_restarted_server_is_refused() {
+    let server = Server::start().await;
+    let phone = Phone::new();
+    phone.register(&server, 2).await.unwrap();
+    let raw = RawClient::new(&server, phone.keys.clone());
+    let req = raw.signed("GET", path::DOCUMENTS, b"", now());
+    assert_eq!(raw.send(&req).await.0, 200);
+    // The nonce memory died with the process; the signature is still inside its window.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let server = server.restart().await;
+    let raw = RawClient::new(&server, phone.keys.clone());
+    assert_eq!(raw.send(&req).await, (401, "signed_before_restart".into()));
+    // A request signed now goes through.
+    assert_eq!(raw.send(&raw.signed("GET", path::DOCUMENTS, b"", now())).await.0, 200);
+    server.stop().await;
+}

@@ -169,6 +169,7 @@ impl Client {
         let new = NewSignature {
             components: &components,
             created: crate::now_unix(),
+            expires: None,
             nonce: Some(&nonce),
             keyid: &self.keyid,
             tag: Some(TAG),

@@ -204,6 +204,25 @@ fn params_of(input: &InnerList) -> SignatureParams {
     }
 }
 
+/// The label of the signature whose `tag` parameter is `tag` (RFC 9421 §7.2.2: choose a
+/// signature by what it is for, not by its label, which the signer picks freely). The
+/// first such signature if several carry it.
+pub fn label_tagged(signature_input: &str, tag: &str) -> Result<String, NetError> {
+    let dict: Dictionary = Parser::new(signature_input).parse().map_err(|_| bad("Signature-Input"))?;
+    dict.iter()
+        .find(|(_, entry)| {
+            let ListEntry::InnerList(input) = entry else { return false };
+            input.params.iter().any(|(k, v)| k.as_str() == "tag" && v.as_string().is_some_and(|t| t.as_str() == tag))
+        })
+        .map(|(label, _)| label.as_str().to_owned())
+        .ok_or_else(|| NetError::NoSignature { label: format!("tag={tag}") })
+}
+
+/// All field lines named `name`, combined as RFC 9421 §2.1 asks (values joined by ", ").
+pub fn field(msg: &Message<'_>, name: &str) -> Option<String> {
+    header_values(msg, name)
+}
+
 /// What the signature `label` *declares*, unverified — only to choose the key to verify
 /// with (e.g. by `keyid`); trust nothing in it before [`verify`] succeeds.
 pub fn declared(signature_input: &str, label: &str) -> Result<SignatureParams, NetError> {
@@ -246,6 +265,8 @@ pub struct NewSignature<'a> {
     /// `"content-digest"`, `"signature";req`.
     pub components: &'a [&'a str],
     pub created: i64,
+    /// When the signature stops being valid (verifiers refuse it after).
+    pub expires: Option<i64>,
     pub nonce: Option<&'a str>,
     pub keyid: &'a str,
     pub tag: Option<&'a str>,
@@ -263,8 +284,7 @@ pub fn sign(
     sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, NetError>,
 ) -> Result<(String, String), NetError> {
     // Parse the component list with sfv so identifiers serialise canonically.
-    let list: sfv::List =
-        Parser::new(&new.components.join(" ").replace("\" \"", "\", \"")).parse().map_err(|_| bad("components"))?;
+    let list: sfv::List = Parser::new(&new.components.join(", ")).parse().map_err(|_| bad("components"))?;
     let items: Vec<Item> = list
         .into_iter()
         .map(|e| match e {
@@ -276,6 +296,9 @@ pub fn sign(
     let text = |s: &str| sfv::String::from_string(s.to_owned()).map_err(|_| bad("signature parameter"));
     let mut params = Parameters::new();
     params.insert(key("created"), BareItem::Integer(sfv::Integer::try_from(new.created).map_err(|_| bad("created"))?));
+    if let Some(expires) = new.expires {
+        params.insert(key("expires"), BareItem::Integer(sfv::Integer::try_from(expires).map_err(|_| bad("expires"))?));
+    }
     if let Some(nonce) = new.nonce {
         params.insert(key("nonce"), BareItem::String(text(nonce)?));
     }

@@ -15,8 +15,9 @@ pub const TAG: &str = "idwallet";
 /// Components every request covers (plus `content-digest` and `content-type` with a body).
 pub const REQUEST_COMPONENTS: &[&str] = &["\"@method\"", "\"@target-uri\""];
 pub const BODY_COMPONENTS: &[&str] = &["\"content-digest\"", "\"content-type\""];
-/// Components every response covers.
-pub const RESPONSE_COMPONENTS: &[&str] = &["\"@status\"", "\"content-digest\"", "\"signature\";req"];
+/// Components every response covers: bound to the request's signature and its parameters.
+pub const RESPONSE_COMPONENTS: &[&str] =
+    &["\"@status\"", "\"content-digest\"", "\"signature\";req", "\"signature-input\";req"];
 
 /// Why a signed message was refused by policy (its signature may be fine).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,19 +34,47 @@ pub enum PolicyError {
     Replayed,
     #[error("unknown key id")]
     UnknownKey,
+    #[error("the signature expired at {at}")]
+    Expired { at: i64 },
+    #[error("the request was signed before the service (re)started, so its nonce cannot be checked: sign it again")]
+    BeforeRestart,
 }
 
 /// Remembers nonces for as long as a signature with them could still be accepted.
 pub trait NonceStore: Send + Sync {
     /// Record `nonce` for `keyid`; false if it was already seen (a replay).
     fn check_and_insert(&self, keyid: &str, nonce: &str, now: i64, ttl_secs: i64) -> bool;
+    /// Signatures created before this instant may carry nonces this store never saw
+    /// (e.g. seen by a server process before a restart): they are refused.
+    fn remembers_since(&self) -> i64 {
+        i64::MIN
+    }
 }
 
 /// An in-memory nonce store with expiry (for the reference server and tests). Expired
 /// nonces are dropped in insertion order, so each check costs O(1) amortised however many
 /// requests are in the window.
-#[derive(Debug, Default)]
-pub struct MemoryNonceStore(Mutex<Nonces>);
+#[derive(Debug)]
+pub struct MemoryNonceStore {
+    nonces: Mutex<Nonces>,
+    since: i64,
+}
+
+impl Default for MemoryNonceStore {
+    /// A store that remembers every nonce it could ever be asked about (tests).
+    fn default() -> Self {
+        Self::since(i64::MIN)
+    }
+}
+
+impl MemoryNonceStore {
+    /// A store that came to life at `since` (a server process's start): a signature made
+    /// before then could have been used with the previous process, whose memory is gone,
+    /// so it is refused — a replay across a restart fails without a write per request.
+    pub fn since(since: i64) -> Self {
+        Self { nonces: Mutex::default(), since }
+    }
+}
 
 #[derive(Debug, Default)]
 struct Nonces {
@@ -55,8 +84,12 @@ struct Nonces {
 }
 
 impl NonceStore for MemoryNonceStore {
+    fn remembers_since(&self) -> i64 {
+        self.since
+    }
+
     fn check_and_insert(&self, keyid: &str, nonce: &str, now: i64, ttl_secs: i64) -> bool {
-        let mut n = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut n = self.nonces.lock().unwrap_or_else(|p| p.into_inner());
         while n.queue.front().is_some_and(|(expires, _)| *expires <= now) {
             if let Some((_, key)) = n.queue.pop_front() {
                 n.seen.remove(&key);
@@ -80,14 +113,33 @@ fn require(params: &SignatureParams, wanted: &[&str]) -> Result<(), PolicyError>
     }
 }
 
-fn header<'a>(msg: &Message<'a>, name: &str) -> Option<&'a str> {
-    msg.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+/// The signature fields (every line of each, combined) and the label of idwallet's
+/// signature among them, chosen by its tag.
+fn signature_headers(msg: &Message<'_>) -> Result<(String, String, String), PolicyError> {
+    match (httpsig::field(msg, "signature-input"), httpsig::field(msg, "signature")) {
+        (Some(i), Some(s)) => {
+            let label = httpsig::label_tagged(&i, TAG)?;
+            Ok((i, s, label))
+        }
+        _ => Err(NetError::NoSignature { label: LABEL.into() }.into()),
+    }
 }
 
-fn signature_headers<'a>(msg: &Message<'a>) -> Result<(&'a str, &'a str), PolicyError> {
-    match (header(msg, "signature-input"), header(msg, "signature")) {
-        (Some(i), Some(s)) => Ok((i, s)),
-        _ => Err(NetError::NoSignature { label: LABEL.into() }.into()),
+/// A covered or present `Content-Digest` is checked against the content received — an
+/// empty body too (RFC 9530 §2, RFC 9421 §7.2.8): a digest of other content never passes.
+fn check_digest(msg: &Message<'_>, params: &SignatureParams, body: &[u8]) -> Result<(), PolicyError> {
+    let covered = params.components.iter().any(|c| c == "\"content-digest\"");
+    match httpsig::field(msg, "content-digest") {
+        Some(digest) => Ok(verify_content_digest(&digest, body)?),
+        None if covered => Err(NetError::MissingComponent { component: "content-digest".into() }.into()),
+        None => Ok(()),
+    }
+}
+
+fn check_expiry(params: &SignatureParams, now: i64) -> Result<(), PolicyError> {
+    match params.expires {
+        Some(at) if now > at => Err(PolicyError::Expired { at }),
+        _ => Ok(()),
     }
 }
 
@@ -101,11 +153,11 @@ pub fn check_request(
     now: i64,
     window_secs: i64,
 ) -> Result<String, PolicyError> {
-    let (input, signature) = signature_headers(msg)?;
+    let (input, signature, label) = signature_headers(msg)?;
     // The declared keyid only picks the key; the verified signature then covers it.
-    let keyid = httpsig::declared(input, LABEL)?.keyid.ok_or(PolicyError::BadParameter { param: "keyid" })?;
+    let keyid = httpsig::declared(&input, &label)?.keyid.ok_or(PolicyError::BadParameter { param: "keyid" })?;
     let key = key_for(&keyid).ok_or(PolicyError::UnknownKey)?;
-    let params = httpsig::verify(msg, None, input, signature, LABEL, VerifyKey::EcdsaP256Sha256(&key))?;
+    let params = httpsig::verify(msg, None, &input, &signature, &label, VerifyKey::EcdsaP256Sha256(&key))?;
     if params.keyid.as_deref() != Some(keyid.as_str()) {
         return Err(PolicyError::BadParameter { param: "keyid" });
     }
@@ -115,11 +167,15 @@ pub fn check_request(
     require(&params, REQUEST_COMPONENTS)?;
     if !body.is_empty() {
         require(&params, BODY_COMPONENTS)?;
-        verify_content_digest(header(msg, "content-digest").unwrap_or_default(), body)?;
     }
+    check_digest(msg, &params, body)?;
+    check_expiry(&params, now)?;
     let created = params.created.ok_or(PolicyError::BadParameter { param: "created" })?;
     if (now - created).abs() > window_secs {
         return Err(PolicyError::ClockSkew { skew_secs: now - created, window_secs });
+    }
+    if created < nonces.remembers_since() {
+        return Err(PolicyError::BeforeRestart);
     }
     let nonce = params.nonce.as_deref().filter(|n| (8..=64).contains(&n.len()));
     let nonce = nonce.ok_or(PolicyError::BadParameter { param: "nonce" })?;
@@ -137,13 +193,14 @@ pub fn check_response(
     request: &Message<'_>,
     server_key: &[u8],
 ) -> Result<SignatureParams, PolicyError> {
-    let (input, signature) = signature_headers(response)?;
+    let (input, signature, label) = signature_headers(response)?;
     let params =
-        httpsig::verify(response, Some(request), input, signature, LABEL, VerifyKey::EcdsaP256Sha256(server_key))?;
+        httpsig::verify(response, Some(request), &input, &signature, &label, VerifyKey::EcdsaP256Sha256(server_key))?;
     if params.tag.as_deref() != Some(TAG) {
         return Err(PolicyError::BadParameter { param: "tag" });
     }
     require(&params, RESPONSE_COMPONENTS)?;
-    verify_content_digest(header(response, "content-digest").unwrap_or_default(), body)?;
+    check_digest(response, &params, body)?;
+    check_expiry(&params, crate::now_unix())?;
     Ok(params)
 }

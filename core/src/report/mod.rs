@@ -54,6 +54,8 @@ pub enum ReportError {
     BadSignature,
     #[error("the report was not issued by a trusted issuer")]
     UnknownIssuer,
+    #[error("the issuer's key was not valid when the report was issued")]
+    IssuerKeyNotValid,
     #[error("the report expired at {at}")]
     Expired { at: i64 },
     #[error("the report is dated in the future")]
@@ -336,9 +338,9 @@ impl SignedReport {
     /// Verify a report as received or read back: the issuer's signatures (trust list), the
     /// validity at `now`, and that the seal is this report's.
     pub fn verify(signed: &[u8], seal: &str, trust: &TrustList, now: i64) -> Result<Self, ReportError> {
-        let payload = verify_signed(signed, REPORT_AAD, trust)?;
+        let (payload, key_validity) = verify_signed(signed, REPORT_AAD, trust)?;
         let report: VisaReport = from_cbor(&payload).map_err(|_| ReportError::Malformed { what: "report" })?;
-        check_dates(report.issued_at, report.valid_until, now)?;
+        check_dates(report.issued_at, report.valid_until, key_validity, now)?;
         let s = verify_seal(seal, trust, now)?;
         if s.digest != sha256(&payload) || s.id != report.id {
             return Err(ReportError::SealMismatch);
@@ -364,20 +366,27 @@ pub fn verify_pdf(bytes: &[u8], trust: &TrustList, now: i64) -> Result<(Seal, Op
 /// Verify a seal's QR text offline: issuer signature against the trust list, validity.
 pub fn verify_seal(text: &str, trust: &TrustList, now: i64) -> Result<Seal, ReportError> {
     let cbor = qr::decode(SEAL_PREFIXES, text.trim())?;
-    let seal: Seal =
-        from_cbor(&verify_signed(&cbor, SEAL_AAD, trust)?).map_err(|_| ReportError::Malformed { what: "seal" })?;
-    check_dates(seal.issued_at, seal.valid_until, now)?;
+    let (payload, key_validity) = verify_signed(&cbor, SEAL_AAD, trust)?;
+    let seal: Seal = from_cbor(&payload).map_err(|_| ReportError::Malformed { what: "seal" })?;
+    check_dates(seal.issued_at, seal.valid_until, key_validity, now)?;
     Ok(seal)
 }
 
-fn verify_signed(bytes: &[u8], aad: &[u8], trust: &TrustList) -> Result<Vec<u8>, ReportError> {
+/// The verified payload and the validity `[not_before, not_after]` of the key that signed it.
+fn verify_signed(bytes: &[u8], aad: &[u8], trust: &TrustList) -> Result<(Vec<u8>, (i64, i64)), ReportError> {
     let sign1 = cose::parse(bytes)?;
     let issuer = trust.find(cose::key_id(&sign1))?;
     cose::verify_es256(&sign1, aad, &issuer.public_key)?;
-    sign1.payload.ok_or(ReportError::Malformed { what: "no payload" })
+    let payload = sign1.payload.ok_or(ReportError::Malformed { what: "no payload" })?;
+    Ok((payload, (issuer.not_before, issuer.not_after)))
 }
 
-fn check_dates(issued_at: i64, valid_until: i64, now: i64) -> Result<(), ReportError> {
+/// The report's own dates, and the trust list's word on the key that signed it: as for
+/// credentials, a key signs only within its validity.
+fn check_dates(issued_at: i64, valid_until: i64, key_validity: (i64, i64), now: i64) -> Result<(), ReportError> {
+    if !(key_validity.0..=key_validity.1).contains(&issued_at) {
+        return Err(ReportError::IssuerKeyNotValid);
+    }
     if issued_at > now + SKEW_SECS {
         return Err(ReportError::NotYetValid);
     }

@@ -108,6 +108,17 @@ fn a_signed_report_verifies_and_its_seal_is_bound_to_it() {
     assert_eq!(verify_seal(&signed.seal, &trust(&key), late), Err(ReportError::Expired { at: NOW + VALIDITY_SECS }));
     assert_eq!(verify_seal(&signed.seal, &trust(&issuer()), NOW), Err(ReportError::UnknownIssuer));
     assert_eq!(verify_seal("HC1:6BFOXN", &trust(&key), NOW), Err(ReportError::NotASeal));
+    // A trust list whose entry for this key ended before the report was issued (or starts
+    // after): refused, as `verify` refuses such a credential (issue #18).
+    for (not_before, not_after) in [(NOW - 100_000, NOW - 1_000), (NOW + 1_000, NOW + 100_000)] {
+        let mut entry = key.trusted();
+        (entry.not_before, entry.not_after) = (not_before, not_after);
+        let list = TrustList::new(vec![entry]);
+        assert_eq!(verify_seal(&signed.seal, &list, NOW), Err(ReportError::IssuerKeyNotValid));
+        assert_eq!(SignedReport::verify(&signed.signed, &signed.seal, &list, NOW), Err(ReportError::IssuerKeyNotValid));
+        let pdf = export_pdf(&signed).unwrap();
+        assert_eq!(verify_pdf(&pdf, &list, NOW).unwrap_err(), ReportError::IssuerKeyNotValid);
+    }
 }
 
 #[test]

@@ -51,6 +51,17 @@ impl Server {
         Self { running, _dir: dir }
     }
 
+    /// Stop and start again on the same data and address (a restart of the service).
+    pub async fn restart(self) -> Self {
+        let (addr, dir) = (self.running.addr, self._dir);
+        self.running.stop().await.unwrap();
+        let mut config = ServerConfig::new(dir.path());
+        config.citizens = 8;
+        config.photos = Some(models_dir().join("photos"));
+        let running = idwallet_server::start(config, addr).await.unwrap();
+        Self { running, _dir: dir }
+    }
+
     pub fn url(&self) -> String {
         self.running.base_url()
     }
@@ -188,6 +199,7 @@ impl RawClient {
         let new = NewSignature {
             components: &components,
             created,
+            expires: None,
             nonce: Some(&nonce),
             keyid: &keyid,
             tag: Some(TAG),
