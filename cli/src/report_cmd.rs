@@ -58,7 +58,7 @@ pub fn print_verdict(seal: &Seal, full: Option<&VisaReport>) {
     println!("  issued        {}, valid until {}", utc(seal.issued_at), utc(seal.valid_until));
     match full {
         Some(r) => println!(
-            "  full report   embedded and matches the QR seal (face check {}, {} factors, {} declared assets)",
+            "  full report   embedded, matches the QR seal, and the page is exactly its rendering (face check {}, {} factors, {} declared assets)",
             utc(r.face_verified_at),
             r.score.factors.len(),
             r.supplementary.assets.len()

@@ -68,6 +68,8 @@ pub enum ReportError {
     NoQrCode,
     #[error("the PDF cannot be read: {what}")]
     BadPdf { what: &'static str },
+    #[error("the printed page differs from the signed report it carries: the page was altered")]
+    PageAltered,
 }
 
 impl From<CredentialError> for ReportError {
@@ -357,7 +359,15 @@ pub fn verify_pdf(bytes: &[u8], trust: &TrustList, now: i64) -> Result<(Seal, Op
     let text = contents.qr_texts.iter().find(|t| t.starts_with(prefix)).ok_or(ReportError::NoQrCode)?;
     let seal = verify_seal(text, trust, now)?;
     let report = match contents.embedded {
-        Some((signed, _)) => Some(SignedReport::verify(&signed, text, trust, now)?.report),
+        Some((signed, _)) => {
+            let report = SignedReport::verify(&signed, text, trust, now)?;
+            // The consulate reads the page: it must be exactly what the signed report
+            // renders to (the renderer is deterministic), every drawn character included.
+            if pdf::page_fingerprint(bytes)? != pdf::page_fingerprint(&export_pdf(&report)?)? {
+                return Err(ReportError::PageAltered);
+            }
+            Some(report.report)
+        }
         None => None,
     };
     Ok((seal, report))

@@ -79,6 +79,80 @@ pub fn read_pdf(bytes: &[u8]) -> Result<PdfContents, ReportError> {
     Ok(PdfContents { qr_texts, embedded })
 }
 
+/// Everything a PDF viewer draws, in a canonical form: per page, the page's own entries
+/// (media box, annotations…), its resources (fonts with their encodings, images with their
+/// decoded pixels) and its decoded content streams, references resolved. Two PDFs with
+/// the same fingerprint show the same page, whatever their object numbers, compression or
+/// document information.
+pub(crate) fn page_fingerprint(bytes: &[u8]) -> Result<Vec<u8>, ReportError> {
+    let bad = |what| ReportError::BadPdf { what };
+    let doc = lopdf::Document::load_mem(bytes).map_err(|_| bad("not a PDF"))?;
+    let mut out = Vec::new();
+    for (number, page_id) in doc.get_pages() {
+        out.extend(format!("page {number}\n").into_bytes());
+        let page = doc.get_dictionary(page_id).map_err(|_| bad("a page is not a dictionary"))?;
+        for (key, value) in page.iter().filter(|(k, _)| !matches!(k.as_slice(), b"Parent" | b"Contents")) {
+            out.extend_from_slice(key);
+            out.push(b'=');
+            canonical(&doc, value, 0, &mut out)?;
+            out.push(b'\n');
+        }
+        let (own, inherited) = doc.get_page_resources(page_id);
+        for dict in own.into_iter().chain(inherited.iter().filter_map(|id| doc.get_dictionary(*id).ok())) {
+            out.extend_from_slice(b"resources=");
+            canonical(&doc, &lopdf::Object::Dictionary(dict.clone()), 0, &mut out)?;
+            out.push(b'\n');
+        }
+        out.extend(doc.get_page_content(page_id).map_err(|_| bad("a page's content cannot be read"))?);
+    }
+    Ok(out)
+}
+
+fn canonical(doc: &lopdf::Document, object: &lopdf::Object, depth: u32, out: &mut Vec<u8>) -> Result<(), ReportError> {
+    use lopdf::Object;
+    if depth > 16 {
+        return Err(ReportError::BadPdf { what: "objects nest too deep" });
+    }
+    match object {
+        Object::Reference(id) => match doc.get_object(*id) {
+            Ok(target) => canonical(doc, target, depth + 1, out)?,
+            Err(_) => out.extend_from_slice(b"null"),
+        },
+        Object::Dictionary(dict) => {
+            let mut entries: Vec<_> = dict.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            out.push(b'<');
+            for (key, value) in entries {
+                out.extend_from_slice(key);
+                out.push(b'=');
+                canonical(doc, value, depth + 1, out)?;
+                out.push(b';');
+            }
+            out.push(b'>');
+        }
+        Object::Array(items) => {
+            out.push(b'[');
+            for item in items {
+                canonical(doc, item, depth + 1, out)?;
+                out.push(b',');
+            }
+            out.push(b']');
+        }
+        Object::Stream(stream) => {
+            let mut dict = stream.dict.clone();
+            for key in [b"Length".as_slice(), b"Filter", b"DecodeParms"] {
+                dict.remove(key);
+            }
+            canonical(doc, &Object::Dictionary(dict), depth + 1, out)?;
+            let content = stream.decompressed_content().unwrap_or_else(|_| stream.content.clone());
+            out.extend(format!("stream {}:", content.len()).into_bytes());
+            out.extend(content);
+        }
+        other => out.extend(format!("{other:?}").into_bytes()),
+    }
+    Ok(())
+}
+
 fn inflate(data: &[u8], expected: usize) -> Result<Vec<u8>, ReportError> {
     use std::io::Read;
     let mut out = Vec::with_capacity(expected);

@@ -234,3 +234,42 @@ fn attestations_are_bound_to_device_nonce_and_time() {
     let nan = LivenessAttestation { reference_similarity: f32::NAN, ..a };
     assert!(LivenessAttestation::verify(&sign(&device, &nan), "dev-a", key, &[7; 16], NOW).is_err());
 }
+
+#[test]
+fn a_pdf_whose_printed_page_was_edited_is_refused_though_its_seal_and_report_verify() {
+    use printpdf::lopdf;
+    let key = issuer();
+    let signed = SignedReport::issue(report("r-1"), &key).unwrap();
+    let pdf = export_pdf(&signed).unwrap();
+    assert!(verify_pdf(&pdf, &trust(&key), NOW).is_ok());
+    assert_eq!(pdf::page_fingerprint(&pdf).unwrap(), pdf::page_fingerprint(&export_pdf(&signed).unwrap()).unwrap());
+
+    // The printed score changed from 781 to 981: the page's content stream rewritten and
+    // re-compressed, the cross-reference table valid, the QR seal and embedded report intact.
+    let edit = |change: &dyn Fn(&mut lopdf::Document, lopdf::ObjectId)| {
+        let mut doc = lopdf::Document::load_mem(&pdf).unwrap();
+        let page = *doc.get_pages().values().next().unwrap();
+        change(&mut doc, page);
+        doc.compress();
+        let mut out = Vec::new();
+        doc.save_to(&mut out).unwrap();
+        out
+    };
+    let rescored = edit(&|doc, page| {
+        let content = doc.get_page_content(page).unwrap();
+        // printpdf writes text as hex strings: "781" is <373831>.
+        let at = content.windows(6).position(|w| w == b"373831").expect("the score is drawn as text");
+        let mut changed = content.clone();
+        changed[at + 1] = b'9';
+        doc.change_page_content(page, changed).unwrap();
+    });
+    assert_eq!(read_pdf(&rescored).unwrap(), read_pdf(&pdf).unwrap(), "seal and report untouched");
+    assert_eq!(verify_pdf(&rescored, &trust(&key), NOW).unwrap_err(), ReportError::PageAltered);
+    // Drawn over instead: an annotation on the page.
+    let annotated = edit(&|doc, page| {
+        let note = lopdf::dictionary! { "Type" => "Annot", "Subtype" => "FreeText", "Contents" => lopdf::Object::string_literal("981") };
+        let id = doc.add_object(note);
+        doc.get_object_mut(page).unwrap().as_dict_mut().unwrap().set("Annots", vec![lopdf::Object::Reference(id)]);
+    });
+    assert_eq!(verify_pdf(&annotated, &trust(&key), NOW).unwrap_err(), ReportError::PageAltered);
+}
