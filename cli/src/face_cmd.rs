@@ -39,6 +39,9 @@ pub struct ChallengesArg {
 #[derive(Subcommand)]
 pub enum FaceCommand {
     /// Compare the faces in two photos: similarity, decision and quality notes.
+    #[command(
+        after_help = "Example:\n  idwallet face compare .tools/models/photos/person_b_1.jpg .tools/models/photos/person_b_2.jpg"
+    )]
     Compare {
         a: PathBuf,
         b: PathBuf,
@@ -69,6 +72,9 @@ pub enum FaceCommand {
     /// Unlock the wallet's eID through a liveness session (random head movements) and a
     /// face match. A desktop has no camera: the frames are SYNTHETIC, re-rendered from
     /// PHOTO as a turning 3-D head (failures lock out, growing).
+    #[command(
+        after_help = "Example:\n  idwallet face verify --path me.db .tools/models/photos/person_b_1.jpg --challenges turn-left,blink,turn-right"
+    )]
     Verify {
         #[command(flatten)]
         target: Target,

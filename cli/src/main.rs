@@ -6,14 +6,27 @@ mod online;
 mod output;
 mod report_cmd;
 mod staff;
+mod text;
 mod wallet_cmd;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+const EXIT_CODES: &str = "Exit codes:
+  0  done (a code or report verified and accepted)
+  1  refused (a verification said no, the eID is locked, a face did not match…)
+  2  usage error (unknown option, missing argument)
+  3  an input could not be read (a missing or unreadable file, no QR code in an image)
+
+Examples:
+  idwallet demo
+  idwallet verify --role hotel --image qr.png --trust trust-list.cbor
+  idwallet face enrol --path me.db .tools/models/photos/person_b_1.jpg";
+
 #[derive(Parser)]
 #[command(name = "idwallet", version, about = "An offline, privacy-respecting identity wallet — desktop tools")]
+#[command(after_help = EXIT_CODES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -21,35 +34,48 @@ struct Cli {
     /// names, ID numbers or faces.
     #[arg(long, global = true, env = "IDWALLET_LOG", value_name = "FILTER")]
     log: Option<String>,
-    /// Write the log to this file instead of stderr.
-    #[arg(long, global = true, env = "IDWALLET_LOG_FILE", value_name = "FILE", requires = "log")]
+    /// Write the log to this file instead of stderr (at `info` unless --log says otherwise).
+    #[arg(long, global = true, env = "IDWALLET_LOG_FILE", value_name = "FILE")]
     log_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Walk through the wallet end to end in a fresh directory (the project's main job).
+    #[command(after_help = "Example:\n  idwallet demo --dir idwallet-demo")]
     Demo(demo::Args),
     /// Create and use an encrypted wallet file.
     #[command(subcommand)]
     Wallet(wallet_cmd::WalletCommand),
     /// Staff desk: verify a holder's QR code offline (text or image).
+    #[command(
+        after_help = "Example:\n  idwallet verify --role hotel --image hotel-qr.png --trust trust-list.cbor --status status-list.cwt"
+    )]
     Verify(staff::VerifyArgs),
     /// Print the text of every QR code in a photo or screenshot.
+    #[command(after_help = "Example:\n  idwallet scan hotel-qr.png")]
     Scan {
         /// PNG or JPEG file.
         image: std::path::PathBuf,
     },
     /// Holder: write a fresh QR code for a stored document.
+    #[command(
+        after_help = "Example:\n  idwallet present --path me.db --role hotel --out qr.png --face .tools/models/photos/person_b_1.jpg"
+    )]
     Present(staff::PresentArgs),
     /// Register this wallet's device key with a service (signed; pins the service key).
+    #[command(
+        after_help = "Example:\n  idwallet register --path me.db --server http://127.0.0.1:8420 --server-key BPx… --code 7KQ2M9XWHT"
+    )]
     Register(online::RegisterArgs),
     /// Refresh or list the documents the service issued to this device.
     #[command(subcommand)]
     Documents(online::DocumentsCommand),
     /// Fetch a credit score and what it unlocks (the cached one when offline).
+    #[command(after_help = "Example:\n  idwallet score --path me.db --provider sesame")]
     Score(online::ScoreArgs),
     /// Consulate desk: verify a visa report offline (its PDF, a scan of its QR, or the text).
+    #[command(after_help = "Example:\n  idwallet verify-report visa-report.pdf --trust trust-list.cbor")]
     VerifyReport(report_cmd::VerifyReportArgs),
     /// On-device face: compare two photos.
     #[command(subcommand)]
@@ -59,10 +85,11 @@ enum Command {
 fn main() -> ExitCode {
     restore_default_sigpipe();
     let cli = Cli::parse();
-    if let Some(filter) = &cli.log {
+    let filter = cli.log.clone().or_else(|| cli.log_file.as_ref().map(|_| "info".to_owned()));
+    if let Some(filter) = &filter {
         if let Err(e) = init_logging(filter, cli.log_file.as_deref()) {
             eprintln!("error: {e:#}");
-            return ExitCode::FAILURE;
+            return ExitCode::from(exit::USAGE);
         }
     }
     let result = match cli.command {
@@ -80,9 +107,48 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            eprintln!("error: {}", text::printable(&format!("{e:#}")));
+            ExitCode::from(exit::code(&e))
         }
+    }
+}
+
+/// The documented exit codes ([`EXIT_CODES`]), decided from what went wrong.
+mod exit {
+    use idwallet_core::credential::CredentialError;
+    use idwallet_core::face::FaceError;
+    use idwallet_core::report::ReportError;
+    use idwallet_core::WalletError;
+
+    pub const REFUSED: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const UNREADABLE: u8 = 3;
+
+    pub fn code(e: &anyhow::Error) -> u8 {
+        for cause in e.chain() {
+            if cause.is::<std::io::Error>() {
+                return UNREADABLE;
+            }
+            if let Some(c) = cause.downcast_ref::<CredentialError>() {
+                return if c.is_unreadable_input() { UNREADABLE } else { REFUSED };
+            }
+            if let Some(r) = cause.downcast_ref::<ReportError>() {
+                let unreadable =
+                    matches!(r, ReportError::BadPdf { .. } | ReportError::NoQrCode | ReportError::NotASeal);
+                return if unreadable { UNREADABLE } else { REFUSED };
+            }
+            let face = cause.downcast_ref::<FaceError>().or(match cause.downcast_ref::<WalletError>() {
+                Some(WalletError::Face(f)) => Some(f),
+                _ => None,
+            });
+            if matches!(face, Some(FaceError::BadImage | FaceError::BadFrame)) {
+                return UNREADABLE;
+            }
+            if let Some(WalletError::Credential(c)) = cause.downcast_ref::<WalletError>() {
+                return if c.is_unreadable_input() { UNREADABLE } else { REFUSED };
+            }
+        }
+        REFUSED
     }
 }
 

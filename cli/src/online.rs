@@ -27,8 +27,10 @@ pub struct RegisterArgs {
 #[derive(Subcommand)]
 pub enum DocumentsCommand {
     /// Download fresh credentials for every document (verified before storing).
+    #[command(after_help = "Example:\n  idwallet documents refresh --path me.db")]
     Refresh(Target),
     /// List the documents held, with their validity.
+    #[command(after_help = "Example:\n  idwallet documents list --path me.db")]
     List(Target),
 }
 

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::{Args as ClapArgs, ValueEnum};
 use idwallet_core::credential::{qr, Profile, StatusCheck, TrustList, VerifiedPresentation, Verifier};
 use idwallet_core::documents::DocumentKind;
@@ -67,10 +67,11 @@ pub fn verify(args: VerifyArgs) -> Result<()> {
         (Ok(v), true) => println!("{}", verdict_json(&v)),
         (Ok(v), false) => print_verdict(&v),
         (Err(e), true) => {
-            println!("{}", serde_json::json!({ "accepted": false, "reason": e.to_string() }));
-            std::process::exit(2);
+            println!("{}", serde_json::json!({ "accepted": false, "code": e.code(), "reason": e.to_string() }));
+            let unreadable = e.is_unreadable_input();
+            std::process::exit(i32::from(if unreadable { crate::exit::UNREADABLE } else { crate::exit::REFUSED }));
         }
-        (Err(e), false) => bail!("REJECTED — {e}"),
+        (Err(e), false) => return Err(anyhow::Error::new(e).context("REJECTED")),
     }
     Ok(())
 }
@@ -82,7 +83,9 @@ pub fn print_verdict(v: &VerifiedPresentation) {
         StatusCheck::Unknown { reason } => format!("UNKNOWN — {reason:?}: ask the issuer when back online"),
     };
     println!("ACCEPTED  {} for {}", v.kind.title(), v.audience);
-    let row = |label: &str, value: &str| println!("  {label:<18} {value}");
+    let row = |label: &str, value: &str| {
+        println!("  {:<18} {}", crate::text::printable(label), crate::text::printable(value))
+    };
     row("issuer", &v.issuer);
     row("presented", &utc(v.presented_at));
     row("valid until", &utc(v.credential_expires_at));
@@ -103,7 +106,7 @@ fn verdict_json(v: &VerifiedPresentation) -> serde_json::Value {
         "audience": v.audience,
         "presented_at": v.presented_at,
         "credential_expires_at": v.credential_expires_at,
-        "status": format!("{:?}", v.status),
+        "status": v.status.code(),
         "claims": v.claims.iter().map(|c| (c.id.clone(), serde_json::Value::from(c.value.clone()))).collect::<serde_json::Map<_, _>>(),
         "portrait_bytes": v.portrait.as_ref().map(Vec::len),
     })

@@ -24,8 +24,12 @@ pub struct Target {
 #[derive(Subcommand)]
 pub enum WalletCommand {
     /// Create a key store and an empty wallet. Passphrase from $IDWALLET_PASSPHRASE or a prompt.
+    #[command(
+        after_help = "Example:\n  idwallet wallet init --path me.db        # passphrase from $IDWALLET_PASSPHRASE or a prompt"
+    )]
     Init(Target),
     /// Store a value under a key (the value argument, or stdin with `-`).
+    #[command(after_help = "Example:\n  idwallet wallet put --path me.db loyalty-card GOLD-4711")]
     Put {
         #[command(flatten)]
         target: Target,
@@ -33,22 +37,27 @@ pub enum WalletCommand {
         value: String,
     },
     /// Print the value stored under a key.
+    #[command(after_help = "Example:\n  idwallet wallet get --path me.db loyalty-card")]
     Get {
         #[command(flatten)]
         target: Target,
         key: String,
     },
     /// List the stored keys with their sizes and dates.
+    #[command(after_help = "Example:\n  idwallet wallet list --path me.db")]
     List(Target),
     /// Delete the value under a key.
+    #[command(after_help = "Example:\n  idwallet wallet delete --path me.db loyalty-card")]
     Delete {
         #[command(flatten)]
         target: Target,
         key: String,
     },
     /// Show what the wallet holds (counts and sizes, never contents).
+    #[command(after_help = "Example:\n  idwallet wallet info --path me.db")]
     Info(Target),
     /// Show the activity log, newest first.
+    #[command(after_help = "Example:\n  idwallet wallet activity --path me.db")]
     Activity {
         #[command(flatten)]
         target: Target,
@@ -95,8 +104,15 @@ impl Target {
 pub fn run(cmd: WalletCommand) -> Result<()> {
     match cmd {
         WalletCommand::Init(target) => {
+            if target.path.is_dir() {
+                bail!(
+                    "{} is a folder: give the wallet's file name, e.g. {}",
+                    target.path.display(),
+                    target.path.join("wallet.db").display()
+                );
+            }
             if target.path.exists() {
-                bail!("a wallet already exists at {}", target.path.display());
+                bail!("a wallet already exists at {} (open it, or choose another --path)", target.path.display());
             }
             let passphrase = passphrase(true)?;
             let ks: Arc<dyn KeyStore> = Arc::new(SoftwareKeyStore::create(
@@ -141,7 +157,8 @@ pub fn run(cmd: WalletCommand) -> Result<()> {
                 println!("{:<width$}  {:>8}  updated", "key", "bytes");
             }
             for item in items {
-                println!("{:<width$}  {:>8}  {}", item.key, item.value.len(), utc(item.updated_at));
+                let key = crate::text::printable(&item.key);
+                println!("{key:<width$}  {:>8}  {}", item.value.len(), utc(item.updated_at));
             }
         }
         WalletCommand::Delete { target, key } => {

@@ -56,6 +56,25 @@ fn errors_are_readable_and_exit_non_zero() {
 
     let twice = idwallet(&["wallet", "init", "--path", p], Some("right"));
     assert!(String::from_utf8_lossy(&twice.stderr).contains("already exists"));
+    let folder = idwallet(&["wallet", "init", "--path", dir.path().to_str().unwrap()], Some("right"));
+    assert!(String::from_utf8_lossy(&folder.stderr).contains("is a folder"), "{folder:?}");
+
+    // A stored name with terminal escapes prints escaped, never raw.
+    let put = idwallet(&["wallet", "put", "--path", p, "\u{1b}[2Jgotcha", "v"], Some("right"));
+    assert!(put.status.success(), "{put:?}");
+    let listed = stdout(&idwallet(&["wallet", "list", "--path", p], Some("right")));
+    assert!(!listed.contains('\u{1b}') && listed.contains("\\u{1b}[2Jgotcha"), "{listed:?}");
+
+    // The log file alone (its variable set, no --log) logs at info instead of refusing.
+    let log = dir.path().join("log.txt");
+    let logged = Command::new(env!("CARGO_BIN_EXE_idwallet"))
+        .args(["wallet", "info", "--path", p])
+        .env("IDWALLET_PASSPHRASE", "right")
+        .env("IDWALLET_LOG_FILE", &log)
+        .output()
+        .unwrap();
+    assert!(logged.status.success(), "{logged:?}");
+    assert!(log.exists(), "the log file was not created");
 }
 
 #[test]
@@ -138,20 +157,32 @@ fn staff_desk_verifies_the_demo_qr_from_image_and_text_and_scan_prints_it() {
     let qr_text = stdout(&scanned).trim().to_owned();
     assert!(qr_text.starts_with("IDW1"));
 
-    // The police QR at a hotel desk, as JSON: refused with the reason, exit code 2.
+    // The police QR at a hotel desk, as JSON: refused with a stable code, exit code 1
+    // (refused), as in text; an unreadable image is 3; a usage error is clap's 2.
     let refused =
         idwallet(&["verify", "--role", "hotel", &qr_text, "--trust", &file("trust-list.cbor"), "--json"], None);
-    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(refused.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_slice(&refused.stdout).unwrap();
-    assert_eq!(json["accepted"], false);
+    assert_eq!((json["accepted"].as_bool(), json["code"].as_str()), (Some(false), Some("wrong_audience")));
     assert!(json["reason"].as_str().unwrap().contains("made for 'police'"));
+    let text = idwallet(&["verify", "--role", "hotel", &qr_text, "--trust", &file("trust-list.cbor")], None);
+    assert_eq!(text.status.code(), Some(1));
+    let not_image = idwallet(
+        &["verify", "--role", "hotel", "--image", &file("trust-list.cbor"), "--trust", &file("trust-list.cbor")],
+        None,
+    );
+    assert_eq!(not_image.status.code(), Some(3), "{not_image:?}");
+    let missing =
+        idwallet(&["verify", "--role", "hotel", "--image", "nope.png", "--trust", &file("trust-list.cbor")], None);
+    assert_eq!(missing.status.code(), Some(3), "{missing:?}");
+    assert_eq!(idwallet(&["verify", "--role", "desk"], None).status.code(), Some(2));
 
     let police =
         idwallet(&["verify", "--role", "police", &qr_text, "--trust", &file("trust-list.cbor"), "--json"], None);
     let json: serde_json::Value = serde_json::from_slice(&police.stdout).unwrap();
     assert_eq!(json["accepted"], true);
     assert!(json["claims"]["address"].is_string());
-    assert_eq!(json["status"], "Unknown { reason: NoList }");
+    assert_eq!(json["status"], "no_list", "a stable code, not Rust's Debug text");
 }
 
 #[test]
@@ -354,4 +385,35 @@ fn face_compare_enrol_and_verify_on_real_photos() {
     std::fs::write(&blank, b"not an image").unwrap();
     let bad = idwallet(&["face", "verify", "--path", p, blank.to_str().unwrap(), "--models", &models], pw);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("could not be read"), "{bad:?}");
+}
+
+#[test]
+fn every_help_has_an_example() {
+    let top = stdout(&idwallet(&["--help"], None));
+    assert!(top.contains("Exit codes:") && top.contains("Examples:"), "{top}");
+    let commands = [
+        vec!["demo"],
+        vec!["verify"],
+        vec!["scan"],
+        vec!["present"],
+        vec!["register"],
+        vec!["score"],
+        vec!["verify-report"],
+        vec!["wallet", "init"],
+        vec!["wallet", "put"],
+        vec!["wallet", "get"],
+        vec!["wallet", "list"],
+        vec!["wallet", "delete"],
+        vec!["wallet", "info"],
+        vec!["wallet", "activity"],
+        vec!["documents", "refresh"],
+        vec!["documents", "list"],
+        vec!["face", "compare"],
+        vec!["face", "enrol"],
+        vec!["face", "verify"],
+    ];
+    for command in commands {
+        let help = stdout(&idwallet(&[command.as_slice(), &["--help"]].concat(), None));
+        assert!(help.contains("Example:\n  idwallet"), "{command:?} has no example:\n{help}");
+    }
 }

@@ -85,6 +85,50 @@ pub enum CredentialError {
     KeyStore(#[from] crate::platform::KeyStoreError),
 }
 
+impl CredentialError {
+    /// A stable, machine-readable name for the reason (for JSON output and logs): it does
+    /// not change with the wording of the message.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::UnknownPrefix => "unknown_prefix",
+            Self::BadEncoding => "bad_encoding",
+            Self::TooLarge { .. } => "too_large",
+            Self::Malformed { .. } => "malformed",
+            Self::NonCanonical => "non_canonical",
+            Self::DuplicateKey => "duplicate_key",
+            Self::UnsupportedAlgorithm => "unsupported_algorithm",
+            Self::UnknownIssuer => "unknown_issuer",
+            Self::IssuerKeyNotValid => "issuer_key_not_valid",
+            Self::BadIssuerSignature => "bad_issuer_signature",
+            Self::BadDeviceSignature => "bad_device_signature",
+            Self::Expired { .. } => "expired",
+            Self::NotYetValid { .. } => "not_yet_valid",
+            Self::Stale { .. } => "stale",
+            Self::FromTheFuture { .. } => "from_the_future",
+            Self::WrongAudience { .. } => "wrong_audience",
+            Self::OverDisclosure { .. } => "over_disclosure",
+            Self::KindNotAllowed { .. } => "kind_not_allowed",
+            Self::DigestMismatch { .. } => "digest_mismatch",
+            Self::Revoked => "revoked",
+            Self::Suspended => "suspended",
+            Self::NoQrCode => "no_qr_code",
+            Self::BadImage => "bad_image",
+            Self::BadStatusList { .. } => "bad_status_list",
+            Self::Document(_) => "invalid_document",
+            Self::KeyStore(_) => "key_store",
+        }
+    }
+
+    /// The input itself could not be read (no code, not an image, not idwallet's), as
+    /// opposed to a credential that was read and refused.
+    pub fn is_unreadable_input(&self) -> bool {
+        matches!(
+            self,
+            Self::UnknownPrefix | Self::BadEncoding | Self::NoQrCode | Self::BadImage | Self::TooLarge { .. }
+        )
+    }
+}
+
 pub(crate) fn malformed(what: &'static str) -> CredentialError {
     CredentialError::Malformed { what }
 }

@@ -244,6 +244,27 @@ pub enum StatusUnknown {
     Stale { since: i64 },
 }
 
+impl StatusUnknown {
+    /// A stable, machine-readable name.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NoList => "no_list",
+            Self::Stale { .. } => "stale_list",
+        }
+    }
+}
+
+impl StatusCheck {
+    /// A stable, machine-readable name: `valid`, `not_applicable`, or the unknown reason.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Valid => "valid",
+            Self::NotApplicable => "not_applicable",
+            Self::Unknown { reason } => reason.code(),
+        }
+    }
+}
+
 /// Verified status lists by URI, with the time each was fetched.
 #[derive(Debug, Clone, Default)]
 pub struct StatusCache {
