@@ -148,7 +148,9 @@ pub fn run(cmd: WalletCommand) -> Result<()> {
             }
         }
         WalletCommand::List(target) => {
-            let items = target.open()?.items()?;
+            let all = target.open()?.items_each()?;
+            let damaged = all.iter().filter(|r| r.is_err()).count();
+            let items: Vec<_> = all.into_iter().filter_map(Result::ok).collect();
             if items.is_empty() {
                 println!("(no items)");
             }
@@ -159,6 +161,12 @@ pub fn run(cmd: WalletCommand) -> Result<()> {
             for item in items {
                 let key = crate::text::printable(&item.key);
                 println!("{key:<width$}  {:>8}  {}", item.value.len(), utc(item.updated_at));
+            }
+            if damaged > 0 {
+                bail!(
+                    "{damaged} stored item(s) are damaged or were altered outside idwallet and cannot be read \
+                     (the ones above are intact)"
+                );
             }
         }
         WalletCommand::Delete { target, key } => {

@@ -65,6 +65,20 @@ fn errors_are_readable_and_exit_non_zero() {
     let listed = stdout(&idwallet(&["wallet", "list", "--path", p], Some("right")));
     assert!(!listed.contains('\u{1b}') && listed.contains("\\u{1b}[2Jgotcha"), "{listed:?}");
 
+    // One damaged record: the others are still listed, and the damage is reported.
+    idwallet(&["wallet", "put", "--path", p, "intact", "v"], Some("right"));
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute(
+        "UPDATE records SET sealed = x'00' WHERE row_key = (SELECT MIN(row_key) FROM records WHERE kind = 'item')",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let damaged = idwallet(&["wallet", "list", "--path", p], Some("right"));
+    assert_eq!(damaged.status.code(), Some(1));
+    assert_eq!(stdout(&damaged).lines().count(), 2, "the header and the intact item: {damaged:?}");
+    assert!(String::from_utf8_lossy(&damaged.stderr).contains("1 stored item(s) are damaged"), "{damaged:?}");
+
     // The log file alone (its variable set, no --log) logs at info instead of refusing.
     let log = dir.path().join("log.txt");
     let logged = Command::new(env!("CARGO_BIN_EXE_idwallet"))

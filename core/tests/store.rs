@@ -243,3 +243,24 @@ fn wallet_and_key_store_files_are_owner_only() {
         assert_eq!(mode & 0o077, 0, "{} is {mode:o}", file.display());
     }
 }
+
+#[test]
+fn one_damaged_record_does_not_hide_the_others_in_a_listing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (wallet, ks, path) = new_wallet(dir.path());
+    for key in ["a", "b", "c"] {
+        wallet.put_item(key, key.as_bytes()).unwrap();
+    }
+    wallet.close().unwrap();
+    // Damage one row.
+    let row: Vec<u8> = raw(&path)
+        .query_row("SELECT row_key FROM records WHERE kind = 'item' ORDER BY row_key LIMIT 1", [], |r| r.get(0))
+        .unwrap();
+    raw(&path).execute("UPDATE records SET sealed = x'00' WHERE row_key = ?1", [row]).unwrap();
+    let wallet = reopen(&path, &ks);
+    assert!(wallet.items().is_err(), "the strict listing still refuses");
+    let each = wallet.items_each().unwrap();
+    let keys: Vec<_> = each.iter().filter_map(|r| r.as_ref().ok()).map(|i| i.key.as_str()).collect();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(matches!(each.last(), Some(Err(StoreError::Tampered { .. }))));
+}

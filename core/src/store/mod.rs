@@ -203,6 +203,13 @@ impl Store {
 
     /// Every record of type `R`, in no particular order.
     pub fn list<R: Record>(&self) -> Result<Vec<R>, StoreError> {
+        self.list_each().and_then(|all| all.into_iter().collect())
+    }
+
+    /// Every record of type `R`, each opened on its own: one damaged or altered record is
+    /// its own `Err` (in file order) and the others still come back — for listings a user
+    /// reads, where one bad row must not hide the rest.
+    pub fn list_each<R: Record>(&self) -> Result<Vec<Result<R, StoreError>>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn
             .prepare_cached("SELECT row_key, sealed_version, sealed FROM records WHERE kind = ?1")
@@ -213,12 +220,14 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (row_key, version, sealed) = row.map_err(map_sql)?;
-            let (id, record): (String, R) = open_record(&self.keys, R::KIND, &row_key, version, &sealed)?;
-            // The row key must be the HMAC of the id inside: catches a row moved to another key.
-            if self.keys.row_key(R::KIND, &id) != row_key {
-                return Err(StoreError::Tampered { table: "records".into() });
-            }
-            out.push(record);
+            let opened = open_record::<R>(&self.keys, R::KIND, &row_key, version, &sealed).and_then(|(id, record)| {
+                // The row key must be the HMAC of the id inside: catches a row moved to another key.
+                if self.keys.row_key(R::KIND, &id) != row_key {
+                    return Err(StoreError::Tampered { table: "records".into() });
+                }
+                Ok(record)
+            });
+            out.push(opened);
         }
         Ok(out)
     }

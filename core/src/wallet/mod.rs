@@ -246,6 +246,18 @@ impl Wallet {
         Ok(items)
     }
 
+    /// All items, sorted by key, each read on its own: a damaged record is an `Err` (listed
+    /// after the readable ones) and does not hide the others.
+    pub fn items_each(&self) -> Result<Vec<Result<Item, StoreError>>, StoreError> {
+        let (mut good, bad): (Vec<_>, Vec<_>) = self.store.list_each::<Item>()?.into_iter().partition(Result::is_ok);
+        good.sort_by(|a, b| match (a, b) {
+            (Ok(a), Ok(b)) => a.key.cmp(&b.key),
+            _ => std::cmp::Ordering::Equal,
+        });
+        good.extend(bad);
+        Ok(good)
+    }
+
     /// Delete the item under `key`; false if there was none.
     pub fn delete_item(&self, key: &str) -> Result<bool, StoreError> {
         self.store.delete::<Item>(key, Some(ActivityEntry::now(ActivityKind::RecordDeleted).detail(Item::KIND)))
