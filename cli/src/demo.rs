@@ -38,7 +38,7 @@ const PASSPHRASE: &str = "demo passphrase — use your own";
 const MARKER: &str = ".idwallet-demo";
 /// What the demo leaves in its folder (a folder of only these, from before the marker
 /// existed, is also its own).
-const OUTPUTS: [&str; 14] = [
+const OUTPUTS: [&str; 15] = [
     MARKER,
     "wallet.db",
     "wallet.db-wal",
@@ -53,6 +53,7 @@ const OUTPUTS: [&str; 14] = [
     "trust-list.cbor",
     "status-list.cwt",
     "visa-report.pdf",
+    "my-qr.png",
 ];
 
 /// Clear `dir` if an earlier demo made it; refuse a folder with anything else in it (it
@@ -66,7 +67,8 @@ fn clear_previous_run(dir: &std::path::Path) -> Result<()> {
     };
     let names: Vec<String> =
         entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
-    let ours = names.iter().any(|n| n == MARKER) || names.iter().all(|n| OUTPUTS.contains(&n.as_str()));
+    // Only the demo's own outputs, marker or not: a file the user added is not ours to delete.
+    let ours = names.iter().all(|n| OUTPUTS.contains(&n.as_str()));
     if !ours {
         anyhow::bail!(
             "{} holds files the demo did not make: not cleared (choose another --dir, or empty it yourself)",

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 /// `s` with control characters escaped (`\u{1b}`), so a stored name cannot move the
-/// cursor, clear the screen or rewrite earlier lines (terminal escape injection).
+/// cursor, clear the screen or fake another line (terminal escape injection).
 pub fn printable(s: &str) -> Cow<'_, str> {
     if !s.chars().any(|c| c.is_control() && c != '\n') {
         return Cow::Borrowed(s);

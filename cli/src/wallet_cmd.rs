@@ -136,7 +136,7 @@ pub fn run(cmd: WalletCommand) -> Result<()> {
                 value.into_bytes()
             };
             let item = wallet.put_item(&key, &bytes)?;
-            println!("Stored {} ({} bytes, sealed)", item.key, item.value.len());
+            println!("Stored {} ({} bytes, sealed)", crate::text::printable(&item.key), item.value.len());
             wallet.close()?;
         }
         WalletCommand::Get { target, key } => {

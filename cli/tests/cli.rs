@@ -278,6 +278,10 @@ fn scan_exits_non_zero_without_a_qr_code_and_present_writes_a_png() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("not cleared"), "{refused:?}");
     assert_eq!(std::fs::read_to_string(mine.join("thesis.tex")).unwrap(), "years of work");
     assert!(demo.join(".idwallet-demo").exists(), "the demo marks its own folder");
+    // Its own folder with a file the user added: refused too, the file kept.
+    std::fs::write(demo.join("added-by-me.txt"), "mine").unwrap();
+    assert!(!idwallet(&["demo", "--dir", demo.to_str().unwrap()], None).status.success());
+    assert_eq!(std::fs::read_to_string(demo.join("added-by-me.txt")).unwrap(), "mine");
 }
 
 #[test]
