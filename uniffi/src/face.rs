@@ -193,6 +193,28 @@ pub enum PixelFormat {
     I420,
 }
 
+impl From<PixelFormat> for core::PixelFormat {
+    fn from(f: PixelFormat) -> Self {
+        match f {
+            PixelFormat::Rgba8 => Self::Rgba8,
+            PixelFormat::Bgra8 => Self::Bgra8,
+            PixelFormat::Nv21 => Self::Nv21,
+            PixelFormat::I420 => Self::I420,
+        }
+    }
+}
+
+impl From<core::PixelFormat> for PixelFormat {
+    fn from(f: core::PixelFormat) -> Self {
+        match f {
+            core::PixelFormat::Rgba8 => Self::Rgba8,
+            core::PixelFormat::Bgra8 => Self::Bgra8,
+            core::PixelFormat::Nv21 => Self::Nv21,
+            core::PixelFormat::I420 => Self::I420,
+        }
+    }
+}
+
 /// One camera frame.
 #[derive(uniffi::Enum)]
 pub enum CameraFrame {
@@ -208,13 +230,7 @@ impl From<CameraFrame> for Frame {
         match f {
             CameraFrame::Encoded { bytes } => Frame::Encoded(bytes),
             CameraFrame::Raw { format, width, height, stride, rotation, data } => {
-                let format = match format {
-                    PixelFormat::Rgba8 => core::PixelFormat::Rgba8,
-                    PixelFormat::Bgra8 => core::PixelFormat::Bgra8,
-                    PixelFormat::Nv21 => core::PixelFormat::Nv21,
-                    PixelFormat::I420 => core::PixelFormat::I420,
-                };
-                Frame::Raw { format, width, height, stride, rotation, data }
+                Frame::Raw { format: format.into(), width, height, stride, rotation, data }
             }
         }
     }
@@ -385,19 +401,9 @@ impl SyntheticCamera {
         };
         match self.subject.lock().unwrap_or_else(|p| p.into_inner()).next_frame(&progress) {
             Frame::Encoded(bytes) => CameraFrame::Encoded { bytes },
-            Frame::Raw { format, width, height, stride, rotation, data } => CameraFrame::Raw {
-                format: match format {
-                    core::PixelFormat::Rgba8 => PixelFormat::Rgba8,
-                    core::PixelFormat::Bgra8 => PixelFormat::Bgra8,
-                    core::PixelFormat::Nv21 => PixelFormat::Nv21,
-                    core::PixelFormat::I420 => PixelFormat::I420,
-                },
-                width,
-                height,
-                stride,
-                rotation,
-                data,
-            },
+            Frame::Raw { format, width, height, stride, rotation, data } => {
+                CameraFrame::Raw { format: format.into(), width, height, stride, rotation, data }
+            }
         }
     }
 }

@@ -56,6 +56,25 @@ pub(crate) struct ReferencePortrait {
     pub jpeg: Vec<u8>,
 }
 
+impl ReferencePortrait {
+    /// `jpeg` as a reference portrait, if it is one and its SHA-256 is `signed`.
+    pub(super) fn checked(jpeg: Vec<u8>, signed: &[u8]) -> Result<Self, WalletError> {
+        reference::validate(&jpeg).map_err(crate::credential::CredentialError::from)?;
+        if reference::digest(&jpeg) != signed {
+            return Err(WalletError::ReferencePortraitMismatch);
+        }
+        Ok(Self { jpeg })
+    }
+}
+
+/// The digest of the reference portrait the issuer signed in `docs`' credentials.
+pub(super) fn signed_reference_digest(docs: &[super::HeldDocument]) -> Option<Vec<u8>> {
+    docs.iter().find_map(|doc| {
+        let disclosure = doc.credential.disclosures.iter().find(|d| d.id == REFERENCE_PORTRAIT)?;
+        disclosure.value.as_bytes().cloned()
+    })
+}
+
 impl Record for ReferencePortrait {
     const KIND: &'static str = "reference_portrait";
     fn id(&self) -> &str {
@@ -81,26 +100,15 @@ pub enum FacePurpose {
 
 impl Wallet {
     /// The signed digest of the reference portrait in the held documents, if any carries one.
-    pub(crate) fn signed_reference_digest(&self) -> Result<Option<Vec<u8>>, WalletError> {
-        Ok(self.store.list::<super::HeldDocument>()?.iter().find_map(|doc| {
-            doc.credential
-                .disclosures
-                .iter()
-                .find(|d| d.id == REFERENCE_PORTRAIT)
-                .and_then(|d| d.value.as_bytes())
-                .cloned()
-        }))
+    fn signed_reference_digest(&self) -> Result<Option<Vec<u8>>, WalletError> {
+        Ok(signed_reference_digest(&self.store.list::<super::HeldDocument>()?))
     }
 
     /// Keep the issuer's reference portrait: only if its SHA-256 is the one the issuer
     /// signed in a held credential.
     pub fn store_reference_portrait(&self, jpeg: &[u8]) -> Result<(), WalletError> {
-        reference::validate(jpeg).map_err(crate::credential::CredentialError::from)?;
         let signed = self.signed_reference_digest()?.ok_or(WalletError::NoReferencePortrait)?;
-        if reference::digest(jpeg) != signed {
-            return Err(WalletError::ReferencePortraitMismatch);
-        }
-        self.store.put(&ReferencePortrait { jpeg: jpeg.to_vec() }, None)?;
+        self.store.put(&ReferencePortrait::checked(jpeg.to_vec(), &signed)?, None)?;
         Ok(())
     }
 
@@ -108,10 +116,7 @@ impl Wallet {
     fn reference_portrait(&self) -> Result<(ReferencePortrait, Vec<u8>), WalletError> {
         let portrait = self.store.find::<ReferencePortrait>("holder")?.ok_or(WalletError::NoReferencePortrait)?;
         let signed = self.signed_reference_digest()?.ok_or(WalletError::NoReferencePortrait)?;
-        if reference::digest(&portrait.jpeg) != signed {
-            return Err(WalletError::ReferencePortraitMismatch);
-        }
-        Ok((portrait, signed))
+        Ok((ReferencePortrait::checked(portrait.jpeg, &signed)?, signed))
     }
 
     /// The enrolled face, if it is bound to a reference portrait. A template without its

@@ -191,18 +191,8 @@ impl Wallet {
             docs.push(HeldDocument { kind: issued.claims.kind(), claims: issued.claims, credential, stored_at: now });
         }
         // The reference portrait is kept only if a verified credential signs its digest.
-        let signed_digest = docs.iter().find_map(|d| {
-            let disclosure = d.credential.disclosures.iter().find(|x| x.id == crate::documents::REFERENCE_PORTRAIT)?;
-            disclosure.value.as_bytes().cloned()
-        });
-        let reference = match (response.reference_portrait, signed_digest) {
-            (Some(B64(jpeg)), Some(digest)) => {
-                crate::documents::reference::validate(&jpeg).map_err(credential::CredentialError::from)?;
-                if crate::documents::reference::digest(&jpeg) != digest {
-                    return Err(WalletError::ReferencePortraitMismatch);
-                }
-                Some(super::face::ReferencePortrait { jpeg })
-            }
+        let reference = match (response.reference_portrait, super::face::signed_reference_digest(&docs)) {
+            (Some(B64(jpeg)), Some(digest)) => Some(super::face::ReferencePortrait::checked(jpeg, &digest)?),
             (Some(_), None) => return Err(WalletError::ReferencePortraitMismatch),
             (None, _) => None,
         };
