@@ -1,6 +1,6 @@
 //! Writing the CLI's outputs without destroying data: a file that exists is replaced only
 //! when it is an earlier output of the same kind (or with `--force`), never when it is the
-//! wallet or key store in use, and through a temporary sibling renamed into place, so an
+//! wallet, the key store or another input of the command, and through a temporary sibling renamed into place, so an
 //! interrupted write leaves the old file whole.
 
 use std::io::Write;
@@ -49,14 +49,18 @@ pub fn check(path: &Path, kind: Kind, force: bool, protected: &[PathBuf]) -> Res
     if !dir.is_dir() {
         bail!("cannot write {}: the folder {} does not exist", path.display(), dir.display());
     }
+    // Compared as resolved paths, so a file that does not exist yet (the wallet's -wal
+    // before it is opened), a symlink or a `..` detour is caught too.
+    let target = resolved(path);
+    if protected.iter().filter_map(|p| resolved(p)).any(|p| Some(p) == target) {
+        bail!(
+            "{} is an input of this command (the wallet, its key store or a photo): choose another output file",
+            path.display()
+        );
+    }
     if let Ok(meta) = std::fs::metadata(path) {
         if meta.is_dir() {
             bail!("{} is a directory: give a file name for the {}", path.display(), kind.name());
-        }
-        let target = std::fs::canonicalize(path).with_context(|| format!("cannot resolve {}", path.display()))?;
-        let in_use = protected.iter().filter_map(|p| std::fs::canonicalize(p).ok()).any(|p| p == target);
-        if in_use {
-            bail!("{} is the wallet or key store in use: choose another output file", path.display());
         }
         let mut head = vec![0u8; kind.magic().len()];
         let same_kind = std::fs::File::open(path)
@@ -71,4 +75,13 @@ pub fn check(path: &Path, kind: Kind, force: bool, protected: &[PathBuf]) -> Res
         }
     }
     Ok(())
+}
+
+/// `path` with symlinks and `..` resolved: the file itself if it exists, else its folder
+/// resolved and its name kept.
+fn resolved(path: &Path) -> Option<PathBuf> {
+    std::fs::canonicalize(path).ok().or_else(|| {
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        Some(std::fs::canonicalize(dir).ok()?.join(path.file_name()?))
+    })
 }

@@ -156,7 +156,9 @@ fn parse_kind(s: &str) -> Result<DocumentKind, String> {
 pub fn present(args: PresentArgs) -> Result<()> {
     use crate::output::{self, Kind};
     use idwallet_core::wallet::FacePurpose;
-    output::check(&args.out, Kind::Png, args.force, &args.target.files())?;
+    // Inputs are never outputs: the wallet, its key store, and the photo the face comes from.
+    let inputs: Vec<PathBuf> = args.target.files().into_iter().chain(args.face.clone()).collect();
+    output::check(&args.out, Kind::Png, args.force, &inputs)?;
     let wallet = args.target.open()?;
     if let Some(photo) = &args.face {
         let models = crate::face_cmd::load_models(&args.models.dir())?;
@@ -175,7 +177,7 @@ pub fn present(args: PresentArgs) -> Result<()> {
         other => other?,
     };
     let png = qr::to_png(&p.text, 6)?;
-    output::write(&args.out, &png, Kind::Png, args.force, &args.target.files())?;
+    output::write(&args.out, &png, Kind::Png, args.force, &inputs)?;
     println!("QR code for {} written to {} (valid until {})", p.audience, args.out.display(), utc(p.expires_at));
     println!("discloses: {}", p.disclosed.join(", "));
     println!("{}", p.text);

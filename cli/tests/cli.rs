@@ -242,8 +242,10 @@ fn scan_exits_non_zero_without_a_qr_code_and_present_writes_a_png() {
     let note = dir.path().join("notes.txt");
     std::fs::write(&note, "mine").unwrap();
     for (out, extra, said) in [
-        (&wallet, &["--force"][..], "wallet or key store in use"),
-        (&keys, &["--force"][..], "wallet or key store in use"),
+        (&wallet, &["--force"][..], "an input of this command"),
+        (&keys, &["--force"][..], "an input of this command"),
+        // The wallet's write-ahead log, which does not exist while it is closed.
+        (&demo.join("wallet.db-wal"), &["--force"][..], "an input of this command"),
         (&note, &[][..], "not overwritten"),
         (&dir.path().to_path_buf(), &[][..], "is a directory"),
     ] {
@@ -264,6 +266,16 @@ fn scan_exits_non_zero_without_a_qr_code_and_present_writes_a_png() {
     assert!(stdout(&out).contains("licence_number"));
     let scanned = idwallet(&["scan", png.to_str().unwrap()], None);
     assert!(stdout(&scanned).starts_with("IDW1"));
+    // The face photo given as the output too: refused before any face check, untouched.
+    let me = dir.path().join("me.jpg");
+    std::fs::copy(&live, &me).unwrap();
+    let onto_photo = present_to(&me, Some(me.to_str().unwrap()), &["--force"]);
+    assert!(String::from_utf8_lossy(&onto_photo.stderr).contains("an input of this command"), "{onto_photo:?}");
+    assert_eq!(std::fs::read(&me).unwrap(), std::fs::read(&live).unwrap());
+    // A trailing slash does not slip past either.
+    let slash = format!("{}/", wallet.display());
+    let slashed = present_to(std::path::Path::new(&slash), None, &["--force"]);
+    assert!(String::from_utf8_lossy(&slashed.stderr).contains("an input of this command"), "{slashed:?}");
     // An earlier QR code is replaced; --force replaces another file, never the wallet.
     let again = present_to(&note, Some(&live), &["--force"]);
     assert!(again.status.success(), "{again:?}");
