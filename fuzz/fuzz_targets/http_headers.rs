@@ -16,5 +16,7 @@ fuzz_target!(|data: &[u8]| {
     let key = [4u8; 65];
     let _ = httpsig::verify(&response, Some(&request), input, signature, "sig", VerifyKey::EcdsaP256Sha256(&key));
     let _ = httpsig::signature_base(&request, None, input, "sig");
+    let _ = httpsig::label_tagged(input, "idwallet");
+    let _ = httpsig::declared(input, "sig");
     let _ = verify_content_digest(header, data);
 });
