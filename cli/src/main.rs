@@ -124,9 +124,22 @@ mod exit {
     pub const USAGE: u8 = 2;
     pub const UNREADABLE: u8 = 3;
 
+    /// An input the command could not read or use (exit 3); the message names it and
+    /// says what to do.
+    #[derive(Debug)]
+    pub struct Unreadable(pub String);
+
+    impl std::fmt::Display for Unreadable {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+
+    impl std::error::Error for Unreadable {}
+
     pub fn code(e: &anyhow::Error) -> u8 {
         for cause in e.chain() {
-            if cause.is::<std::io::Error>() {
+            if cause.is::<std::io::Error>() || cause.is::<Unreadable>() {
                 return UNREADABLE;
             }
             if let Some(c) = cause.downcast_ref::<CredentialError>() {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::Args as ClapArgs;
-use idwallet_core::credential::{qr, TrustList};
+use idwallet_core::credential::qr;
 use idwallet_core::report::{self, Seal, VisaReport};
 
 use crate::wallet_cmd::utc;
@@ -24,12 +24,22 @@ pub struct VerifyReportArgs {
 
 /// Verify offline; an invalid report is an error (non-zero exit).
 pub fn verify_report(args: VerifyReportArgs) -> Result<()> {
-    let trust = TrustList::from_cbor(&std::fs::read(&args.trust).context("cannot read the trust list")?)?;
+    use crate::exit::Unreadable;
+    let trust = crate::staff::read_trust(&args.trust)?;
     let now = idwallet_core::now_unix();
     let (seal, full) = match (&args.image, &args.input) {
         (Some(image), _) => {
-            let texts = qr::decode_image(&std::fs::read(image).context("cannot read the image")?)?;
-            let text = texts.iter().find(|t| t.starts_with("IDR1")).context("no visa report QR code in the image")?;
+            let texts = qr::decode_image(
+                &std::fs::read(image).with_context(|| format!("cannot read the image {}", image.display()))?,
+            )?;
+            let Some(text) = texts.iter().find(|t| t.starts_with("IDR1")) else {
+                let others = texts.len();
+                return Err(Unreadable(format!(
+                    "no visa report QR code (IDR1…) in {} ({others} other QR code(s) found)",
+                    image.display()
+                ))
+                .into());
+            };
             (report::verify_seal(text, &trust, now)?, None)
         }
         (None, Some(input)) if input.starts_with("IDR1") => (report::verify_seal(input, &trust, now)?, None),
@@ -38,7 +48,7 @@ pub fn verify_report(args: VerifyReportArgs) -> Result<()> {
             bail!("that is a holder's QR code (IDW1…), not a visa report: check it with `idwallet verify`")
         }
         (None, Some(path)) if !std::path::Path::new(path).is_file() => {
-            bail!("no such report file, and not a visa report's QR text (IDR1:…)")
+            return Err(Unreadable("no such report file, and not a visa report's QR text (IDR1:…)".into()).into());
         }
         (None, Some(path)) => {
             let bytes = std::fs::read(path).with_context(|| format!("cannot read {path}"))?;

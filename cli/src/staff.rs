@@ -1,11 +1,11 @@
 //! Staff-desk commands: `verify` a holder's QR code offline, `scan` any QR code, and the
 //! holder's `present`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::{Args as ClapArgs, ValueEnum};
-use idwallet_core::credential::{qr, Profile, StatusCheck, TrustList, VerifiedPresentation, Verifier};
+use idwallet_core::credential::{qr, CredentialError, Profile, StatusCheck, TrustList, VerifiedPresentation, Verifier};
 use idwallet_core::documents::DocumentKind;
 
 use idwallet_core::now_unix as now;
@@ -50,30 +50,58 @@ pub struct VerifyArgs {
 }
 
 pub fn verify(args: VerifyArgs) -> Result<()> {
+    let verdict = check(&args);
+    match (verdict, args.json) {
+        (Ok(Ok(v)), true) => println!("{}", verdict_json(&v)),
+        (Ok(Ok(v)), false) => print_verdict(&v),
+        (Ok(Err(refusal)), false) => return Err(anyhow::Error::new(refusal).context("REJECTED")),
+        // Every failure as JSON, setup errors (a missing trust list…) included: a desk app
+        // reading stdout gets a code, never plain text.
+        (Ok(Err(refusal)), true) => json_failure(refusal.code(), &refusal.to_string(), &refusal.into()),
+        (Err(setup), true) => {
+            let unreadable = crate::exit::code(&setup) == crate::exit::UNREADABLE;
+            json_failure(if unreadable { "unreadable_input" } else { "unusable_input" }, &format!("{setup:#}"), &setup)
+        }
+        (Err(setup), false) => return Err(setup),
+    }
+    Ok(())
+}
+
+fn json_failure(code: &str, reason: &str, error: &anyhow::Error) -> ! {
+    println!("{}", serde_json::json!({ "accepted": false, "code": code, "reason": crate::text::printable(reason) }));
+    std::process::exit(i32::from(crate::exit::code(error)))
+}
+
+/// The verdict on `args`' code (inner result), after reading what the desk was given
+/// (outer: a missing or unusable trust list, status list or image).
+fn check(args: &VerifyArgs) -> Result<Result<VerifiedPresentation, CredentialError>> {
     let now = now();
-    let trust = TrustList::from_cbor(&std::fs::read(&args.trust).context("cannot read the trust list")?)?;
-    let mut verifier = Verifier::new(args.role.profile(), trust);
+    let mut verifier = Verifier::new(args.role.profile(), read_trust(&args.trust)?);
     for path in &args.status {
-        let token = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let token = std::fs::read(path).with_context(|| format!("cannot read the status list {}", path.display()))?;
         let trust = verifier.trust.clone();
         verifier.status.insert(&token, &trust, now).with_context(|| format!("status list {}", path.display()))?;
     }
-    let result = match (&args.text, &args.image) {
+    Ok(match (&args.text, &args.image) {
         (Some(text), _) => verifier.verify_text(text, now),
-        (None, Some(path)) => verifier.verify_image(&std::fs::read(path).context("cannot read the image")?, now),
+        (None, Some(path)) => verifier.verify_image(
+            &std::fs::read(path).with_context(|| format!("cannot read the image {}", path.display()))?,
+            now,
+        ),
         (None, None) => unreachable!("clap requires one"),
-    };
-    match (result, args.json) {
-        (Ok(v), true) => println!("{}", verdict_json(&v)),
-        (Ok(v), false) => print_verdict(&v),
-        (Err(e), true) => {
-            println!("{}", serde_json::json!({ "accepted": false, "code": e.code(), "reason": e.to_string() }));
-            let unreadable = e.is_unreadable_input();
-            std::process::exit(i32::from(if unreadable { crate::exit::UNREADABLE } else { crate::exit::REFUSED }));
-        }
-        (Err(e), false) => return Err(anyhow::Error::new(e).context("REJECTED")),
-    }
-    Ok(())
+    })
+}
+
+/// The issuers' trust list from `path` (CBOR), or an error that names the file.
+pub fn read_trust(path: &Path) -> Result<TrustList> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read the trust list {}", path.display()))?;
+    TrustList::from_cbor(&bytes).map_err(|_| {
+        crate::exit::Unreadable(format!(
+            "{} is not a trust list (the CBOR file an issuer publishes, such as the demo's trust-list.cbor)",
+            path.display()
+        ))
+        .into()
+    })
 }
 
 pub fn print_verdict(v: &VerifiedPresentation) {
@@ -96,6 +124,9 @@ pub fn print_verdict(v: &VerifiedPresentation) {
     if let Some(p) = &v.portrait {
         row("portrait", &format!("{} byte JPEG (48×64 greyscale): compare with the holder's face", p.len()));
     }
+    if v.other_codes > 0 {
+        row("also in view", &format!("{} other QR code(s), not this desk's: not used", v.other_codes));
+    }
 }
 
 fn verdict_json(v: &VerifiedPresentation) -> serde_json::Value {
@@ -109,6 +140,7 @@ fn verdict_json(v: &VerifiedPresentation) -> serde_json::Value {
         "status": v.status.code(),
         "claims": v.claims.iter().map(|c| (c.id.clone(), serde_json::Value::from(c.value.clone()))).collect::<serde_json::Map<_, _>>(),
         "portrait_bytes": v.portrait.as_ref().map(Vec::len),
+        "other_codes": v.other_codes,
     })
 }
 
@@ -136,6 +168,10 @@ pub struct PresentArgs {
     /// Replace the output file even if it is not a PNG (never the wallet or key store).
     #[arg(long)]
     force: bool,
+    /// Also print the QR code's text on stdout (for `idwallet verify`). It holds the
+    /// disclosed name and numbers, so it is not printed unless asked.
+    #[arg(long)]
+    print_text: bool,
     /// Unlock the eID with the holder's face first (an unlock lives only in the process
     /// that made it). A desktop has no camera: SYNTHETIC frames re-rendered from PHOTO.
     #[arg(long, value_name = "PHOTO")]
@@ -180,6 +216,8 @@ pub fn present(args: PresentArgs) -> Result<()> {
     output::write(&args.out, &png, Kind::Png, args.force, &inputs)?;
     println!("QR code for {} written to {} (valid until {})", p.audience, args.out.display(), utc(p.expires_at));
     println!("discloses: {}", p.disclosed.join(", "));
-    println!("{}", p.text);
+    if args.print_text {
+        println!("{}", p.text);
+    }
     Ok(())
 }

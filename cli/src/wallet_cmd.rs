@@ -92,6 +92,20 @@ impl Target {
     }
 
     pub fn open(&self) -> Result<Wallet> {
+        use crate::exit::Unreadable;
+        if !self.path.is_file() {
+            let p = self.path.display();
+            return Err(
+                Unreadable(format!("no wallet at {p}: create one with `idwallet wallet init --path {p}`")).into()
+            );
+        }
+        if !self.keystore_path().is_file() {
+            return Err(Unreadable(format!(
+                "no key store at {} (the wallet's keys: give --keystore if they are elsewhere)",
+                self.keystore_path().display()
+            ))
+            .into());
+        }
         let passphrase = passphrase(false)?;
         let ks = SoftwareKeyStore::open(self.keystore_path(), passphrase.as_bytes())
             .with_context(|| format!("cannot open the key store {}", self.keystore_path().display()))?;

@@ -54,6 +54,19 @@ fn errors_are_readable_and_exit_non_zero() {
     let no_pass = idwallet(&["wallet", "list", "--path", p], None);
     assert!(String::from_utf8_lossy(&no_pass.stderr).contains("IDWALLET_PASSPHRASE"));
 
+    // A wallet or key store that is not there: exit 3 (unreadable input), saying what to do.
+    let nowhere = dir.path().join("nowhere.db");
+    let absent = idwallet(&["wallet", "list", "--path", nowhere.to_str().unwrap()], Some("right"));
+    assert_eq!(absent.status.code(), Some(3), "{absent:?}");
+    assert!(String::from_utf8_lossy(&absent.stderr).contains("no wallet at"), "{absent:?}");
+    assert!(String::from_utf8_lossy(&absent.stderr).contains("wallet init"), "{absent:?}");
+    let keys = dir.path().join("w.db.keys");
+    std::fs::rename(&keys, dir.path().join("elsewhere.keys")).unwrap();
+    let no_keys = idwallet(&["wallet", "list", "--path", p], Some("right"));
+    std::fs::rename(dir.path().join("elsewhere.keys"), &keys).unwrap();
+    assert_eq!(no_keys.status.code(), Some(3), "{no_keys:?}");
+    assert!(String::from_utf8_lossy(&no_keys.stderr).contains("no key store at"), "{no_keys:?}");
+
     let twice = idwallet(&["wallet", "init", "--path", p], Some("right"));
     assert!(String::from_utf8_lossy(&twice.stderr).contains("already exists"));
     let folder = idwallet(&["wallet", "init", "--path", dir.path().to_str().unwrap()], Some("right"));
@@ -197,6 +210,58 @@ fn staff_desk_verifies_the_demo_qr_from_image_and_text_and_scan_prints_it() {
     assert_eq!(json["accepted"], true);
     assert!(json["claims"]["address"].is_string());
     assert_eq!(json["status"], "no_list", "a stable code, not Rust's Debug text");
+
+    // Both codes side by side, as a desk camera sees two phones: `scan` prints both, and
+    // each desk verifies the one made for it and says another code was in view.
+    let both = dir.path().join("both.png");
+    side_by_side(&[&file("hotel-qr.png"), &file("police-qr.png")], &both);
+    let both = both.to_str().unwrap();
+    let scanned = stdout(&idwallet(&["scan", both], None));
+    assert_eq!(scanned.lines().filter(|l| l.starts_with("IDW1")).count(), 2, "{scanned}");
+    for role in ["hotel", "police"] {
+        let out =
+            idwallet(&["verify", "--role", role, "--image", both, "--trust", &file("trust-list.cbor"), "--json"], None);
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!((json["audience"].as_str(), json["other_codes"].as_u64()), (Some(role), Some(1)), "{json}");
+    }
+    let text =
+        stdout(&idwallet(&["verify", "--role", "hotel", "--image", both, "--trust", &file("trust-list.cbor")], None));
+    assert!(text.contains("1 other QR code(s), not this desk's"), "{text}");
+
+    // What the desk was given is unreadable: exit 3, the file named, JSON when asked.
+    let not_a_list = file("hotel-qr.png");
+    for trust in ["nope.cbor", not_a_list.as_str()] {
+        let out = idwallet(&["verify", "--role", "hotel", &qr_text, "--trust", trust, "--json"], None);
+        assert_eq!(out.status.code(), Some(3), "{out:?}");
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON, even for a setup error");
+        assert_eq!(json["code"], "unreadable_input");
+        assert!(json["reason"].as_str().unwrap().contains(trust), "{json}");
+        let report = idwallet(&["verify-report", &file("visa-report.pdf"), "--trust", trust], None);
+        assert_eq!(report.status.code(), Some(3), "{report:?}");
+    }
+    let said = String::from_utf8_lossy(
+        &idwallet(&["verify", "--role", "hotel", &qr_text, "--trust", &not_a_list], None).stderr,
+    )
+    .into_owned();
+    assert!(said.contains("is not a trust list") && !said.contains("credential"), "{said}");
+    let no_seal =
+        idwallet(&["verify-report", "--image", &file("hotel-qr.png"), "--trust", &file("trust-list.cbor")], None);
+    assert_eq!(no_seal.status.code(), Some(3), "{no_seal:?}");
+    assert!(String::from_utf8_lossy(&no_seal.stderr).contains("no visa report QR code"), "{no_seal:?}");
+}
+
+/// Put the PNGs at `inputs` side by side on a white canvas, written to `out`.
+fn side_by_side(inputs: &[&str], out: &std::path::Path) {
+    let codes: Vec<_> = inputs.iter().map(|p| image::open(p).unwrap().to_luma8()).collect();
+    let width = codes.iter().map(|c| c.width() + 40).sum();
+    let height = codes.iter().map(|c| c.height()).max().unwrap() + 40;
+    let mut canvas = image::GrayImage::from_pixel(width, height, image::Luma([255]));
+    let mut x = 20;
+    for code in &codes {
+        image::imageops::replace(&mut canvas, code, x, 20);
+        x += i64::from(code.width() + 40);
+    }
+    canvas.save(out).unwrap();
 }
 
 #[test]
@@ -264,6 +329,7 @@ fn scan_exits_non_zero_without_a_qr_code_and_present_writes_a_png() {
     let out = present(Some(&live));
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout(&out).contains("licence_number"));
+    assert!(!stdout(&out).contains("IDW1"), "the QR text (a name, numbers) only with --print-text");
     let scanned = idwallet(&["scan", png.to_str().unwrap()], None);
     assert!(stdout(&scanned).starts_with("IDW1"));
     // The face photo given as the output too: refused before any face check, untouched.
@@ -277,8 +343,9 @@ fn scan_exits_non_zero_without_a_qr_code_and_present_writes_a_png() {
     let slashed = present_to(std::path::Path::new(&slash), None, &["--force"]);
     assert!(String::from_utf8_lossy(&slashed.stderr).contains("an input of this command"), "{slashed:?}");
     // An earlier QR code is replaced; --force replaces another file, never the wallet.
-    let again = present_to(&note, Some(&live), &["--force"]);
+    let again = present_to(&note, Some(&live), &["--force", "--print-text"]);
     assert!(again.status.success(), "{again:?}");
+    assert!(stdout(&again).lines().any(|l| l.starts_with("IDW1")), "{again:?}");
     assert!(std::fs::read(&note).unwrap().starts_with(b"\x89PNG"));
 
     // The demo clears only a folder it made: one with other files is refused, untouched.

@@ -52,6 +52,7 @@ val credentialTests = linkedMapOf<String, () -> Unit>(
 
         val fromPng = hotel.verifyImage(qr.png)
         assertEquals(fromText.claims, fromPng.claims)
+        assertEquals(0u, fromPng.otherCodes, "one code in the picture")
         assertFailsWith<CredentialException.NotIdwallet> { hotel.verifyText("HC1:NOTOURS") }
         val deskLog = desk.activity(3u)
         assertEquals(listOf(ActivityKind.VERIFIED, ActivityKind.VERIFIED, ActivityKind.VERIFIED), deskLog.map { it.kind })

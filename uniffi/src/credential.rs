@@ -120,6 +120,8 @@ pub struct VerifiedPresentation {
     /// The portrait as a standard 48×64 greyscale JPEG, if disclosed.
     pub portrait: Option<Vec<u8>>,
     pub status: StatusCheck,
+    /// Other QR codes seen in the same image or frame (not this one), to tell staff.
+    pub other_codes: u32,
 }
 
 /// An offline verifier for one audience, holding cached issuer keys and status lists.
@@ -181,8 +183,9 @@ impl Verifier {
         self.run(|v| v.verify_text(&text, at.unwrap_or_else(now)))
     }
 
-    /// Find and verify the QR code in a camera frame's luma plane (the Y plane of
-    /// NV21/NV12/I420 as CameraX or AVFoundation deliver it): `height` rows of `stride` bytes.
+    /// Find and verify the QR code meant for this audience in a camera frame's luma plane
+    /// (the Y plane of NV21/NV12/I420 as CameraX or AVFoundation deliver it): `height` rows
+    /// of `stride` bytes. Every code in view is read; `other_codes` counts the rest.
     #[uniffi::method(default(at = None))]
     pub fn verify_frame(
         &self,
@@ -195,7 +198,8 @@ impl Verifier {
         self.run(|v| v.verify_frame(&y_plane, width, height, stride, at.unwrap_or_else(now)))
     }
 
-    /// Find and verify the QR code in a photo or screenshot (PNG/JPEG bytes).
+    /// Find and verify the QR code meant for this audience in a photo or screenshot
+    /// (PNG/JPEG bytes); `other_codes` counts the other codes in it.
     #[uniffi::method(default(at = None))]
     pub fn verify_image(&self, image: Vec<u8>, at: Option<i64>) -> Result<VerifiedPresentation, CredentialError> {
         self.run(|v| v.verify_image(&image, at.unwrap_or_else(now)))

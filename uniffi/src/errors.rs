@@ -231,6 +231,7 @@ impl From<StoreError> for WalletError {
             StoreError::NotFound { .. } => Self::NotFound { reason: text },
             StoreError::Tampered { .. } => Self::Tampered { reason: text },
             StoreError::Busy => Self::Busy,
+            StoreError::ReadOnly => Self::Storage { reason: text },
             StoreError::Io { reason } => Self::Storage { reason },
         }
     }

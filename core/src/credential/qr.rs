@@ -118,7 +118,7 @@ pub fn to_png(text: &str, scale: u32) -> Result<Vec<u8>, CredentialError> {
 /// Largest image accepted for decoding, in pixels (a 4K frame is 8.3 M).
 const MAX_PIXELS: u64 = 40_000_000;
 
-/// The QR code's text found in an encoded image (PNG or JPEG).
+/// The text of every QR code in an encoded image (PNG or JPEG).
 pub fn decode_image(bytes: &[u8]) -> Result<Vec<String>, CredentialError> {
     let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
@@ -131,21 +131,55 @@ pub fn decode_image(bytes: &[u8]) -> Result<Vec<String>, CredentialError> {
     decode_luma(&img.to_luma8())
 }
 
-/// The QR code's text in an 8-bit greyscale frame (e.g. a camera's Y plane).
+/// Most codes read from one picture: a desk sees a phone or two, not a poster wall.
+const MAX_CODES: usize = 8;
+
+/// The text of every QR code in an 8-bit greyscale frame (e.g. a camera's Y plane), in
+/// the order found, each once.
 ///
-/// Decoding is rxing's (ZXing's) QR reader. It parses outside input in a large dependency,
-/// so a panic inside it is contained here and reported as no code found.
+/// Decoding is rxing's (ZXing's) QR readers. ZXing's multi-code reader misses codes of
+/// different sizes side by side (two phones, measured: it read one of the demo's hotel and
+/// police codes), so codes are read one at a time: the multi reader's finds, then the
+/// single reader (try harder) again and again, each found code painted out before the next
+/// look. They parse outside input in a large dependency, so a panic inside them is
+/// contained here and reported as no code found.
 pub fn decode_luma(img: &image::GrayImage) -> Result<Vec<String>, CredentialError> {
+    use rxing::multi::{qrcode::QRCodeMultiReader, MultipleBarcodeReader};
     let (w, h) = img.dimensions();
-    let luma = img.as_raw();
     let found = std::panic::catch_unwind(|| {
-        rxing::helpers::detect_in_luma_slice(luma, w, h, Some(rxing::BarcodeFormat::QR_CODE))
-            .ok()
-            .map(|r| r.getText().to_owned())
+        let mut work = img.clone();
+        let mut hints = rxing::DecodeHints { TryHarder: Some(true), ..Default::default() };
+        let mut texts: Vec<String> = Vec::new();
+        // Whether the code is new: one read twice was not painted out, so looking again
+        // would only find it again.
+        let mut take = |work: &mut image::GrayImage, result: &rxing::RXingResult| {
+            paint_out(work, result.getPoints());
+            let text = result.getText();
+            let new = !texts.iter().any(|t| t == text);
+            if new {
+                texts.push(text.to_owned());
+            }
+            new
+        };
+        let multi = rxing::Luma8Source::new_with_slice(work.as_raw(), w, h).and_then(|source| {
+            let mut bitmap = rxing::BinaryBitmap::new(rxing::common::HybridBinarizer::new(source));
+            QRCodeMultiReader::new().decode_multiple_with_hints(&mut bitmap, &hints)
+        });
+        for result in multi.iter().flatten().take(MAX_CODES) {
+            take(&mut work, result);
+        }
+        for _ in 0..MAX_CODES {
+            let qr = Some(rxing::BarcodeFormat::QR_CODE);
+            match rxing::helpers::detect_in_luma_slice_with_hints(work.as_raw(), w, h, qr, &mut hints) {
+                Ok(result) if take(&mut work, &result) => {}
+                _ => break,
+            }
+        }
+        texts
     });
     match found {
-        Ok(Some(text)) => Ok(vec![text]),
-        Ok(None) => Err(CredentialError::NoQrCode),
+        Ok(texts) if !texts.is_empty() => Ok(texts),
+        Ok(_) => Err(CredentialError::NoQrCode),
         Err(_) => {
             tracing::warn!(target: "idwallet::credential", "the QR decoder panicked on an image");
             Err(CredentialError::NoQrCode)
@@ -153,7 +187,30 @@ pub fn decode_luma(img: &image::GrayImage) -> Result<Vec<String>, CredentialErro
     }
 }
 
-/// The QR code's text in a camera frame's luma plane: the Y plane of NV21/NV12/I420, or
+/// Paint a found code white, so the next look finds another. `points` are its finder
+/// centres (bottom-left, top-left, top-right); the fourth corner completes the
+/// parallelogram. Painting out what lies between the centres removes every finder
+/// pattern's core, so the code cannot be found again; the margin stays small (the 3.5
+/// modules to the code's edge are not known without its version) so that a code close
+/// beside it is not touched.
+fn paint_out(img: &mut image::GrayImage, points: &[rxing::Point]) {
+    let [bl, tl, tr, ..] = points else { return };
+    let corners = [(bl.x, bl.y), (tl.x, tl.y), (tr.x, tr.y), (bl.x + tr.x - tl.x, bl.y + tr.y - tl.y)];
+    let (xs, ys) = (corners.map(|c| c.0), corners.map(|c| c.1));
+    let (min_x, max_x) = (xs.iter().copied().fold(f32::MAX, f32::min), xs.iter().copied().fold(f32::MIN, f32::max));
+    let (min_y, max_y) = (ys.iter().copied().fold(f32::MAX, f32::min), ys.iter().copied().fold(f32::MIN, f32::max));
+    let margin = 0.02 * (max_x - min_x).max(max_y - min_y) + 2.0;
+    let clamp = |v: f32, hi: u32| (v.max(0.0) as u32).min(hi);
+    let (x0, x1) = (clamp(min_x - margin, img.width()), clamp(max_x + margin, img.width()));
+    let (y0, y1) = (clamp(min_y - margin, img.height()), clamp(max_y + margin, img.height()));
+    for y in y0..y1 {
+        for x in x0..x1 {
+            img.put_pixel(x, y, image::Luma([255]));
+        }
+    }
+}
+
+/// The text of every QR code in a camera frame's luma plane: the Y plane of NV21/NV12/I420, or
 /// any 8-bit greyscale buffer, `height` rows of `stride` bytes of which `width` are pixels.
 pub fn decode_y_plane(y: &[u8], width: u32, height: u32, stride: u32) -> Result<Vec<String>, CredentialError> {
     let needed = u64::from(stride) * u64::from(height);

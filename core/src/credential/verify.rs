@@ -49,6 +49,9 @@ pub struct VerifiedPresentation {
     /// The portrait, if disclosed: a standard 48×64 greyscale JPEG, ready to show.
     pub portrait: Option<Vec<u8>>,
     pub status: StatusCheck,
+    /// Other QR codes that were in the same image or frame and were not this one (a desk
+    /// camera may see the holder's code beside another): shown so staff know they exist.
+    pub other_codes: u32,
 }
 
 impl VerifiedPresentation {
@@ -83,12 +86,14 @@ impl Verifier {
         result
     }
 
-    /// Verify the first idwallet QR code found in an image (PNG/JPEG bytes).
+    /// Verify the idwallet QR code in an image (PNG/JPEG bytes) meant for this verifier's
+    /// audience, when several codes are in view (see [`Verifier::verify_codes`]).
     pub fn verify_image(&self, image: &[u8], now: i64) -> Result<VerifiedPresentation, CredentialError> {
-        self.verify_first(&qr::decode_image(image)?, now)
+        self.verify_codes(&qr::decode_image(image)?, now)
     }
 
-    /// Verify the first idwallet QR code in a camera frame's luma (Y) plane.
+    /// Verify the idwallet QR code meant for this verifier in a camera frame's luma (Y)
+    /// plane, when several codes are in view (see [`Verifier::verify_codes`]).
     pub fn verify_frame(
         &self,
         y: &[u8],
@@ -97,12 +102,44 @@ impl Verifier {
         stride: u32,
         now: i64,
     ) -> Result<VerifiedPresentation, CredentialError> {
-        self.verify_first(&qr::decode_y_plane(y, width, height, stride)?, now)
+        self.verify_codes(&qr::decode_y_plane(y, width, height, stride)?, now)
     }
 
-    fn verify_first(&self, texts: &[String], now: i64) -> Result<VerifiedPresentation, CredentialError> {
-        let text = texts.iter().find(|t| t.starts_with("IDW1")).unwrap_or(&texts[0]);
-        self.verify_text(text, now)
+    /// Of the QR texts found in one picture, verify the one meant for this verifier: every
+    /// idwallet code is tried in turn and the first accepted wins, so the hotel's code is
+    /// read beside the same holder's police code (the audience is inside the signature, not
+    /// the prefix). If none is accepted, the refusal reported is the first one that is not
+    /// "made for another audience" — a code for someone else says less than a forged one.
+    /// With no idwallet code at all, the first code's refusal is reported.
+    pub fn verify_codes(&self, texts: &[String], now: i64) -> Result<VerifiedPresentation, CredentialError> {
+        let ours: Vec<&String> = texts
+            .iter()
+            .filter(|t| [qr::PREFIX, qr::PREFIX_ZLIB].iter().any(|p| t.trim_start().starts_with(p)))
+            .collect();
+        let Some(first) = texts.first() else { return Err(CredentialError::NoQrCode) };
+        let others = u32::try_from(texts.len() - 1).unwrap_or(u32::MAX);
+        if ours.is_empty() {
+            return self.verify_text(first, now);
+        }
+        let mut refusal: Option<CredentialError> = None;
+        for text in ours {
+            match self.verify_text(text, now) {
+                Ok(v) => return Ok(VerifiedPresentation { other_codes: others, ..v }),
+                Err(e) => {
+                    let better = match &refusal {
+                        None => true,
+                        Some(CredentialError::WrongAudience { .. }) => {
+                            !matches!(e, CredentialError::WrongAudience { .. })
+                        }
+                        Some(_) => false,
+                    };
+                    if better {
+                        refusal = Some(e);
+                    }
+                }
+            }
+        }
+        Err(refusal.unwrap_or(CredentialError::NoQrCode))
     }
 
     fn verify_cbor(&self, cbor: &[u8], now: i64) -> Result<VerifiedPresentation, CredentialError> {
@@ -217,6 +254,7 @@ impl Verifier {
             claims: shown,
             portrait,
             status,
+            other_codes: 0,
         })
     }
 }

@@ -46,6 +46,8 @@ pub enum StoreError {
     Tampered { table: String },
     #[error("the wallet is busy in another process")]
     Busy,
+    #[error("the wallet file or its folder is read-only: check their permissions")]
+    ReadOnly,
     #[error("storage failure: {reason}")]
     Io { reason: String },
 }
@@ -461,6 +463,7 @@ fn map_sql(e: rusqlite::Error) -> StoreError {
     match e.sqlite_error_code() {
         Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => StoreError::Corrupt,
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy,
+        Some(ErrorCode::ReadOnly) => StoreError::ReadOnly,
         Some(code) => StoreError::Io { reason: format!("sqlite: {code:?}") },
         None => StoreError::Io { reason: "sqlite interface error".into() },
     }

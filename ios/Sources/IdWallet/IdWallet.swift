@@ -2384,13 +2384,15 @@ public protocol VerifierProtocol: AnyObject, Sendable {
     func logTo(wallet: Wallet) 
     
     /**
-     * Find and verify the QR code in a camera frame's luma plane (the Y plane of
-     * NV21/NV12/I420 as CameraX or AVFoundation deliver it): `height` rows of `stride` bytes.
+     * Find and verify the QR code meant for this audience in a camera frame's luma plane
+     * (the Y plane of NV21/NV12/I420 as CameraX or AVFoundation deliver it): `height` rows
+     * of `stride` bytes. Every code in view is read; `other_codes` counts the rest.
      */
     func verifyFrame(yPlane: Data, width: UInt32, height: UInt32, stride: UInt32, at: Int64?) throws  -> VerifiedPresentation
     
     /**
-     * Find and verify the QR code in a photo or screenshot (PNG/JPEG bytes).
+     * Find and verify the QR code meant for this audience in a photo or screenshot
+     * (PNG/JPEG bytes); `other_codes` counts the other codes in it.
      */
     func verifyImage(image: Data, at: Int64?) throws  -> VerifiedPresentation
     
@@ -2510,8 +2512,9 @@ open func logTo(wallet: Wallet)  {try! rustCall() {
 }
     
     /**
-     * Find and verify the QR code in a camera frame's luma plane (the Y plane of
-     * NV21/NV12/I420 as CameraX or AVFoundation deliver it): `height` rows of `stride` bytes.
+     * Find and verify the QR code meant for this audience in a camera frame's luma plane
+     * (the Y plane of NV21/NV12/I420 as CameraX or AVFoundation deliver it): `height` rows
+     * of `stride` bytes. Every code in view is read; `other_codes` counts the rest.
      */
 open func verifyFrame(yPlane: Data, width: UInt32, height: UInt32, stride: UInt32, at: Int64? = nil)throws  -> VerifiedPresentation  {
     return try  FfiConverterTypeVerifiedPresentation_lift(try rustCallWithError(FfiConverterTypeCredentialError_lift) {
@@ -2528,7 +2531,8 @@ open func verifyFrame(yPlane: Data, width: UInt32, height: UInt32, stride: UInt3
 }
     
     /**
-     * Find and verify the QR code in a photo or screenshot (PNG/JPEG bytes).
+     * Find and verify the QR code meant for this audience in a photo or screenshot
+     * (PNG/JPEG bytes); `other_codes` counts the other codes in it.
      */
 open func verifyImage(image: Data, at: Int64? = nil)throws  -> VerifiedPresentation  {
     return try  FfiConverterTypeVerifiedPresentation_lift(try rustCallWithError(FfiConverterTypeCredentialError_lift) {
@@ -4764,13 +4768,20 @@ public struct VerifiedPresentation: Equatable, Hashable {
      */
     public var portrait: Data?
     public var status: StatusCheck
+    /**
+     * Other QR codes seen in the same image or frame (not this one), to tell staff.
+     */
+    public var otherCodes: UInt32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(kind: DocumentKind, issuer: String, audience: String, presentedAt: Int64, credentialExpiresAt: Int64, claims: [DisclosedClaim], 
         /**
          * The portrait as a standard 48×64 greyscale JPEG, if disclosed.
-         */portrait: Data?, status: StatusCheck) {
+         */portrait: Data?, status: StatusCheck, 
+        /**
+         * Other QR codes seen in the same image or frame (not this one), to tell staff.
+         */otherCodes: UInt32) {
         self.kind = kind
         self.issuer = issuer
         self.audience = audience
@@ -4779,6 +4790,7 @@ public struct VerifiedPresentation: Equatable, Hashable {
         self.claims = claims
         self.portrait = portrait
         self.status = status
+        self.otherCodes = otherCodes
     }
 
     
@@ -4804,7 +4816,8 @@ public struct FfiConverterTypeVerifiedPresentation: FfiConverterRustBuffer {
                 credentialExpiresAt: FfiConverterInt64.read(from: &buf), 
                 claims: FfiConverterSequenceTypeDisclosedClaim.read(from: &buf), 
                 portrait: FfiConverterOptionData.read(from: &buf), 
-                status: FfiConverterTypeStatusCheck.read(from: &buf)
+                status: FfiConverterTypeStatusCheck.read(from: &buf), 
+                otherCodes: FfiConverterUInt32.read(from: &buf)
         )
     }
 
@@ -4817,6 +4830,7 @@ public struct FfiConverterTypeVerifiedPresentation: FfiConverterRustBuffer {
         FfiConverterSequenceTypeDisclosedClaim.write(value.claims, into: &buf)
         FfiConverterOptionData.write(value.portrait, into: &buf)
         FfiConverterTypeStatusCheck.write(value.status, into: &buf)
+        FfiConverterUInt32.write(value.otherCodes, into: &buf)
     }
 }
 
@@ -7717,10 +7731,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_method_verifier_log_to() != 64373) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_verifier_verify_frame() != 59266) {
+    if (uniffi_idwallet_ffi_checksum_method_verifier_verify_frame() != 5165) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_verifier_verify_image() != 24226) {
+    if (uniffi_idwallet_ffi_checksum_method_verifier_verify_image() != 33112) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_verifier_verify_text() != 22527) {

@@ -4606,13 +4606,15 @@ public interface VerifierInterface {
     fun `logTo`(`wallet`: Wallet)
     
     /**
-     * Find and verify the QR code in a camera frame's luma plane (the Y plane of
-     * NV21/NV12/I420 as CameraX or AVFoundation deliver it): `height` rows of `stride` bytes.
+     * Find and verify the QR code meant for this audience in a camera frame's luma plane
+     * (the Y plane of NV21/NV12/I420 as CameraX or AVFoundation deliver it): `height` rows
+     * of `stride` bytes. Every code in view is read; `other_codes` counts the rest.
      */
     fun `verifyFrame`(`yPlane`: kotlin.ByteArray, `width`: kotlin.UInt, `height`: kotlin.UInt, `stride`: kotlin.UInt, `at`: kotlin.Long? = null): VerifiedPresentation
     
     /**
-     * Find and verify the QR code in a photo or screenshot (PNG/JPEG bytes).
+     * Find and verify the QR code meant for this audience in a photo or screenshot
+     * (PNG/JPEG bytes); `other_codes` counts the other codes in it.
      */
     fun `verifyImage`(`image`: kotlin.ByteArray, `at`: kotlin.Long? = null): VerifiedPresentation
     
@@ -4778,8 +4780,9 @@ open class Verifier: Disposable, AutoCloseable, VerifierInterface
 
     
     /**
-     * Find and verify the QR code in a camera frame's luma plane (the Y plane of
-     * NV21/NV12/I420 as CameraX or AVFoundation deliver it): `height` rows of `stride` bytes.
+     * Find and verify the QR code meant for this audience in a camera frame's luma plane
+     * (the Y plane of NV21/NV12/I420 as CameraX or AVFoundation deliver it): `height` rows
+     * of `stride` bytes. Every code in view is read; `other_codes` counts the rest.
      */
     @Throws(CredentialException::class)override fun `verifyFrame`(`yPlane`: kotlin.ByteArray, `width`: kotlin.UInt, `height`: kotlin.UInt, `stride`: kotlin.UInt, `at`: kotlin.Long?): VerifiedPresentation {
             return FfiConverterTypeVerifiedPresentation.lift(
@@ -4801,7 +4804,8 @@ open class Verifier: Disposable, AutoCloseable, VerifierInterface
 
     
     /**
-     * Find and verify the QR code in a photo or screenshot (PNG/JPEG bytes).
+     * Find and verify the QR code meant for this audience in a photo or screenshot
+     * (PNG/JPEG bytes); `other_codes` counts the other codes in it.
      */
     @Throws(CredentialException::class)override fun `verifyImage`(`image`: kotlin.ByteArray, `at`: kotlin.Long?): VerifiedPresentation {
             return FfiConverterTypeVerifiedPresentation.lift(
@@ -7002,6 +7006,11 @@ data class VerifiedPresentation (
     val `portrait`: kotlin.ByteArray?
     , 
     val `status`: StatusCheck
+    , 
+    /**
+     * Other QR codes seen in the same image or frame (not this one), to tell staff.
+     */
+    val `otherCodes`: kotlin.UInt
     
 ){
     
@@ -7026,6 +7035,7 @@ public object FfiConverterTypeVerifiedPresentation: FfiConverterRustBuffer<Verif
             FfiConverterSequenceTypeDisclosedClaim.read(buf),
             FfiConverterOptionalByteArray.read(buf),
             FfiConverterTypeStatusCheck.read(buf),
+            FfiConverterUInt.read(buf),
         )
     }
 
@@ -7037,7 +7047,8 @@ public object FfiConverterTypeVerifiedPresentation: FfiConverterRustBuffer<Verif
             FfiConverterLong.allocationSize(value.`credentialExpiresAt`) +
             FfiConverterSequenceTypeDisclosedClaim.allocationSize(value.`claims`) +
             FfiConverterOptionalByteArray.allocationSize(value.`portrait`) +
-            FfiConverterTypeStatusCheck.allocationSize(value.`status`)
+            FfiConverterTypeStatusCheck.allocationSize(value.`status`) +
+            FfiConverterUInt.allocationSize(value.`otherCodes`)
     )
 
     override fun write(value: VerifiedPresentation, buf: ByteBuffer) {
@@ -7049,6 +7060,7 @@ public object FfiConverterTypeVerifiedPresentation: FfiConverterRustBuffer<Verif
             FfiConverterSequenceTypeDisclosedClaim.write(value.`claims`, buf)
             FfiConverterOptionalByteArray.write(value.`portrait`, buf)
             FfiConverterTypeStatusCheck.write(value.`status`, buf)
+            FfiConverterUInt.write(value.`otherCodes`, buf)
     }
 }
 
