@@ -250,6 +250,16 @@ fn attack_messages(demo: &Path) -> Vec<(String, String)> {
         &["verify-report", &police_qr[5..], "--trust", t],
         None,
     );
+    // A holder's code where a report seal was expected, and a QR picture given as the
+    // trust list (as JSON too): the message counts and names files, never the code's text.
+    let hotel_png = file("hotel-qr.png");
+    let hotel_png = hotel_png.to_str().unwrap();
+    cli("CLI: a hotel QR picture at the consulate desk", &["verify-report", "--image", hotel_png, "--trust", t], None);
+    cli(
+        "CLI: a QR picture as the trust list",
+        &["verify", "--role", "police", &police_qr, "--trust", hotel_png, "--json"],
+        None,
+    );
     // A locked eID, and outputs onto the wallet: refused without a trace of the holder.
     let (db, keys) = (file("wallet.db"), file("wallet.keys"));
     let (db, keys) = (db.to_str().unwrap(), keys.to_str().unwrap());
