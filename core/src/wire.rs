@@ -112,8 +112,123 @@ pub struct ScoreResponse {
 /// Every refusal: a stable code an app can branch on, and a sentence without personal data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
+}
+
+/// Why the service refused a request: one list that the server sends and the client
+/// reads, so neither matches strings. On the wire in snake_case (`score_too_low`); a code
+/// a newer server sends and this build does not know reads as [`ErrorCode::Unknown`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    // The request itself.
+    BadRequest,
+    TooLarge,
+    NotFound,
+    MethodNotAllowed,
+    // Its signature (RFC 9421) and freshness.
+    UnknownKey,
+    Replayed,
+    ClockSkew,
+    SignatureExpired,
+    SignedBeforeRestart,
+    SignaturePolicy,
+    BadSignature,
+    // Registration.
+    InvalidActivationCode,
+    Conflict,
+    // Scores and visa reports.
+    UnknownProvider,
+    NoVisaReport,
+    MissingSupplementary,
+    BadSupplementary,
+    BadAttestation,
+    PortraitMismatch,
+    AttestationReplayed,
+    ChallengeExpired,
+    ScoreTooLow,
+    /// The service failed on its side.
+    Internal,
+    /// A code this build does not know.
+    #[serde(other)]
+    Unknown,
+}
+
+impl ErrorCode {
+    /// The code as on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BadRequest => "bad_request",
+            Self::TooLarge => "too_large",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::UnknownKey => "unknown_key",
+            Self::Replayed => "replayed",
+            Self::ClockSkew => "clock_skew",
+            Self::SignatureExpired => "signature_expired",
+            Self::SignedBeforeRestart => "signed_before_restart",
+            Self::SignaturePolicy => "signature_policy",
+            Self::BadSignature => "bad_signature",
+            Self::InvalidActivationCode => "invalid_activation_code",
+            Self::Conflict => "conflict",
+            Self::UnknownProvider => "unknown_provider",
+            Self::NoVisaReport => "no_visa_report",
+            Self::MissingSupplementary => "missing_supplementary",
+            Self::BadSupplementary => "bad_supplementary",
+            Self::BadAttestation => "bad_attestation",
+            Self::PortraitMismatch => "portrait_mismatch",
+            Self::AttestationReplayed => "attestation_replayed",
+            Self::ChallengeExpired => "challenge_expired",
+            Self::ScoreTooLow => "score_too_low",
+            Self::Internal => "internal",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+#[cfg(test)]
+#[test]
+fn error_codes_travel_as_their_names_and_a_newer_code_does_not_fail() {
+    use ErrorCode::*;
+    let all = [
+        BadRequest,
+        TooLarge,
+        NotFound,
+        MethodNotAllowed,
+        UnknownKey,
+        Replayed,
+        ClockSkew,
+        SignatureExpired,
+        SignedBeforeRestart,
+        SignaturePolicy,
+        BadSignature,
+        InvalidActivationCode,
+        Conflict,
+        UnknownProvider,
+        NoVisaReport,
+        MissingSupplementary,
+        BadSupplementary,
+        BadAttestation,
+        PortraitMismatch,
+        AttestationReplayed,
+        ChallengeExpired,
+        ScoreTooLow,
+        Internal,
+    ];
+    for code in all {
+        let json = serde_json::to_string(&code).unwrap();
+        assert_eq!(json, format!("\"{}\"", code.as_str()), "as_str is the wire name");
+        assert_eq!(serde_json::from_str::<ErrorCode>(&json).unwrap(), code);
+    }
+    let body: ErrorBody = serde_json::from_str(r#"{"code":"quota_exceeded","message":"later"}"#).unwrap();
+    assert_eq!(body.code, Unknown);
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// `POST /v1/reports/challenges` (empty body): the nonce the next attestation must sign.

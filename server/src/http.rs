@@ -14,7 +14,7 @@ use axum::Router;
 use idwallet_core::net::digest::content_digest;
 use idwallet_core::net::httpsig::{self, Message, NewSignature};
 use idwallet_core::net::policy::{self, PolicyError, LABEL, TAG};
-use idwallet_core::wire::{self, path, ErrorBody, B64};
+use idwallet_core::wire::{self, path, ErrorBody, ErrorCode, B64};
 use idwallet_core::KeyStore;
 use serde::Serialize;
 
@@ -90,7 +90,8 @@ impl Incoming {
                 Ok(incoming)
             }
             Err(_) => {
-                let refusal = Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is too large");
+                let refusal =
+                    Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::TooLarge, "the request body is too large");
                 Err((incoming, refusal))
             }
         }
@@ -109,12 +110,12 @@ fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
 #[derive(Debug)]
 struct Refusal {
     status: StatusCode,
-    code: &'static str,
+    code: ErrorCode,
     message: String,
 }
 
 impl Refusal {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         Self { status, code, message: message.into() }
     }
 }
@@ -122,13 +123,13 @@ impl Refusal {
 impl From<PolicyError> for Refusal {
     fn from(e: PolicyError) -> Self {
         let code = match &e {
-            PolicyError::UnknownKey => "unknown_key",
-            PolicyError::Replayed => "replayed",
-            PolicyError::ClockSkew { .. } => "clock_skew",
-            PolicyError::Expired { .. } => "signature_expired",
-            PolicyError::BeforeRestart => "signed_before_restart",
-            PolicyError::NotCovered { .. } | PolicyError::BadParameter { .. } => "signature_policy",
-            PolicyError::Signature(_) => "bad_signature",
+            PolicyError::UnknownKey => ErrorCode::UnknownKey,
+            PolicyError::Replayed => ErrorCode::Replayed,
+            PolicyError::ClockSkew { .. } => ErrorCode::ClockSkew,
+            PolicyError::Expired { .. } => ErrorCode::SignatureExpired,
+            PolicyError::BeforeRestart => ErrorCode::SignedBeforeRestart,
+            PolicyError::NotCovered { .. } | PolicyError::BadParameter { .. } => ErrorCode::SignaturePolicy,
+            PolicyError::Signature(_) => ErrorCode::BadSignature,
         };
         Self::new(StatusCode::UNAUTHORIZED, code, e.to_string())
     }
@@ -137,10 +138,10 @@ impl From<PolicyError> for Refusal {
 impl From<ServerError> for Refusal {
     fn from(e: ServerError) -> Self {
         match e {
-            ServerError::NotFound => Self::new(StatusCode::NOT_FOUND, "not_found", "no such resource"),
+            ServerError::NotFound => Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such resource"),
             other => {
                 tracing::error!(target: "idwallet::server", error = %other, "request failed");
-                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the service failed")
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "the service failed")
             }
         }
     }
@@ -218,7 +219,7 @@ impl App {
         match result.and_then(|v| serde_json::to_vec(&v).map_err(|_| ServerError::Encoding.into())) {
             Ok(body) => self.respond(req, StatusCode::OK, body),
             Err(refusal) => {
-                let body = ErrorBody { code: refusal.code.into(), message: refusal.message };
+                let body = ErrorBody { code: refusal.code, message: refusal.message };
                 self.respond(req, refusal.status, serde_json::to_vec(&body).unwrap_or_default())
             }
         }
@@ -244,7 +245,7 @@ impl App {
 }
 
 fn bad_request(message: &str) -> Refusal {
-    Refusal::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    Refusal::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, message)
 }
 
 async fn register(AxumState(app): AxumState<App>, req: Request) -> Response {
@@ -258,10 +259,18 @@ async fn register(AxumState(app): AxumState<App>, req: Request) -> Response {
         let device_id = app.authenticate(req, |keyid| (wire::device_id(key) == keyid).then(|| key.to_vec()))?;
         let now = idwallet_core::now_unix();
         let device = app.state.register(&body.activation_code, &device_id, key, now)?.ok_or_else(|| {
-            Refusal::new(StatusCode::FORBIDDEN, "invalid_activation_code", "the activation code is unknown or used")
+            Refusal::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::InvalidActivationCode,
+                "the activation code is unknown or used",
+            )
         })?;
         if device.public_key != *key {
-            return Err(Refusal::new(StatusCode::CONFLICT, "conflict", "this device id is registered to another key"));
+            return Err(Refusal::new(
+                StatusCode::CONFLICT,
+                ErrorCode::Conflict,
+                "this device id is registered to another key",
+            ));
         }
         tracing::info!(target: "idwallet::server", device = %device.device_id, "device registered");
         Ok(wire::RegisterResponse { device_id: device.device_id, registered_at: device.registered_at })
@@ -308,7 +317,7 @@ async fn score(AxumState(app): AxumState<App>, Path(provider): Path<String>, req
     app.serve(req, move |app, req| {
         let device = app.device(req)?;
         let provider = idwallet_core::score::provider(&provider)
-            .map_err(|_| Refusal::new(StatusCode::NOT_FOUND, "unknown_provider", "no such score provider"))?;
+            .map_err(|_| Refusal::new(StatusCode::NOT_FOUND, ErrorCode::UnknownProvider, "no such score provider"))?;
         let (score, history) = app.state.score(device.citizen, provider, idwallet_core::now_unix())?;
         Ok(wire::ScoreResponse { score, history })
     })
@@ -335,39 +344,39 @@ async fn request_report(AxumState(app): AxumState<App>, req: Request) -> Respons
             serde_json::from_slice(&req.body).map_err(|_| bad_request("the body is not a report request"))?;
         let unprocessable = |code, e: ReportError| Refusal::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string());
         body.supplementary.validate().map_err(|e| match e {
-            ReportError::MissingSupplementary { .. } => unprocessable("missing_supplementary", e),
-            e => unprocessable("bad_supplementary", e),
+            ReportError::MissingSupplementary { .. } => unprocessable(ErrorCode::MissingSupplementary, e),
+            e => unprocessable(ErrorCode::BadSupplementary, e),
         })?;
         let provider = idwallet_core::score::provider(&body.provider)
-            .map_err(|_| Refusal::new(StatusCode::NOT_FOUND, "unknown_provider", "no such score provider"))?;
+            .map_err(|_| Refusal::new(StatusCode::NOT_FOUND, ErrorCode::UnknownProvider, "no such score provider"))?;
         let threshold = provider
             .benefits
             .iter()
             .find(|b| b.id == "visa_report")
             .map(|b| b.min_score)
-            .ok_or_else(|| Refusal::new(StatusCode::NOT_FOUND, "no_visa_report", "this provider issues no visa reports"))?;
+            .ok_or_else(|| Refusal::new(StatusCode::NOT_FOUND, ErrorCode::NoVisaReport, "this provider issues no visa reports"))?;
 
         let now = idwallet_core::now_unix();
         let refused = |code, message: &str| Refusal::new(StatusCode::FORBIDDEN, code, message);
         let attestation = &body.attestation.0;
         let nonce = LivenessAttestation::claimed_nonce(attestation)
-            .ok_or_else(|| refused("bad_attestation", "the liveness attestation is malformed"))?;
+            .ok_or_else(|| refused(ErrorCode::BadAttestation, "the liveness attestation is malformed"))?;
         let verified = LivenessAttestation::verify(attestation, &device.device_id, &device.public_key, &nonce, now)
-            .map_err(|e| refused("bad_attestation", &e.to_string()))?;
+            .map_err(|e| refused(ErrorCode::BadAttestation, &e.to_string()))?;
         let issued = app.state.citizen(device.citizen)?.reference_portrait;
         if issued.is_none_or(|p| idwallet_core::documents::reference::digest(&p) != verified.reference_portrait) {
-            return Err(refused("portrait_mismatch", "the face was not matched against the portrait issued to this device"));
+            return Err(refused(ErrorCode::PortraitMismatch, "the face was not matched against the portrait issued to this device"));
         }
         match app.state.consume_challenge(&device.device_id, &nonce, now)? {
             ChallengeUse::Consumed => {}
-            ChallengeUse::Replayed => return Err(refused("attestation_replayed", "this challenge was already used")),
-            ChallengeUse::Expired => return Err(refused("challenge_expired", "the challenge expired; ask for a new one")),
-            ChallengeUse::Unknown => return Err(refused("bad_attestation", "the challenge was not issued to this device")),
+            ChallengeUse::Replayed => return Err(refused(ErrorCode::AttestationReplayed, "this challenge was already used")),
+            ChallengeUse::Expired => return Err(refused(ErrorCode::ChallengeExpired, "the challenge expired; ask for a new one")),
+            ChallengeUse::Unknown => return Err(refused(ErrorCode::BadAttestation, "the challenge was not issued to this device")),
         }
 
         let (score, _) = app.state.score(device.citizen, provider, now)?;
         if score.value < threshold {
-            return Err(refused("score_too_low", &format!("a visa report needs a score of {threshold} or more")));
+            return Err(refused(ErrorCode::ScoreTooLow, &format!("a visa report needs a score of {threshold} or more")));
         }
         let report =
             app.state.issue_report(&device, score, threshold, body.supplementary, verified.verified_at, now)?;
@@ -388,10 +397,10 @@ async fn fetch_report(AxumState(app): AxumState<App>, Path(id): Path<String>, re
 
 async fn method_not_allowed(AxumState(app): AxumState<App>, req: Request) -> Response {
     let refusal =
-        Refusal::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint takes another method");
+        Refusal::new(StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed, "this endpoint takes another method");
     app.serve::<()>(req, |_, _| Err(refusal)).await
 }
 
 async fn not_found(AxumState(app): AxumState<App>, req: Request) -> Response {
-    app.serve::<()>(req, |_, _| Err(Refusal::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint"))).await
+    app.serve::<()>(req, |_, _| Err(Refusal::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such endpoint"))).await
 }

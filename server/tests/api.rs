@@ -13,7 +13,7 @@ use idwallet_core::net::client::{ClientError, ClientOptions};
 use idwallet_core::net::policy::PolicyError;
 use idwallet_core::net::NetError;
 use idwallet_core::score::Freshness;
-use idwallet_core::wire::path;
+use idwallet_core::wire::{path, ErrorCode};
 use idwallet_core::WalletError;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -72,7 +72,10 @@ async fn activation_codes_are_one_time_and_bind_the_citizen() {
     let second = Phone::new();
     let err = second.wallet.register(&server.url(), &server.key(), &code).await.unwrap_err();
     assert!(
-        matches!(&err, WalletError::Net(ClientError::Rejected { status: 403, code, .. }) if code == "invalid_activation_code"),
+        matches!(
+            &err,
+            WalletError::Net(ClientError::Rejected { status: 403, code: ErrorCode::InvalidActivationCode, .. })
+        ),
         "{err}"
     );
     let err = second.wallet.register(&server.url(), &server.key(), "NOT-A-CODE").await.unwrap_err();
@@ -219,7 +222,7 @@ async fn router_refusals_are_signed_and_bound_to_the_request() {
     let c = Client::new(&server.url(), server.key(), phone.keys.clone(), ClientOptions::default()).unwrap();
     let wrong_method = c.post::<_, serde_json::Value>(path::TRUST_LIST, &()).await;
     assert!(
-        matches!(&wrong_method, Err(ClientError::Rejected { status: 405, code, .. }) if code == "method_not_allowed"),
+        matches!(&wrong_method, Err(ClientError::Rejected { status: 405, code: ErrorCode::MethodNotAllowed, .. })),
         "{wrong_method:?}"
     );
     let nowhere = c.get::<serde_json::Value>("/v1/nowhere").await;
@@ -228,7 +231,7 @@ async fn router_refusals_are_signed_and_bound_to_the_request() {
     let huge = "x".repeat(70 * 1024);
     let too_large = c.post::<_, serde_json::Value>(path::REPORTS, &huge).await;
     assert!(
-        matches!(&too_large, Err(ClientError::Rejected { status: 413, code, .. }) if code == "too_large"),
+        matches!(&too_large, Err(ClientError::Rejected { status: 413, code: ErrorCode::TooLarge, .. })),
         "{too_large:?}"
     );
     server.stop().await;

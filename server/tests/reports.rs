@@ -12,7 +12,7 @@ use idwallet_core::net::client::{Client, ClientError, ClientOptions};
 use idwallet_core::platform::KdfParams;
 use idwallet_core::report::{self, LivenessAttestation, ReportError, Supplementary};
 use idwallet_core::score::provider;
-use idwallet_core::wire::{self, path, B64};
+use idwallet_core::wire::{self, path, ErrorCode, B64};
 use idwallet_core::{KeyStore, SoftwareKeyStore, WalletError};
 
 fn supplementary() -> Supplementary {
@@ -141,7 +141,7 @@ fn attest(keys: &Arc<dyn KeyStore>, device_id: &str, nonce: Vec<u8>, verified_at
     a.sign(|d| keys.sign(d)).unwrap()
 }
 
-async fn submit(c: &Client, attestation: Vec<u8>, supplementary: Supplementary) -> Result<(), String> {
+async fn submit(c: &Client, attestation: Vec<u8>, supplementary: Supplementary) -> Result<(), ErrorCode> {
     let request = wire::ReportRequest { provider: "sesame".into(), attestation: B64(attestation), supplementary };
     match c.post::<_, wire::ReportResponse>(path::REPORTS, &request).await {
         Ok(_) => Ok(()),
@@ -162,12 +162,12 @@ async fn requests_without_the_right_to_a_report_are_refused_with_typed_errors() 
     // A face matched against another portrait than the one issued to this device's citizen.
     let other_citizen = (1..=8).find(|m| portrait_of(&server, *m) != mine).unwrap();
     let elsewhere = attest(&phone.keys, &device, challenge(&c).await, now(), &portrait_of(&server, other_citizen));
-    assert_eq!(submit(&c, elsewhere, supplementary()).await, Err("portrait_mismatch".into()));
+    assert_eq!(submit(&c, elsewhere, supplementary()).await, Err(ErrorCode::PortraitMismatch));
 
     // Replayed attestation: the first use succeeds, the second is refused.
     let a = attest(&phone.keys, &device, challenge(&c).await, now(), &mine);
     assert_eq!(submit(&c, a.clone(), supplementary()).await, Ok(()));
-    assert_eq!(submit(&c, a, supplementary()).await, Err("attestation_replayed".into()));
+    assert_eq!(submit(&c, a, supplementary()).await, Err(ErrorCode::AttestationReplayed));
 
     // Signed by another device's key.
     let stranger: Arc<dyn KeyStore> = Arc::new(
@@ -179,21 +179,21 @@ async fn requests_without_the_right_to_a_report_are_refused_with_typed_errors() 
         .unwrap(),
     );
     let forged = attest(&stranger, &device, challenge(&c).await, now(), &mine);
-    assert_eq!(submit(&c, forged, supplementary()).await, Err("bad_attestation".into()));
+    assert_eq!(submit(&c, forged, supplementary()).await, Err(ErrorCode::BadAttestation));
     // A nonce the server never issued; a face check that is not fresh.
     assert_eq!(
         submit(&c, attest(&phone.keys, &device, vec![1; 16], now(), &mine), supplementary()).await,
-        Err("bad_attestation".into())
+        Err(ErrorCode::BadAttestation)
     );
     let stale = attest(&phone.keys, &device, challenge(&c).await, now() - report::FRESH_FACE_SECS - 5, &mine);
-    assert_eq!(submit(&c, stale, supplementary()).await, Err("bad_attestation".into()));
+    assert_eq!(submit(&c, stale, supplementary()).await, Err(ErrorCode::BadAttestation));
 
     // Missing or invalid supplementary information.
     let missing = Supplementary { employer: String::new(), ..supplementary() };
     let a = attest(&phone.keys, &device, challenge(&c).await, now(), &mine);
-    assert_eq!(submit(&c, a.clone(), missing).await, Err("missing_supplementary".into()));
+    assert_eq!(submit(&c, a.clone(), missing).await, Err(ErrorCode::MissingSupplementary));
     let bad = Supplementary { income_band: "a lot".into(), ..supplementary() };
-    assert_eq!(submit(&c, a, bad).await, Err("bad_supplementary".into()));
+    assert_eq!(submit(&c, a, bad).await, Err(ErrorCode::BadSupplementary));
 
     // A score below the threshold.
     let poorer = Phone::new();
@@ -201,11 +201,11 @@ async fn requests_without_the_right_to_a_report_are_refused_with_typed_errors() 
     let poorer_device = poorer.register(&server, poorer_citizen).await.unwrap().device_id;
     let pc = client(&server, &poorer);
     let a = attest(&poorer.keys, &poorer_device, challenge(&pc).await, now(), &portrait_of(&server, poorer_citizen));
-    assert_eq!(submit(&pc, a, supplementary()).await, Err("score_too_low".into()));
+    assert_eq!(submit(&pc, a, supplementary()).await, Err(ErrorCode::ScoreTooLow));
 
     // Another device's challenge, and another device's report.
     let theirs = attest(&phone.keys, &device, challenge(&pc).await, now(), &mine);
-    assert_eq!(submit(&c, theirs, supplementary()).await, Err("bad_attestation".into()));
+    assert_eq!(submit(&c, theirs, supplementary()).await, Err(ErrorCode::BadAttestation));
     let issued = server.state().store.list::<idwallet_server::ReportRecord>().unwrap();
     assert_eq!(issued.len(), 1);
     let other = pc.get::<wire::ReportResponse>(&format!("{}/{}", path::REPORTS, issued[0].id)).await;
@@ -222,7 +222,9 @@ async fn a_holder_recovers_the_face_only_with_a_new_activation_code_from_the_iss
     enrol_and_unlock(&phone, 1);
     phone.wallet.lock();
     let (url, key) = (server.url(), server.key());
-    let rejected = |r: Result<_, WalletError>| matches!(r, Err(WalletError::Net(ClientError::Rejected { ref code, .. })) if code == "invalid_activation_code");
+    let rejected = |r: Result<_, WalletError>| {
+        matches!(r, Err(WalletError::Net(ClientError::Rejected { code: ErrorCode::InvalidActivationCode, .. })))
+    };
 
     // An invented code, or another citizen's new one: refused, and the face stays.
     assert!(rejected(phone.wallet.register(&url, &key, "NOT-A-CODE").await));

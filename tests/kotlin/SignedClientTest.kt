@@ -97,7 +97,7 @@ val onlineTests = linkedMapOf<String, () -> Unit>(
                 val code = server.activationCode(2)
                 newWallet().register(server.url, server.key, code)
                 val e = assertFailsWith<WalletException.Rejected> { newWallet().register(server.url, server.key, code) }
-                assertEquals("invalid_activation_code", e.code)
+                assertEquals(ErrorCode.INVALID_ACTIVATION_CODE, e.code)
                 assertTrue(e.toString().startsWith("invalid_activation_code: "), e.toString())
                 assertFailsWith<WalletException.NotRegistered> { newWallet().fetchScore("sesame") }
                 assertFailsWith<WalletException.InvalidInput> { newWallet().register(server.url, ByteArray(65), code) }

@@ -4,7 +4,38 @@
 //! readable `Display` text as the exception message; the others export `Display`.
 
 use idwallet_core::platform::KeyStoreError as CoreKeyStoreError;
+pub use idwallet_core::wire::ErrorCode;
 use idwallet_core::StoreError;
+
+/// Why the service refused a request (`WalletError.Rejected.code`); `Unknown` for a code
+/// a newer service sends that this version does not know.
+#[uniffi::remote(Enum)]
+pub enum ErrorCode {
+    BadRequest,
+    TooLarge,
+    NotFound,
+    MethodNotAllowed,
+    UnknownKey,
+    Replayed,
+    ClockSkew,
+    SignatureExpired,
+    SignedBeforeRestart,
+    SignaturePolicy,
+    BadSignature,
+    InvalidActivationCode,
+    Conflict,
+    UnknownProvider,
+    NoVisaReport,
+    MissingSupplementary,
+    BadSupplementary,
+    BadAttestation,
+    PortraitMismatch,
+    AttestationReplayed,
+    ChallengeExpired,
+    ScoreTooLow,
+    Internal,
+    Unknown,
+}
 
 /// What went wrong with a wallet, by what the app can do about it.
 ///
@@ -60,10 +91,10 @@ pub enum WalletError {
     /// The service did not answer in time; retry later.
     #[error("the service did not answer in time")]
     Timeout,
-    /// The service refused the request: `code` is its reason code (e.g.
-    /// `invalid_activation_code`), `reason` its explanation.
+    /// The service refused the request: `code` says why (branch on it), `reason` is the
+    /// service's sentence.
     #[error("{code}: {reason}")]
-    Rejected { code: String, reason: String },
+    Rejected { code: ErrorCode, reason: String },
     /// A response failed verification (forged, altered, replayed or for another request):
     /// nothing from it was used. Possibly an attack on the connection.
     #[error("{reason}")]

@@ -29,7 +29,7 @@ pub enum ClientError {
     #[error("the connection broke before the response was complete")]
     Interrupted,
     #[error("the service refused the request ({status} {code}): {message}")]
-    Rejected { status: u16, code: String, message: String },
+    Rejected { status: u16, code: wire::ErrorCode, message: String },
     #[error("the service failed ({status})")]
     Server { status: u16 },
     #[error("the response is not signed by the service we trust: {0}")]

@@ -61,7 +61,7 @@ impl Wallet {
             Err(e) => {
                 self.store.write(|w| w.log(&entry.outcome(Outcome::Failure { reason: e.to_string() })))?;
                 Err(match e {
-                    WalletError::Net(ClientError::Rejected { code, .. }) if code == "score_too_low" => {
+                    WalletError::Net(ClientError::Rejected { code: crate::wire::ErrorCode::ScoreTooLow, .. }) => {
                         ReportError::ScoreTooLow.into()
                     }
                     e => e,

@@ -5595,6 +5595,230 @@ public func FfiConverterTypeDocumentKind_lower(_ value: DocumentKind) -> RustBuf
 
 
 /**
+ * Why the service refused a request (`WalletError.Rejected.code`); `Unknown` for a code
+ * a newer service sends that this version does not know.
+ */
+
+public enum ErrorCode: Equatable, Hashable {
+    
+    case badRequest
+    case tooLarge
+    case notFound
+    case methodNotAllowed
+    case unknownKey
+    case replayed
+    case clockSkew
+    case signatureExpired
+    case signedBeforeRestart
+    case signaturePolicy
+    case badSignature
+    case invalidActivationCode
+    case conflict
+    case unknownProvider
+    case noVisaReport
+    case missingSupplementary
+    case badSupplementary
+    case badAttestation
+    case portraitMismatch
+    case attestationReplayed
+    case challengeExpired
+    case scoreTooLow
+    case `internal`
+    case unknown
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ErrorCode: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeErrorCode: FfiConverterRustBuffer {
+    typealias SwiftType = ErrorCode
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ErrorCode {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .badRequest
+        
+        case 2: return .tooLarge
+        
+        case 3: return .notFound
+        
+        case 4: return .methodNotAllowed
+        
+        case 5: return .unknownKey
+        
+        case 6: return .replayed
+        
+        case 7: return .clockSkew
+        
+        case 8: return .signatureExpired
+        
+        case 9: return .signedBeforeRestart
+        
+        case 10: return .signaturePolicy
+        
+        case 11: return .badSignature
+        
+        case 12: return .invalidActivationCode
+        
+        case 13: return .conflict
+        
+        case 14: return .unknownProvider
+        
+        case 15: return .noVisaReport
+        
+        case 16: return .missingSupplementary
+        
+        case 17: return .badSupplementary
+        
+        case 18: return .badAttestation
+        
+        case 19: return .portraitMismatch
+        
+        case 20: return .attestationReplayed
+        
+        case 21: return .challengeExpired
+        
+        case 22: return .scoreTooLow
+        
+        case 23: return .`internal`
+        
+        case 24: return .unknown
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ErrorCode, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .badRequest:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .tooLarge:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .notFound:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .methodNotAllowed:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .unknownKey:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .replayed:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .clockSkew:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .signatureExpired:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .signedBeforeRestart:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .signaturePolicy:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .badSignature:
+            writeInt(&buf, Int32(11))
+        
+        
+        case .invalidActivationCode:
+            writeInt(&buf, Int32(12))
+        
+        
+        case .conflict:
+            writeInt(&buf, Int32(13))
+        
+        
+        case .unknownProvider:
+            writeInt(&buf, Int32(14))
+        
+        
+        case .noVisaReport:
+            writeInt(&buf, Int32(15))
+        
+        
+        case .missingSupplementary:
+            writeInt(&buf, Int32(16))
+        
+        
+        case .badSupplementary:
+            writeInt(&buf, Int32(17))
+        
+        
+        case .badAttestation:
+            writeInt(&buf, Int32(18))
+        
+        
+        case .portraitMismatch:
+            writeInt(&buf, Int32(19))
+        
+        
+        case .attestationReplayed:
+            writeInt(&buf, Int32(20))
+        
+        
+        case .challengeExpired:
+            writeInt(&buf, Int32(21))
+        
+        
+        case .scoreTooLow:
+            writeInt(&buf, Int32(22))
+        
+        
+        case .`internal`:
+            writeInt(&buf, Int32(23))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(24))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeErrorCode_lift(_ buf: RustBuffer) throws -> ErrorCode {
+    return try FfiConverterTypeErrorCode.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeErrorCode_lower(_ value: ErrorCode) -> RustBuffer {
+    return FfiConverterTypeErrorCode.lower(value)
+}
+
+
+
+/**
  * Why the face pipeline could not use a photo or load its models.
  */
 public 
@@ -6634,10 +6858,10 @@ enum WalletError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      */
     case Timeout
     /**
-     * The service refused the request: `code` is its reason code (e.g.
-     * `invalid_activation_code`), `reason` its explanation.
+     * The service refused the request: `code` says why (branch on it), `reason` is the
+     * service's sentence.
      */
-    case Rejected(code: String, reason: String
+    case Rejected(code: ErrorCode, reason: String
     )
     /**
      * A response failed verification (forged, altered, replayed or for another request):
@@ -6780,7 +7004,7 @@ public struct FfiConverterTypeWalletError: FfiConverterRustBuffer {
         case 14: return .Offline
         case 15: return .Timeout
         case 16: return .Rejected(
-            code: try FfiConverterString.read(from: &buf), 
+            code: try FfiConverterTypeErrorCode.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
         case 17: return .Untrusted(
@@ -6897,7 +7121,7 @@ public struct FfiConverterTypeWalletError: FfiConverterRustBuffer {
         
         case let .Rejected(code,reason):
             writeInt(&buf, Int32(16))
-            FfiConverterString.write(code, into: &buf)
+            FfiConverterTypeErrorCode.write(code, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         

@@ -16,7 +16,7 @@ use idwallet_core::net::policy::{LABEL, TAG};
 use idwallet_core::platform::KdfParams;
 use idwallet_core::score::ScoreSnapshot;
 use idwallet_core::wallet::Service;
-use idwallet_core::wire::{self, ErrorBody};
+use idwallet_core::wire;
 use idwallet_core::{KeyStore, OpenOptions, SoftwareKeyStore, Wallet, WalletError};
 use idwallet_server::{RunningServer, ServerConfig, State};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -211,7 +211,8 @@ impl RawClient {
         RawRequest { method: method.into(), path: path.into(), headers, body: body.to_vec() }
     }
 
-    /// Send; the status and the refusal code (empty for success).
+    /// Send; the status and the refusal code as on the wire (empty for success): read
+    /// from the JSON, not through our `ErrorCode`, so the wire strings are checked too.
     pub async fn send(&self, req: &RawRequest) -> (u16, String) {
         let method = reqwest::Method::from_bytes(req.method.as_bytes()).unwrap();
         let mut builder = self.http.request(method, format!("{}{}", self.base, req.path));
@@ -221,7 +222,8 @@ impl RawClient {
         let resp = builder.body(req.body.clone()).send().await.unwrap();
         let status = resp.status().as_u16();
         let body = resp.bytes().await.unwrap();
-        let code = serde_json::from_slice::<ErrorBody>(&body).map(|e| e.code).unwrap_or_default();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        let code = json["code"].as_str().unwrap_or_default().to_owned();
         (status, code)
     }
 }

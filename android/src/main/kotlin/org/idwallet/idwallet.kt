@@ -7572,6 +7572,66 @@ public object FfiConverterTypeDocumentKind: FfiConverterRustBuffer<DocumentKind>
 
 
 
+/**
+ * Why the service refused a request (`WalletError.Rejected.code`); `Unknown` for a code
+ * a newer service sends that this version does not know.
+ */
+
+enum class ErrorCode {
+    
+    BAD_REQUEST,
+    TOO_LARGE,
+    NOT_FOUND,
+    METHOD_NOT_ALLOWED,
+    UNKNOWN_KEY,
+    REPLAYED,
+    CLOCK_SKEW,
+    SIGNATURE_EXPIRED,
+    SIGNED_BEFORE_RESTART,
+    SIGNATURE_POLICY,
+    BAD_SIGNATURE,
+    INVALID_ACTIVATION_CODE,
+    CONFLICT,
+    UNKNOWN_PROVIDER,
+    NO_VISA_REPORT,
+    MISSING_SUPPLEMENTARY,
+    BAD_SUPPLEMENTARY,
+    BAD_ATTESTATION,
+    PORTRAIT_MISMATCH,
+    ATTESTATION_REPLAYED,
+    CHALLENGE_EXPIRED,
+    SCORE_TOO_LOW,
+    INTERNAL,
+    UNKNOWN;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeErrorCode: FfiConverterRustBuffer<ErrorCode> {
+    override fun read(buf: ByteBuffer) = try {
+        ErrorCode.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ErrorCode) = 4UL
+
+    override fun write(value: ErrorCode, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
 
 
 /**
@@ -8586,12 +8646,12 @@ sealed class WalletException: kotlin.Exception() {
     }
     
     /**
-     * The service refused the request: `code` is its reason code (e.g.
-     * `invalid_activation_code`), `reason` its explanation.
+     * The service refused the request: `code` says why (branch on it), `reason` is the
+     * service's sentence.
      */
     class Rejected(
         
-        val `code`: kotlin.String, 
+        val `code`: ErrorCode, 
         
         val `reason`: kotlin.String
         ) : WalletException() {
@@ -8811,7 +8871,7 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
             14 -> WalletException.Offline()
             15 -> WalletException.Timeout()
             16 -> WalletException.Rejected(
-                FfiConverterString.read(buf),
+                FfiConverterTypeErrorCode.read(buf),
                 FfiConverterString.read(buf),
                 )
             17 -> WalletException.Untrusted(
@@ -8923,7 +8983,7 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
             is WalletException.Rejected -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
-                + FfiConverterString.allocationSize(value.`code`)
+                + FfiConverterTypeErrorCode.allocationSize(value.`code`)
                 + FfiConverterString.allocationSize(value.`reason`)
             )
             is WalletException.Untrusted -> (
@@ -9066,7 +9126,7 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
             }
             is WalletException.Rejected -> {
                 buf.putInt(16)
-                FfiConverterString.write(value.`code`, buf)
+                FfiConverterTypeErrorCode.write(value.`code`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
