@@ -184,6 +184,14 @@ val faceTests = linkedMapOf<String, () -> Unit>(
             val other = faceModels.compare(photo("person_b_1"), photo("impostor_2"))
             assertFalse(other.samePerson)
             assertNotNull(assertFailsWith<FaceException.BadModel> { FaceModels.load(ByteArray(10), ByteArray(10)) }.message)
+            // What is wrong with a photo arrives as a field the UI can branch on.
+            val grey = java.io.ByteArrayOutputStream().also {
+                javax.imageio.ImageIO.write(java.awt.image.BufferedImage(320, 240, java.awt.image.BufferedImage.TYPE_BYTE_GRAY), "png", it)
+            }.toByteArray()
+            val noFace = assertFailsWith<FaceException.NotUsable> { faceModels.compare(grey, photo("person_b_1")) }
+            assertEquals(FaceProblem.NO_FACE, noFace.problem)
+            val garbage = assertFailsWith<FaceException.NotUsable> { faceModels.compare(ByteArray(10), photo("person_b_1")) }
+            assertEquals(FaceProblem.UNREADABLE, garbage.problem)
         }
     },
 )

@@ -148,8 +148,9 @@ val onlineTests = linkedMapOf<String, () -> Unit>(
                 assertEquals(emptyList(), wallet.visaReports())
             }
             val trust = SyntheticIssuer("Test Public Security Bureau").trustList()
-            assertFailsWith<WalletException.Untrusted> { verifyVisaReport("IDR1:ABC".toByteArray(), trust) }
-            assertFailsWith<WalletException.Untrusted> { verifyVisaReport("%PDF-1.7 not really".toByteArray(), trust) }
+            assertFailsWith<ReportException.Unreadable> { verifyVisaReport("IDR1:ABC".toByteArray(), trust) }
+            assertFailsWith<ReportException.Unreadable> { verifyVisaReport("%PDF-1.7 not really".toByteArray(), trust) }
+            assertFailsWith<ReportException.BadTrustList> { verifyVisaReport("IDR1:ABC".toByteArray(), ByteArray(3)) }
         }
     },
     "cancelling the coroutine aborts the request in Rust: its connection closes at once" to {

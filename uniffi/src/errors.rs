@@ -54,9 +54,10 @@ pub enum WalletError {
     /// The wallet file is damaged. The app may offer to reset it (and refresh from the issuer).
     #[error("the wallet file is damaged")]
     Corrupt,
-    /// The wallet was written by a newer app version; update the app.
-    #[error("{reason}")]
-    TooNew { reason: String },
+    /// The wallet was written by a newer app version (schema `found`; this one reads up to
+    /// `supported`); update the app.
+    #[error("the wallet was written by a newer version (schema {found}, this build supports {supported})")]
+    TooNew { found: u32, supported: u32 },
     /// The key store cannot unlock this wallet: it belongs to another device or key store.
     #[error("this key store cannot open the wallet")]
     WrongKey,
@@ -105,10 +106,13 @@ pub enum WalletError {
     /// An argument is invalid (URL, server key, provider); the message says which.
     #[error("{reason}")]
     InvalidInput { reason: String },
-    /// The photo or frame has no usable face (none, several, too small, blurred, too dark
-    /// or bright, head turned); the message says which, so the UI can guide the user.
+    /// The photo or frame has no usable face; `problem` says which (none, several, too
+    /// small, blurred, too dark or bright, head turned, unreadable), so the UI can guide.
     #[error("{reason}")]
-    FaceNotUsable { reason: String },
+    FaceNotUsable { problem: FaceProblem, reason: String },
+    /// The face models are unusable or failed (a damaged model file, not the user's face).
+    #[error("{reason}")]
+    FaceEngine { reason: String },
     /// No face is enrolled: run `startFaceEnrolment` first.
     #[error("no face is enrolled")]
     NotEnrolled,
@@ -184,9 +188,70 @@ impl From<idwallet_core::WalletError> for WalletError {
                     R::FaceCheckRequired => Self::FaceCheckRequired { reason: text },
                     R::ScoreTooLow => Self::ScoreTooLow { reason: text },
                     R::MissingSupplementary { .. } | R::BadSupplementary { .. } => Self::InvalidInput { reason: text },
-                    _ => Self::Untrusted { reason: text },
+                    // A kept report past its date: still stored, no longer for a consulate.
+                    R::Expired { .. } | R::NotYetValid => Self::NotPresentable { reason: text },
+                    // What the service sent, or what was read back, failed verification.
+                    R::BadAttestation { .. }
+                    | R::Malformed { .. }
+                    | R::BadSignature
+                    | R::UnknownIssuer
+                    | R::IssuerKeyNotValid
+                    | R::SealMismatch
+                    | R::NotASeal
+                    | R::NoQrCode
+                    | R::BadPdf { .. }
+                    | R::PageAltered => Self::Untrusted { reason: text },
                 }
             }
+        }
+    }
+}
+
+/// Why a consulate's offline check refused a visa report (`verifyVisaReport`). The variant
+/// is what the desk shows; the message explains it without personal data.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi(flat_error)]
+pub enum ReportError {
+    /// The trust list given is not one (not the issuer's CBOR file).
+    #[error("{0}")]
+    BadTrustList(String),
+    /// Not a visa report: no seal QR code, an unreadable PDF, not a seal's text.
+    #[error("{0}")]
+    Unreadable(String),
+    /// Not signed by a trusted issuer, or by a key outside its validity.
+    #[error("{0}")]
+    UnknownIssuer(String),
+    /// A signature does not verify, or the QR seal is not this report's: forged or altered.
+    #[error("{0}")]
+    Forged(String),
+    /// The printed page differs from the signed report it carries: the page was edited.
+    #[error("{0}")]
+    PageAltered(String),
+    /// Past its validity: ask for a new report.
+    #[error("{0}")]
+    Expired(String),
+    /// Dated in the future (check the desk's clock).
+    #[error("{0}")]
+    NotYetValid(String),
+}
+
+impl From<idwallet_core::report::ReportError> for ReportError {
+    fn from(e: idwallet_core::report::ReportError) -> Self {
+        use idwallet_core::report::ReportError as R;
+        let text = e.to_string();
+        match e {
+            R::NotASeal | R::NoQrCode | R::BadPdf { .. } | R::Malformed { .. } => Self::Unreadable(text),
+            R::UnknownIssuer | R::IssuerKeyNotValid => Self::UnknownIssuer(text),
+            R::BadSignature | R::SealMismatch => Self::Forged(text),
+            R::PageAltered => Self::PageAltered(text),
+            R::Expired { .. } => Self::Expired(text),
+            R::NotYetValid => Self::NotYetValid(text),
+            // The holder's side of a report request: a consulate's check never produces them.
+            R::MissingSupplementary { .. }
+            | R::BadSupplementary { .. }
+            | R::FaceCheckRequired
+            | R::ScoreTooLow
+            | R::BadAttestation { .. } => Self::Unreadable(text),
         }
     }
 }
@@ -256,7 +321,7 @@ impl From<StoreError> for WalletError {
             StoreError::NoWallet => Self::NoWallet,
             StoreError::NotAWallet => Self::NotAWallet,
             StoreError::Corrupt => Self::Corrupt,
-            StoreError::TooNew { .. } => Self::TooNew { reason: text },
+            StoreError::TooNew { found, supported } => Self::TooNew { found, supported },
             StoreError::WrongKey => Self::WrongKey,
             StoreError::KeyStore(inner) => Self::KeyStore { reason: inner.to_string() },
             StoreError::NotFound { .. } => Self::NotFound { reason: text },
@@ -338,47 +403,62 @@ impl From<KeyStoreError> for CoreKeyStoreError {
     }
 }
 
+/// What is wrong with a face in view, for the guidance an app shows ("move closer",
+/// "more light", "look at the camera").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum FaceProblem {
+    /// The photo or frame buffer could not be read (a dropped or corrupt frame).
+    Unreadable,
+    NoFace,
+    /// More than one face of similar size: only the holder should be in view.
+    SeveralFaces,
+    TooSmall,
+    Blurred,
+    TooDark,
+    TooBright,
+    HeadTurned,
+}
+
 /// Why the face pipeline could not use a photo or load its models.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
-#[uniffi(flat_error)]
+#[uniffi::export(Display)]
 pub enum FaceError {
     /// The model bytes are not the expected ONNX models.
-    #[error("{0}")]
-    BadModel(String),
-    /// The image or frame buffer could not be read.
-    #[error("{0}")]
-    BadImage(String),
-    /// No usable face: none, several, too small, blurred, too dark or bright, head turned.
-    #[error("{0}")]
-    NotUsable(String),
-    #[error("{0}")]
-    Inference(String),
+    #[error("{reason}")]
+    BadModel { reason: String },
+    /// No usable face: `problem` says which, for guidance; `reason` is the sentence.
+    #[error("{reason}")]
+    NotUsable { problem: FaceProblem, reason: String },
+    /// The models failed on this input (a bug or a damaged model file, not the user's face).
+    #[error("{reason}")]
+    Inference { reason: String },
 }
 
 impl From<idwallet_core::face::FaceError> for FaceError {
     fn from(e: idwallet_core::face::FaceError) -> Self {
         use idwallet_core::face::FaceError as F;
-        let text = e.to_string();
-        match e {
-            F::BadModel { .. } => Self::BadModel(text),
-            F::BadImage | F::BadFrame => Self::BadImage(text),
-            F::Inference => Self::Inference(text),
-            F::NoFace
-            | F::SeveralFaces { .. }
-            | F::TooSmall { .. }
-            | F::Blurred { .. }
-            | F::TooDark { .. }
-            | F::TooBright { .. }
-            | F::HeadTurned { .. } => Self::NotUsable(text),
-        }
+        let reason = e.to_string();
+        let problem = match e {
+            F::BadModel { .. } => return Self::BadModel { reason },
+            F::Inference => return Self::Inference { reason },
+            F::BadImage | F::BadFrame => FaceProblem::Unreadable,
+            F::NoFace => FaceProblem::NoFace,
+            F::SeveralFaces { .. } => FaceProblem::SeveralFaces,
+            F::TooSmall { .. } => FaceProblem::TooSmall,
+            F::Blurred { .. } => FaceProblem::Blurred,
+            F::TooDark { .. } => FaceProblem::TooDark,
+            F::TooBright { .. } => FaceProblem::TooBright,
+            F::HeadTurned { .. } => FaceProblem::HeadTurned,
+        };
+        Self::NotUsable { problem, reason }
     }
 }
 
 impl From<FaceError> for WalletError {
     fn from(e: FaceError) -> Self {
         match e {
-            FaceError::NotUsable(reason) | FaceError::BadImage(reason) => Self::FaceNotUsable { reason },
-            FaceError::BadModel(reason) | FaceError::Inference(reason) => Self::InvalidInput { reason },
+            FaceError::NotUsable { problem, reason } => Self::FaceNotUsable { problem, reason },
+            FaceError::BadModel { reason } | FaceError::Inference { reason } => Self::FaceEngine { reason },
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use idwallet_core::report::{self, Seal, Supplementary};
 
-use crate::errors::WalletError;
+use crate::errors::{ReportError, WalletError};
 use crate::runtime::run_async;
 use crate::wallet::Wallet;
 
@@ -93,15 +93,15 @@ impl Wallet {
 /// The consulate's check, offline: a report PDF (its QR seal, and the embedded report when
 /// present) or a seal's QR text, against the issuers' `trust_list` (CBOR).
 #[uniffi::export]
-pub fn verify_visa_report(pdf_or_qr_text: Vec<u8>, trust_list: Vec<u8>) -> Result<Seal, WalletError> {
+pub fn verify_visa_report(pdf_or_qr_text: Vec<u8>, trust_list: Vec<u8>) -> Result<Seal, ReportError> {
     let trust = idwallet_core::credential::TrustList::from_cbor(&trust_list)
-        .map_err(|e| WalletError::InvalidInput { reason: e.to_string() })?;
+        .map_err(|_| ReportError::BadTrustList("the trust list is not the issuer's CBOR file".into()))?;
     let now = idwallet_core::now_unix();
     let result = match std::str::from_utf8(&pdf_or_qr_text) {
         Ok(text) if text.starts_with("IDR1") => report::verify_seal(text, &trust, now),
         _ => report::verify_pdf(&pdf_or_qr_text, &trust, now).map(|(seal, _)| seal),
     };
-    result.map_err(|e| idwallet_core::WalletError::from(e).into())
+    Ok(result?)
 }
 
 /// The values `Supplementary.education` and `Supplementary.incomeBand` accept, for the app's

@@ -41,7 +41,7 @@ public extension FaceSession {
                         let step: UnlockProgress
                         do {
                             step = try await feed(frame: f.frame, timestampMs: f.timestampMs)
-                        } catch WalletError.FaceNotUsable(_) {
+                        } catch WalletError.FaceNotUsable {
                             continue
                         }
                         continuation.yield(step)

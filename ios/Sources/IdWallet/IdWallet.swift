@@ -5829,24 +5829,33 @@ enum FaceError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * The model bytes are not the expected ONNX models.
      */
-    case BadModel(message: String)
-    
+    case BadModel(reason: String
+    )
     /**
-     * The image or frame buffer could not be read.
+     * No usable face: `problem` says which, for guidance; `reason` is the sentence.
      */
-    case BadImage(message: String)
-    
+    case NotUsable(problem: FaceProblem, reason: String
+    )
     /**
-     * No usable face: none, several, too small, blurred, too dark or bright, head turned.
+     * The models failed on this input (a bug or a damaged model file, not the user's face).
      */
-    case NotUsable(message: String)
-    
-    case Inference(message: String)
-    
+    case Inference(reason: String
+    )
 
     
 
     
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_faceerror_uniffi_trait_display(
+            FfiConverterTypeFaceError_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 
     
     public var errorDescription: String? {
@@ -5873,23 +5882,17 @@ public struct FfiConverterTypeFaceError: FfiConverterRustBuffer {
 
         
         case 1: return .BadModel(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 2: return .BadImage(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 3: return .NotUsable(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 4: return .Inference(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 2: return .NotUsable(
+            problem: try FfiConverterTypeFaceProblem.read(from: &buf), 
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 3: return .Inference(
+            reason: try FfiConverterString.read(from: &buf)
+            )
 
-        default: throw UniffiInternalError.unexpectedEnumCase
+         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
 
@@ -5899,16 +5902,22 @@ public struct FfiConverterTypeFaceError: FfiConverterRustBuffer {
         
 
         
-        case .BadModel(_ /* message is ignored*/):
-            writeInt(&buf, Int32(1))
-        case .BadImage(_ /* message is ignored*/):
-            writeInt(&buf, Int32(2))
-        case .NotUsable(_ /* message is ignored*/):
-            writeInt(&buf, Int32(3))
-        case .Inference(_ /* message is ignored*/):
-            writeInt(&buf, Int32(4))
-
         
+        case let .BadModel(reason):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .NotUsable(problem,reason):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeFaceProblem.write(problem, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Inference(reason):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(reason, into: &buf)
+            
         }
     }
 }
@@ -5927,6 +5936,124 @@ public func FfiConverterTypeFaceError_lift(_ buf: RustBuffer) throws -> FaceErro
 public func FfiConverterTypeFaceError_lower(_ value: FaceError) -> RustBuffer {
     return FfiConverterTypeFaceError.lower(value)
 }
+
+
+/**
+ * What is wrong with a face in view, for the guidance an app shows ("move closer",
+ * "more light", "look at the camera").
+ */
+
+public enum FaceProblem: Equatable, Hashable {
+    
+    /**
+     * The photo or frame buffer could not be read (a dropped or corrupt frame).
+     */
+    case unreadable
+    case noFace
+    /**
+     * More than one face of similar size: only the holder should be in view.
+     */
+    case severalFaces
+    case tooSmall
+    case blurred
+    case tooDark
+    case tooBright
+    case headTurned
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension FaceProblem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFaceProblem: FfiConverterRustBuffer {
+    typealias SwiftType = FaceProblem
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FaceProblem {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .unreadable
+        
+        case 2: return .noFace
+        
+        case 3: return .severalFaces
+        
+        case 4: return .tooSmall
+        
+        case 5: return .blurred
+        
+        case 6: return .tooDark
+        
+        case 7: return .tooBright
+        
+        case 8: return .headTurned
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: FaceProblem, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .unreadable:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .noFace:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .severalFaces:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .tooSmall:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .blurred:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .tooDark:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .tooBright:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .headTurned:
+            writeInt(&buf, Int32(8))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFaceProblem_lift(_ buf: RustBuffer) throws -> FaceProblem {
+    return try FfiConverterTypeFaceProblem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFaceProblem_lower(_ value: FaceProblem) -> RustBuffer {
+    return FfiConverterTypeFaceProblem.lower(value)
+}
+
 
 
 /**
@@ -6422,6 +6549,154 @@ public func FfiConverterTypePixelFormat_lower(_ value: PixelFormat) -> RustBuffe
 
 
 /**
+ * Why a consulate's offline check refused a visa report (`verifyVisaReport`). The variant
+ * is what the desk shows; the message explains it without personal data.
+ */
+public 
+enum ReportError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+
+    
+    
+    /**
+     * The trust list given is not one (not the issuer's CBOR file).
+     */
+    case BadTrustList(message: String)
+    
+    /**
+     * Not a visa report: no seal QR code, an unreadable PDF, not a seal's text.
+     */
+    case Unreadable(message: String)
+    
+    /**
+     * Not signed by a trusted issuer, or by a key outside its validity.
+     */
+    case UnknownIssuer(message: String)
+    
+    /**
+     * A signature does not verify, or the QR seal is not this report's: forged or altered.
+     */
+    case Forged(message: String)
+    
+    /**
+     * The printed page differs from the signed report it carries: the page was edited.
+     */
+    case PageAltered(message: String)
+    
+    /**
+     * Past its validity: ask for a new report.
+     */
+    case Expired(message: String)
+    
+    /**
+     * Dated in the future (check the desk's clock).
+     */
+    case NotYetValid(message: String)
+    
+
+    
+
+    
+
+    
+    public var errorDescription: String? {
+        String(reflecting: self)
+    }
+    
+}
+
+#if compiler(>=6)
+extension ReportError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReportError: FfiConverterRustBuffer {
+    typealias SwiftType = ReportError
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReportError {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+
+        
+
+        
+        case 1: return .BadTrustList(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .Unreadable(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .UnknownIssuer(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 4: return .Forged(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 5: return .PageAltered(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 6: return .Expired(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 7: return .NotYetValid(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ReportError, into buf: inout [UInt8]) {
+        switch value {
+
+        
+
+        
+        case .BadTrustList(_ /* message is ignored*/):
+            writeInt(&buf, Int32(1))
+        case .Unreadable(_ /* message is ignored*/):
+            writeInt(&buf, Int32(2))
+        case .UnknownIssuer(_ /* message is ignored*/):
+            writeInt(&buf, Int32(3))
+        case .Forged(_ /* message is ignored*/):
+            writeInt(&buf, Int32(4))
+        case .PageAltered(_ /* message is ignored*/):
+            writeInt(&buf, Int32(5))
+        case .Expired(_ /* message is ignored*/):
+            writeInt(&buf, Int32(6))
+        case .NotYetValid(_ /* message is ignored*/):
+            writeInt(&buf, Int32(7))
+
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportError_lift(_ buf: RustBuffer) throws -> ReportError {
+    return try FfiConverterTypeReportError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportError_lower(_ value: ReportError) -> RustBuffer {
+    return FfiConverterTypeReportError.lower(value)
+}
+
+
+/**
  * Whether the credential's status could be checked.
  */
 
@@ -6803,9 +7078,10 @@ enum WalletError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      */
     case Corrupt
     /**
-     * The wallet was written by a newer app version; update the app.
+     * The wallet was written by a newer app version (schema `found`; this one reads up to
+     * `supported`); update the app.
      */
-    case TooNew(reason: String
+    case TooNew(found: UInt32, supported: UInt32
     )
     /**
      * The key store cannot unlock this wallet: it belongs to another device or key store.
@@ -6880,10 +7156,15 @@ enum WalletError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case InvalidInput(reason: String
     )
     /**
-     * The photo or frame has no usable face (none, several, too small, blurred, too dark
-     * or bright, head turned); the message says which, so the UI can guide the user.
+     * The photo or frame has no usable face; `problem` says which (none, several, too
+     * small, blurred, too dark or bright, head turned, unreadable), so the UI can guide.
      */
-    case FaceNotUsable(reason: String
+    case FaceNotUsable(problem: FaceProblem, reason: String
+    )
+    /**
+     * The face models are unusable or failed (a damaged model file, not the user's face).
+     */
+    case FaceEngine(reason: String
     )
     /**
      * No face is enrolled: run `startFaceEnrolment` first.
@@ -6980,7 +7261,8 @@ public struct FfiConverterTypeWalletError: FfiConverterRustBuffer {
         case 2: return .NotAWallet
         case 3: return .Corrupt
         case 4: return .TooNew(
-            reason: try FfiConverterString.read(from: &buf)
+            found: try FfiConverterUInt32.read(from: &buf), 
+            supported: try FfiConverterUInt32.read(from: &buf)
             )
         case 5: return .WrongKey
         case 6: return .KeyStore(
@@ -7017,28 +7299,32 @@ public struct FfiConverterTypeWalletError: FfiConverterRustBuffer {
             reason: try FfiConverterString.read(from: &buf)
             )
         case 20: return .FaceNotUsable(
+            problem: try FfiConverterTypeFaceProblem.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 21: return .NotEnrolled
-        case 22: return .FaceMismatch(
+        case 21: return .FaceEngine(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 22: return .NotEnrolled
+        case 23: return .FaceMismatch(
             similarity: try FfiConverterFloat.read(from: &buf), 
             retryAfterSecs: try FfiConverterOptionInt64.read(from: &buf)
             )
-        case 23: return .LockedOut(
+        case 24: return .LockedOut(
             retryAfterSecs: try FfiConverterInt64.read(from: &buf)
             )
-        case 24: return .LivenessFailed(
+        case 25: return .LivenessFailed(
             reason: try FfiConverterString.read(from: &buf), 
             retryAfterSecs: try FfiConverterOptionInt64.read(from: &buf)
             )
-        case 25: return .SessionEnded
-        case 26: return .FaceCheckRequired(
+        case 26: return .SessionEnded
+        case 27: return .FaceCheckRequired(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 27: return .UserAuthenticationUnavailable
-        case 28: return .NoReferencePortrait
-        case 29: return .ReferencePortraitMismatch
-        case 30: return .ScoreTooLow(
+        case 28: return .UserAuthenticationUnavailable
+        case 29: return .NoReferencePortrait
+        case 30: return .ReferencePortraitMismatch
+        case 31: return .ScoreTooLow(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -7065,9 +7351,10 @@ public struct FfiConverterTypeWalletError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(3))
         
         
-        case let .TooNew(reason):
+        case let .TooNew(found,supported):
             writeInt(&buf, Int32(4))
-            FfiConverterString.write(reason, into: &buf)
+            FfiConverterUInt32.write(found, into: &buf)
+            FfiConverterUInt32.write(supported, into: &buf)
             
         
         case .WrongKey:
@@ -7140,55 +7427,61 @@ public struct FfiConverterTypeWalletError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .FaceNotUsable(reason):
+        case let .FaceNotUsable(problem,reason):
             writeInt(&buf, Int32(20))
+            FfiConverterTypeFaceProblem.write(problem, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .FaceEngine(reason):
+            writeInt(&buf, Int32(21))
             FfiConverterString.write(reason, into: &buf)
             
         
         case .NotEnrolled:
-            writeInt(&buf, Int32(21))
+            writeInt(&buf, Int32(22))
         
         
         case let .FaceMismatch(similarity,retryAfterSecs):
-            writeInt(&buf, Int32(22))
+            writeInt(&buf, Int32(23))
             FfiConverterFloat.write(similarity, into: &buf)
             FfiConverterOptionInt64.write(retryAfterSecs, into: &buf)
             
         
         case let .LockedOut(retryAfterSecs):
-            writeInt(&buf, Int32(23))
+            writeInt(&buf, Int32(24))
             FfiConverterInt64.write(retryAfterSecs, into: &buf)
             
         
         case let .LivenessFailed(reason,retryAfterSecs):
-            writeInt(&buf, Int32(24))
+            writeInt(&buf, Int32(25))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterOptionInt64.write(retryAfterSecs, into: &buf)
             
         
         case .SessionEnded:
-            writeInt(&buf, Int32(25))
+            writeInt(&buf, Int32(26))
         
         
         case let .FaceCheckRequired(reason):
-            writeInt(&buf, Int32(26))
+            writeInt(&buf, Int32(27))
             FfiConverterString.write(reason, into: &buf)
             
         
         case .UserAuthenticationUnavailable:
-            writeInt(&buf, Int32(27))
-        
-        
-        case .NoReferencePortrait:
             writeInt(&buf, Int32(28))
         
         
-        case .ReferencePortraitMismatch:
+        case .NoReferencePortrait:
             writeInt(&buf, Int32(29))
         
         
-        case let .ScoreTooLow(reason):
+        case .ReferencePortraitMismatch:
             writeInt(&buf, Int32(30))
+        
+        
+        case let .ScoreTooLow(reason):
+            writeInt(&buf, Int32(31))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -7898,7 +8191,7 @@ public func supplementaryChoices() -> SupplementaryChoices  {
  * present) or a seal's QR text, against the issuers' `trust_list` (CBOR).
  */
 public func verifyVisaReport(pdfOrQrText: Data, trustList: Data)throws  -> Seal  {
-    return try  FfiConverterTypeSeal_lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
+    return try  FfiConverterTypeSeal_lift(try rustCallWithError(FfiConverterTypeReportError_lift) {
         uniffiCallStatus in
     uniffi_idwallet_ffi_fn_func_verify_visa_report(
         FfiConverterData.lower(pdfOrQrText),
@@ -7934,7 +8227,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_func_supplementary_choices() != 23578) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_func_verify_visa_report() != 13680) {
+    if (uniffi_idwallet_ffi_checksum_func_verify_visa_report() != 7587) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_syntheticissuer_issue_citizen() != 54904) {

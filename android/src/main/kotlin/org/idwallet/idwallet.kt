@@ -1100,6 +1100,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_idwallet_ffi_fn_method_wallet_put_item(`ptr`: Long,`key`: RustBuffer.ByValue,`value`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_idwallet_ffi_fn_method_faceerror_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_idwallet_ffi_fn_method_keystoreerror_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_idwallet_ffi_fn_method_walleterror_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -7637,29 +7639,61 @@ public object FfiConverterTypeErrorCode: FfiConverterRustBuffer<ErrorCode> {
 /**
  * Why the face pipeline could not use a photo or load its models.
  */
-sealed class FaceException(message: String): kotlin.Exception(message) {
-        
+sealed class FaceException: kotlin.Exception() {
+    
     /**
      * The model bytes are not the expected ONNX models.
      */
-        class BadModel(message: String) : FaceException(message)
+    class BadModel(
         
+        val `reason`: kotlin.String
+        ) : FaceException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
     /**
-     * The image or frame buffer could not be read.
+     * No usable face: `problem` says which, for guidance; `reason` is the sentence.
      */
-        class BadImage(message: String) : FaceException(message)
+    class NotUsable(
         
+        val `problem`: FaceProblem, 
+        
+        val `reason`: kotlin.String
+        ) : FaceException() {
+        override val message
+            get() = "problem=${ `problem` }, reason=${ `reason` }"
+    }
+    
     /**
-     * No usable face: none, several, too small, blurred, too dark or bright, head turned.
+     * The models failed on this input (a bug or a damaged model file, not the user's face).
      */
-        class NotUsable(message: String) : FaceException(message)
+    class Inference(
         
-        class Inference(message: String) : FaceException(message)
-        
+        val `reason`: kotlin.String
+        ) : FaceException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_idwallet_ffi_fn_method_faceerror_uniffi_trait_display(FfiConverterTypeFaceError.lower(this),
+        _status)
+}
+    )
+    }
 
     companion object ErrorHandler : UniffiRustCallStatusErrorHandler<FaceException> {
         override fun lift(error_buf: RustBuffer.ByValue): FaceException = FfiConverterTypeFaceError.lift(error_buf)
     }
+
+    
 }
 
 /**
@@ -7668,42 +7702,115 @@ sealed class FaceException(message: String): kotlin.Exception(message) {
 public object FfiConverterTypeFaceError : FfiConverterRustBuffer<FaceException> {
     override fun read(buf: ByteBuffer): FaceException {
         
-            return when(buf.getInt()) {
-            1 -> FaceException.BadModel(FfiConverterString.read(buf))
-            2 -> FaceException.BadImage(FfiConverterString.read(buf))
-            3 -> FaceException.NotUsable(FfiConverterString.read(buf))
-            4 -> FaceException.Inference(FfiConverterString.read(buf))
+
+        return when(buf.getInt()) {
+            1 -> FaceException.BadModel(
+                FfiConverterString.read(buf),
+                )
+            2 -> FaceException.NotUsable(
+                FfiConverterTypeFaceProblem.read(buf),
+                FfiConverterString.read(buf),
+                )
+            3 -> FaceException.Inference(
+                FfiConverterString.read(buf),
+                )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
         }
-        
     }
 
     override fun allocationSize(value: FaceException): ULong {
-        return 4UL
+        return when(value) {
+            is FaceException.BadModel -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is FaceException.NotUsable -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterTypeFaceProblem.allocationSize(value.`problem`)
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is FaceException.Inference -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+        }
     }
 
     override fun write(value: FaceException, buf: ByteBuffer) {
         when(value) {
             is FaceException.BadModel -> {
                 buf.putInt(1)
-                Unit
-            }
-            is FaceException.BadImage -> {
-                buf.putInt(2)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is FaceException.NotUsable -> {
-                buf.putInt(3)
+                buf.putInt(2)
+                FfiConverterTypeFaceProblem.write(value.`problem`, buf)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is FaceException.Inference -> {
-                buf.putInt(4)
+                buf.putInt(3)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
     }
 
 }
+
+
+
+/**
+ * What is wrong with a face in view, for the guidance an app shows ("move closer",
+ * "more light", "look at the camera").
+ */
+
+enum class FaceProblem {
+    
+    /**
+     * The photo or frame buffer could not be read (a dropped or corrupt frame).
+     */
+    UNREADABLE,
+    NO_FACE,
+    /**
+     * More than one face of similar size: only the holder should be in view.
+     */
+    SEVERAL_FACES,
+    TOO_SMALL,
+    BLURRED,
+    TOO_DARK,
+    TOO_BRIGHT,
+    HEAD_TURNED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFaceProblem: FfiConverterRustBuffer<FaceProblem> {
+    override fun read(buf: ByteBuffer) = try {
+        FaceProblem.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: FaceProblem) = 4UL
+
+    override fun write(value: FaceProblem, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
 
 
 
@@ -8095,6 +8202,115 @@ public object FfiConverterTypePixelFormat: FfiConverterRustBuffer<PixelFormat> {
 }
 
 
+
+
+
+
+
+/**
+ * Why a consulate's offline check refused a visa report (`verifyVisaReport`). The variant
+ * is what the desk shows; the message explains it without personal data.
+ */
+sealed class ReportException(message: String): kotlin.Exception(message) {
+        
+    /**
+     * The trust list given is not one (not the issuer's CBOR file).
+     */
+        class BadTrustList(message: String) : ReportException(message)
+        
+    /**
+     * Not a visa report: no seal QR code, an unreadable PDF, not a seal's text.
+     */
+        class Unreadable(message: String) : ReportException(message)
+        
+    /**
+     * Not signed by a trusted issuer, or by a key outside its validity.
+     */
+        class UnknownIssuer(message: String) : ReportException(message)
+        
+    /**
+     * A signature does not verify, or the QR seal is not this report's: forged or altered.
+     */
+        class Forged(message: String) : ReportException(message)
+        
+    /**
+     * The printed page differs from the signed report it carries: the page was edited.
+     */
+        class PageAltered(message: String) : ReportException(message)
+        
+    /**
+     * Past its validity: ask for a new report.
+     */
+        class Expired(message: String) : ReportException(message)
+        
+    /**
+     * Dated in the future (check the desk's clock).
+     */
+        class NotYetValid(message: String) : ReportException(message)
+        
+
+    companion object ErrorHandler : UniffiRustCallStatusErrorHandler<ReportException> {
+        override fun lift(error_buf: RustBuffer.ByValue): ReportException = FfiConverterTypeReportError.lift(error_buf)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReportError : FfiConverterRustBuffer<ReportException> {
+    override fun read(buf: ByteBuffer): ReportException {
+        
+            return when(buf.getInt()) {
+            1 -> ReportException.BadTrustList(FfiConverterString.read(buf))
+            2 -> ReportException.Unreadable(FfiConverterString.read(buf))
+            3 -> ReportException.UnknownIssuer(FfiConverterString.read(buf))
+            4 -> ReportException.Forged(FfiConverterString.read(buf))
+            5 -> ReportException.PageAltered(FfiConverterString.read(buf))
+            6 -> ReportException.Expired(FfiConverterString.read(buf))
+            7 -> ReportException.NotYetValid(FfiConverterString.read(buf))
+            else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
+        }
+        
+    }
+
+    override fun allocationSize(value: ReportException): ULong {
+        return 4UL
+    }
+
+    override fun write(value: ReportException, buf: ByteBuffer) {
+        when(value) {
+            is ReportException.BadTrustList -> {
+                buf.putInt(1)
+                Unit
+            }
+            is ReportException.Unreadable -> {
+                buf.putInt(2)
+                Unit
+            }
+            is ReportException.UnknownIssuer -> {
+                buf.putInt(3)
+                Unit
+            }
+            is ReportException.Forged -> {
+                buf.putInt(4)
+                Unit
+            }
+            is ReportException.PageAltered -> {
+                buf.putInt(5)
+                Unit
+            }
+            is ReportException.Expired -> {
+                buf.putInt(6)
+                Unit
+            }
+            is ReportException.NotYetValid -> {
+                buf.putInt(7)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+
+}
 
 
 
@@ -8525,14 +8741,17 @@ sealed class WalletException: kotlin.Exception() {
     }
     
     /**
-     * The wallet was written by a newer app version; update the app.
+     * The wallet was written by a newer app version (schema `found`; this one reads up to
+     * `supported`); update the app.
      */
     class TooNew(
         
-        val `reason`: kotlin.String
+        val `found`: kotlin.UInt, 
+        
+        val `supported`: kotlin.UInt
         ) : WalletException() {
         override val message
-            get() = "reason=${ `reason` }"
+            get() = "found=${ `found` }, supported=${ `supported` }"
     }
     
     /**
@@ -8694,10 +8913,23 @@ sealed class WalletException: kotlin.Exception() {
     }
     
     /**
-     * The photo or frame has no usable face (none, several, too small, blurred, too dark
-     * or bright, head turned); the message says which, so the UI can guide the user.
+     * The photo or frame has no usable face; `problem` says which (none, several, too
+     * small, blurred, too dark or bright, head turned, unreadable), so the UI can guide.
      */
     class FaceNotUsable(
+        
+        val `problem`: FaceProblem, 
+        
+        val `reason`: kotlin.String
+        ) : WalletException() {
+        override val message
+            get() = "problem=${ `problem` }, reason=${ `reason` }"
+    }
+    
+    /**
+     * The face models are unusable or failed (a damaged model file, not the user's face).
+     */
+    class FaceEngine(
         
         val `reason`: kotlin.String
         ) : WalletException() {
@@ -8847,7 +9079,8 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
             2 -> WalletException.NotAWallet()
             3 -> WalletException.Corrupt()
             4 -> WalletException.TooNew(
-                FfiConverterString.read(buf),
+                FfiConverterUInt.read(buf),
+                FfiConverterUInt.read(buf),
                 )
             5 -> WalletException.WrongKey()
             6 -> WalletException.KeyStore(
@@ -8884,28 +9117,32 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
                 FfiConverterString.read(buf),
                 )
             20 -> WalletException.FaceNotUsable(
+                FfiConverterTypeFaceProblem.read(buf),
                 FfiConverterString.read(buf),
                 )
-            21 -> WalletException.NotEnrolled()
-            22 -> WalletException.FaceMismatch(
+            21 -> WalletException.FaceEngine(
+                FfiConverterString.read(buf),
+                )
+            22 -> WalletException.NotEnrolled()
+            23 -> WalletException.FaceMismatch(
                 FfiConverterFloat.read(buf),
                 FfiConverterOptionalLong.read(buf),
                 )
-            23 -> WalletException.LockedOut(
+            24 -> WalletException.LockedOut(
                 FfiConverterLong.read(buf),
                 )
-            24 -> WalletException.LivenessFailed(
+            25 -> WalletException.LivenessFailed(
                 FfiConverterString.read(buf),
                 FfiConverterOptionalLong.read(buf),
                 )
-            25 -> WalletException.SessionEnded()
-            26 -> WalletException.FaceCheckRequired(
+            26 -> WalletException.SessionEnded()
+            27 -> WalletException.FaceCheckRequired(
                 FfiConverterString.read(buf),
                 )
-            27 -> WalletException.UserAuthenticationUnavailable()
-            28 -> WalletException.NoReferencePortrait()
-            29 -> WalletException.ReferencePortraitMismatch()
-            30 -> WalletException.ScoreTooLow(
+            28 -> WalletException.UserAuthenticationUnavailable()
+            29 -> WalletException.NoReferencePortrait()
+            30 -> WalletException.ReferencePortraitMismatch()
+            31 -> WalletException.ScoreTooLow(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -8929,7 +9166,8 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
             is WalletException.TooNew -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
-                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterUInt.allocationSize(value.`found`)
+                + FfiConverterUInt.allocationSize(value.`supported`)
             )
             is WalletException.WrongKey -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -9004,6 +9242,12 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
             is WalletException.FaceNotUsable -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterTypeFaceProblem.allocationSize(value.`problem`)
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is WalletException.FaceEngine -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
                 + FfiConverterString.allocationSize(value.`reason`)
             )
             is WalletException.NotEnrolled -> (
@@ -9072,7 +9316,8 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
             }
             is WalletException.TooNew -> {
                 buf.putInt(4)
-                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterUInt.write(value.`found`, buf)
+                FfiConverterUInt.write(value.`supported`, buf)
                 Unit
             }
             is WalletException.WrongKey -> {
@@ -9147,53 +9392,59 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
             }
             is WalletException.FaceNotUsable -> {
                 buf.putInt(20)
+                FfiConverterTypeFaceProblem.write(value.`problem`, buf)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is WalletException.FaceEngine -> {
+                buf.putInt(21)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is WalletException.NotEnrolled -> {
-                buf.putInt(21)
+                buf.putInt(22)
                 Unit
             }
             is WalletException.FaceMismatch -> {
-                buf.putInt(22)
+                buf.putInt(23)
                 FfiConverterFloat.write(value.`similarity`, buf)
                 FfiConverterOptionalLong.write(value.`retryAfterSecs`, buf)
                 Unit
             }
             is WalletException.LockedOut -> {
-                buf.putInt(23)
+                buf.putInt(24)
                 FfiConverterLong.write(value.`retryAfterSecs`, buf)
                 Unit
             }
             is WalletException.LivenessFailed -> {
-                buf.putInt(24)
+                buf.putInt(25)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterOptionalLong.write(value.`retryAfterSecs`, buf)
                 Unit
             }
             is WalletException.SessionEnded -> {
-                buf.putInt(25)
+                buf.putInt(26)
                 Unit
             }
             is WalletException.FaceCheckRequired -> {
-                buf.putInt(26)
+                buf.putInt(27)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is WalletException.UserAuthenticationUnavailable -> {
-                buf.putInt(27)
-                Unit
-            }
-            is WalletException.NoReferencePortrait -> {
                 buf.putInt(28)
                 Unit
             }
-            is WalletException.ReferencePortraitMismatch -> {
+            is WalletException.NoReferencePortrait -> {
                 buf.putInt(29)
                 Unit
             }
-            is WalletException.ScoreTooLow -> {
+            is WalletException.ReferencePortraitMismatch -> {
                 buf.putInt(30)
+                Unit
+            }
+            is WalletException.ScoreTooLow -> {
+                buf.putInt(31)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
@@ -9994,9 +10245,9 @@ public object FfiConverterMapStringLong: FfiConverterRustBuffer<Map<kotlin.Strin
          * The consulate's check, offline: a report PDF (its QR seal, and the embedded report when
          * present) or a seal's QR text, against the issuers' `trust_list` (CBOR).
          */
-    @Throws(WalletException::class) fun `verifyVisaReport`(`pdfOrQrText`: kotlin.ByteArray, `trustList`: kotlin.ByteArray): Seal {
+    @Throws(ReportException::class) fun `verifyVisaReport`(`pdfOrQrText`: kotlin.ByteArray, `trustList`: kotlin.ByteArray): Seal {
             return FfiConverterTypeSeal.lift(
-    uniffiRustCallWithError(WalletException) { _status ->
+    uniffiRustCallWithError(ReportException) { _status ->
     UniffiLib.uniffi_idwallet_ffi_fn_func_verify_visa_report(
     
         
