@@ -146,8 +146,13 @@ mod exit {
                 return if c.is_unreadable_input() { UNREADABLE } else { REFUSED };
             }
             if let Some(r) = cause.downcast_ref::<ReportError>() {
-                let unreadable =
-                    matches!(r, ReportError::BadPdf { .. } | ReportError::NoQrCode | ReportError::NotASeal);
+                let unreadable = matches!(
+                    r,
+                    ReportError::BadPdf { .. }
+                        | ReportError::NoQrCode
+                        | ReportError::NotASeal
+                        | ReportError::NotAReport
+                );
                 return if unreadable { UNREADABLE } else { REFUSED };
             }
             let face = cause.downcast_ref::<FaceError>().or(match cause.downcast_ref::<WalletError>() {

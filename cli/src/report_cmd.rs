@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::Args as ClapArgs;
-use idwallet_core::credential::qr;
 use idwallet_core::report::{self, Seal, VisaReport};
 
 use crate::wallet_cmd::utc;
@@ -29,30 +28,20 @@ pub fn verify_report(args: VerifyReportArgs) -> Result<()> {
     let now = idwallet_core::now_unix();
     let (seal, full) = match (&args.image, &args.input) {
         (Some(image), _) => {
-            let texts = qr::decode_image(
-                &std::fs::read(image).with_context(|| format!("cannot read the image {}", image.display()))?,
-            )?;
-            let Some(text) = texts.iter().find(|t| t.starts_with("IDR1")) else {
-                let others = texts.len();
-                return Err(Unreadable(format!(
-                    "no visa report QR code (IDR1…) in {} ({others} other QR code(s) found)",
-                    image.display()
-                ))
-                .into());
-            };
-            (report::verify_seal(text, &trust, now)?, None)
+            let bytes = std::fs::read(image).with_context(|| format!("cannot read the image {}", image.display()))?;
+            report::verify_any(&bytes, &trust, now).with_context(|| format!("the picture {}", image.display()))?
         }
-        (None, Some(input)) if input.starts_with("IDR1") => (report::verify_seal(input, &trust, now)?, None),
         // Never echo an input that is not a file: it may be a QR text holding a name.
         (None, Some(text)) if text.starts_with("IDW1") => {
             bail!("that is a holder's QR code (IDW1…), not a visa report: check it with `idwallet verify`")
         }
+        (None, Some(text)) if text.starts_with("IDR1") => report::verify_any(text.as_bytes(), &trust, now)?,
         (None, Some(path)) if !std::path::Path::new(path).is_file() => {
             return Err(Unreadable("no such report file, and not a visa report's QR text (IDR1:…)".into()).into());
         }
         (None, Some(path)) => {
             let bytes = std::fs::read(path).with_context(|| format!("cannot read {path}"))?;
-            report::verify_pdf(&bytes, &trust, now)?
+            report::verify_any(&bytes, &trust, now).with_context(|| format!("the report file {path}"))?
         }
         (None, None) => bail!("give a PDF, the QR text, or --image"),
     };

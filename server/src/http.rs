@@ -350,10 +350,7 @@ async fn request_report(AxumState(app): AxumState<App>, req: Request) -> Respons
         let provider = idwallet_core::score::provider(&body.provider)
             .map_err(|_| Refusal::new(StatusCode::NOT_FOUND, ErrorCode::UnknownProvider, "no such score provider"))?;
         let threshold = provider
-            .benefits
-            .iter()
-            .find(|b| b.id == "visa_report")
-            .map(|b| b.min_score)
+            .report_threshold()
             .ok_or_else(|| Refusal::new(StatusCode::NOT_FOUND, ErrorCode::NoVisaReport, "this provider issues no visa reports"))?;
 
         let now = idwallet_core::now_unix();

@@ -198,6 +198,7 @@ impl From<idwallet_core::WalletError> for WalletError {
                     | R::IssuerKeyNotValid
                     | R::SealMismatch
                     | R::NotASeal
+                    | R::NotAReport
                     | R::NoQrCode
                     | R::BadPdf { .. }
                     | R::PageAltered => Self::Untrusted { reason: text },
@@ -240,7 +241,9 @@ impl From<idwallet_core::report::ReportError> for ReportError {
         use idwallet_core::report::ReportError as R;
         let text = e.to_string();
         match e {
-            R::NotASeal | R::NoQrCode | R::BadPdf { .. } | R::Malformed { .. } => Self::Unreadable(text),
+            R::NotASeal | R::NotAReport | R::NoQrCode | R::BadPdf { .. } | R::Malformed { .. } => {
+                Self::Unreadable(text)
+            }
             R::UnknownIssuer | R::IssuerKeyNotValid => Self::UnknownIssuer(text),
             R::BadSignature | R::SealMismatch => Self::Forged(text),
             R::PageAltered => Self::PageAltered(text),

@@ -91,17 +91,13 @@ impl Wallet {
 }
 
 /// The consulate's check, offline: a report PDF (its QR seal, and the embedded report when
-/// present) or a seal's QR text, against the issuers' `trust_list` (CBOR).
+/// present), a photo or scan of its QR seal (PNG/JPEG), or the seal's QR text, against the
+/// issuers' `trust_list` (CBOR).
 #[uniffi::export]
 pub fn verify_visa_report(pdf_or_qr_text: Vec<u8>, trust_list: Vec<u8>) -> Result<Seal, ReportError> {
     let trust = idwallet_core::credential::TrustList::from_cbor(&trust_list)
         .map_err(|_| ReportError::BadTrustList("the trust list is not the issuer's CBOR file".into()))?;
-    let now = idwallet_core::now_unix();
-    let result = match std::str::from_utf8(&pdf_or_qr_text) {
-        Ok(text) if text.starts_with("IDR1") => report::verify_seal(text, &trust, now),
-        _ => report::verify_pdf(&pdf_or_qr_text, &trust, now).map(|(seal, _)| seal),
-    };
-    Ok(result?)
+    Ok(report::verify_any(&pdf_or_qr_text, &trust, idwallet_core::now_unix())?.0)
 }
 
 /// The values `Supplementary.education` and `Supplementary.incomeBand` accept, for the app's

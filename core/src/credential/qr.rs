@@ -225,3 +225,20 @@ pub fn decode_y_plane(y: &[u8], width: u32, height: u32, stride: u32) -> Result<
     let img = image::GrayImage::from_raw(width, height, pixels).ok_or(CredentialError::BadImage)?;
     decode_luma(&img)
 }
+
+/// A PNG of the codes for `texts` side by side, as a desk camera sees two phones.
+#[cfg(test)]
+pub(crate) fn side_by_side(texts: &[&str]) -> Vec<u8> {
+    let codes: Vec<_> =
+        texts.iter().map(|t| image::load_from_memory(&to_png(t, 3).unwrap()).unwrap().to_luma8()).collect();
+    let (width, height) = (codes.iter().map(|c| c.width() + 30).sum(), codes.iter().map(|c| c.height()).max().unwrap());
+    let mut canvas = image::GrayImage::from_pixel(width, height + 40, image::Luma([255]));
+    let mut x = 0;
+    for code in &codes {
+        image::imageops::replace(&mut canvas, code, x, 20);
+        x += i64::from(code.width() + 30);
+    }
+    let mut png = Vec::new();
+    canvas.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+    png
+}

@@ -195,22 +195,6 @@ fn the_png_decodes_back_to_the_same_text_and_verifies() {
     assert_eq!(v.claim("name"), Some(citizen(1).name()));
 }
 
-/// A PNG of the codes for `texts` side by side, as a desk camera sees two phones.
-fn side_by_side(texts: &[&str]) -> Vec<u8> {
-    let codes: Vec<_> =
-        texts.iter().map(|t| image::load_from_memory(&qr::to_png(t, 3).unwrap()).unwrap().to_luma8()).collect();
-    let (width, height) = (codes.iter().map(|c| c.width() + 30).sum(), codes.iter().map(|c| c.height()).max().unwrap());
-    let mut canvas = image::GrayImage::from_pixel(width, height + 40, image::Luma([255]));
-    let mut x = 0;
-    for code in &codes {
-        image::imageops::replace(&mut canvas, code, x, 20);
-        x += i64::from(code.width() + 30);
-    }
-    let mut png = Vec::new();
-    canvas.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
-    png
-}
-
 #[test]
 fn with_several_codes_in_view_each_desk_reads_the_one_meant_for_it() {
     let w = world();
@@ -218,7 +202,7 @@ fn with_several_codes_in_view_each_desk_reads_the_one_meant_for_it() {
     let hotel = present_at(&w, &id_card, &Profile::hotel(), NOW);
     let police = present_at(&w, &id_card, &Profile::police(), NOW);
     let poster = "https://example.com/wifi";
-    let png = side_by_side(&[&police.text, poster, &hotel.text]);
+    let png = qr::side_by_side(&[&police.text, poster, &hotel.text]);
     let mut found = qr::decode_image(&png).unwrap();
     found.sort();
     let mut expected = vec![hotel.text.clone(), police.text.clone(), poster.to_owned()];
@@ -231,7 +215,7 @@ fn with_several_codes_in_view_each_desk_reads_the_one_meant_for_it() {
 
     // Two codes: the holder's hotel code beside a poster's. The police desk sees no code
     // for itself and says so, not "this is not an idwallet code".
-    let png = side_by_side(&[poster, &hotel.text]);
+    let png = qr::side_by_side(&[poster, &hotel.text]);
     assert_eq!(w.verifier(Profile::hotel(), &[]).verify_image(&png, NOW).unwrap().other_codes, 1);
     assert!(matches!(
         w.verifier(Profile::police(), &[]).verify_image(&png, NOW),
@@ -242,7 +226,7 @@ fn with_several_codes_in_view_each_desk_reads_the_one_meant_for_it() {
     // refusal that matters is the forgery, not the audience.
     let forger = world();
     let forged = present_at(&forger, &forger.id_card(), &Profile::hotel(), NOW);
-    let png = side_by_side(&[&police.text, &forged.text]);
+    let png = qr::side_by_side(&[&police.text, &forged.text]);
     assert_eq!(w.verifier(Profile::hotel(), &[]).verify_image(&png, NOW), Err(CredentialError::UnknownIssuer));
     assert_eq!(w.verifier(Profile::police(), &[]).verify_image(&png, NOW).unwrap().other_codes, 1);
 }

@@ -64,12 +64,14 @@ pub enum ReportError {
     SealMismatch,
     #[error("not a visa report QR code")]
     NotASeal,
-    #[error("no verification QR code found")]
+    #[error("no visa report QR code (IDR1…) found")]
     NoQrCode,
     #[error("the PDF cannot be read: {what}")]
     BadPdf { what: &'static str },
     #[error("the printed page differs from the signed report it carries: the page was altered")]
     PageAltered,
+    #[error("not a visa report: neither its PDF, a picture of its QR code nor the code's text")]
+    NotAReport,
 }
 
 impl From<CredentialError> for ReportError {
@@ -371,6 +373,28 @@ pub fn verify_pdf(bytes: &[u8], trust: &TrustList, now: i64) -> Result<(Seal, Op
         None => None,
     };
     Ok((seal, report))
+}
+
+/// Verify whatever a consulate desk was handed, told apart by its first bytes: a report
+/// PDF ([`verify_pdf`]), a seal's QR text ([`verify_seal`]), or a photo or scan of the
+/// printed page (PNG/JPEG: its seal, among any other codes in the picture). Only a PDF
+/// that embeds the signed report gives the report itself; the others give its seal.
+pub fn verify_any(input: &[u8], trust: &TrustList, now: i64) -> Result<(Seal, Option<VisaReport>), ReportError> {
+    if input.starts_with(b"%PDF-") {
+        return verify_pdf(input, trust, now);
+    }
+    let prefix = SEAL_PREFIXES.0.trim_end_matches(':');
+    if let Ok(text) = std::str::from_utf8(input) {
+        if text.trim_start().starts_with(prefix) {
+            return Ok((verify_seal(text, trust, now)?, None));
+        }
+    }
+    let texts = match qr::decode_image(input) {
+        Err(CredentialError::BadImage) => return Err(ReportError::NotAReport),
+        other => other?,
+    };
+    let text = texts.iter().find(|t| t.starts_with(prefix)).ok_or(ReportError::NoQrCode)?;
+    Ok((verify_seal(text, trust, now)?, None))
 }
 
 /// Verify a seal's QR text offline: issuer signature against the trust list, validity.

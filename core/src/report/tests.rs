@@ -273,3 +273,23 @@ fn a_pdf_whose_printed_page_was_edited_is_refused_though_its_seal_and_report_ver
     });
     assert_eq!(verify_pdf(&annotated, &trust(&key), NOW).unwrap_err(), ReportError::PageAltered);
 }
+
+#[test]
+fn whatever_the_desk_is_handed_is_told_apart_by_its_first_bytes() {
+    let key = issuer();
+    let trust = trust(&key);
+    let signed = SignedReport::issue(report("VR-any"), &key).unwrap();
+    let pdf = export_pdf(&signed).unwrap();
+    let (seal, full) = verify_any(&pdf, &trust, NOW).unwrap();
+    assert_eq!((seal.id.as_str(), full.map(|r| r.id)), ("VR-any", Some("VR-any".to_owned())));
+    let (seal, full) = verify_any(signed.seal.as_bytes(), &trust, NOW).unwrap();
+    assert_eq!((seal.id.as_str(), full), ("VR-any", None));
+    // A picture of the seal beside another code: the seal is found.
+    let png = qr::side_by_side(&["https://example.com/menu", &signed.seal]);
+    assert_eq!(verify_any(&png, &trust, NOW).unwrap().0.id, "VR-any");
+    // A picture with no seal, text that is not one, bytes that are nothing.
+    let other = qr::to_png("https://example.com/menu", 3).unwrap();
+    assert_eq!(verify_any(&other, &trust, NOW), Err(ReportError::NoQrCode));
+    assert_eq!(verify_any(b"IDW1:not a report", &trust, NOW), Err(ReportError::NotAReport));
+    assert_eq!(verify_any(&[0, 159, 146, 150], &trust, NOW), Err(ReportError::NotAReport));
+}

@@ -43,6 +43,16 @@ pub struct Provider {
     pub benefits: &'static [Benefit],
 }
 
+/// The benefit whose threshold lets a provider's score back a visa report.
+pub const VISA_REPORT: &str = "visa_report";
+
+impl Provider {
+    /// The score this provider's visa report needs, or `None` if it issues none.
+    pub fn report_threshold(&self) -> Option<i32> {
+        self.benefits.iter().find(|b| b.id == VISA_REPORT).map(|b| b.min_score)
+    }
+}
+
 /// The providers idwallet knows.
 pub const PROVIDERS: &[Provider] = &[
     Provider {
@@ -60,7 +70,7 @@ pub const PROVIDERS: &[Provider] = &[
         benefits: &[
             Benefit { id: "deposit_free_power_bank", title: "Deposit-free power bank rental", min_score: 550 },
             Benefit { id: "deposit_free_bike", title: "Deposit-free bike sharing", min_score: 650 },
-            Benefit { id: "visa_report", title: "Visa report without bank statements", min_score: 750 },
+            Benefit { id: VISA_REPORT, title: "Visa report without bank statements", min_score: 750 },
         ],
     },
     Provider {
@@ -228,6 +238,8 @@ mod tests {
         assert_eq!(ids(sesame(750)), ["deposit_free_power_bank", "deposit_free_bike", "visa_report"]);
         assert_eq!(sesame(700).next_benefit().unwrap().map(|(b, gap)| (b.id, gap)), Some(("visa_report", 50)));
         assert_eq!(sesame(950).next_benefit().unwrap(), None);
+        assert_eq!(provider("sesame").unwrap().report_threshold(), Some(750));
+        assert_eq!(provider("paypoint").unwrap().report_threshold(), None);
     }
 
     #[test]

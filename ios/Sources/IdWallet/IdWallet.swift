@@ -8188,7 +8188,8 @@ public func supplementaryChoices() -> SupplementaryChoices  {
 }
 /**
  * The consulate's check, offline: a report PDF (its QR seal, and the embedded report when
- * present) or a seal's QR text, against the issuers' `trust_list` (CBOR).
+ * present), a photo or scan of its QR seal (PNG/JPEG), or the seal's QR text, against the
+ * issuers' `trust_list` (CBOR).
  */
 public func verifyVisaReport(pdfOrQrText: Data, trustList: Data)throws  -> Seal  {
     return try  FfiConverterTypeSeal_lift(try rustCallWithError(FfiConverterTypeReportError_lift) {
@@ -8227,7 +8228,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_func_supplementary_choices() != 23578) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_func_verify_visa_report() != 7587) {
+    if (uniffi_idwallet_ffi_checksum_func_verify_visa_report() != 40638) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_syntheticissuer_issue_citizen() != 54904) {

@@ -10243,7 +10243,8 @@ public object FfiConverterMapStringLong: FfiConverterRustBuffer<Map<kotlin.Strin
 
         /**
          * The consulate's check, offline: a report PDF (its QR seal, and the embedded report when
-         * present) or a seal's QR text, against the issuers' `trust_list` (CBOR).
+         * present), a photo or scan of its QR seal (PNG/JPEG), or the seal's QR text, against the
+         * issuers' `trust_list` (CBOR).
          */
     @Throws(ReportException::class) fun `verifyVisaReport`(`pdfOrQrText`: kotlin.ByteArray, `trustList`: kotlin.ByteArray): Seal {
             return FfiConverterTypeSeal.lift(
