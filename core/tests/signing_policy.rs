@@ -110,19 +110,10 @@ fn the_client_accepts_only_responses_bound_to_its_request() {
     let req_headers = signed_request(k.device.as_ref(), body, NOW, "nonce-1000", "idwallet", true);
     let request = Message { method: Some("POST"), target_uri: Some(TARGET), status: None, headers: &req_headers };
     let resp_body = br#"{"score":712}"#;
+    // The server's own recipe (policy::sign_response), by the right and the wrong key.
     let respond = |request: &Message<'_>, body: &[u8], signer: &dyn KeyStore| {
-        let mut headers = vec![("content-digest".to_owned(), content_digest(body))];
-        let msg = Message { method: None, target_uri: None, status: Some(200), headers: &headers };
-        let new = NewSignature {
-            components: policy::RESPONSE_COMPONENTS,
-            created: NOW,
-            keyid: "server",
-            tag: Some("idwallet"),
-            ..Default::default()
-        };
-        let (i, s) = httpsig::sign(&msg, Some(request), policy::LABEL, &new, |b| Ok(signer.sign(b)?)).unwrap();
-        headers.push(("signature-input".into(), i));
-        headers.push(("signature".into(), s));
+        let (headers, signed) = policy::sign_response(200, body, request, "server", NOW, |b| Ok(signer.sign(b)?));
+        signed.unwrap();
         headers
     };
     let server_key = k.server.device_public_key().unwrap();

@@ -11,9 +11,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use idwallet_core::net::digest::content_digest;
-use idwallet_core::net::httpsig::{self, Message, NewSignature};
-use idwallet_core::net::policy::{self, PolicyError, LABEL, TAG};
+use idwallet_core::net::httpsig::Message;
+use idwallet_core::net::policy::{self, PolicyError};
 use idwallet_core::wire::{self, path, ErrorBody, ErrorCode, B64};
 use idwallet_core::KeyStore;
 use serde::Serialize;
@@ -178,32 +177,11 @@ impl App {
 
     /// Sign and send `body` with `status`, bound to `req`'s signature when it has one.
     fn respond(&self, req: &Incoming, status: StatusCode, body: Vec<u8>) -> Response {
-        let mut headers = vec![
-            ("content-digest".to_owned(), content_digest(&body)),
-            ("content-type".to_owned(), wire::CONTENT_TYPE.to_owned()),
-        ];
-        let request = req.message();
-        let bound = req.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("signature"));
-        let components: &[&str] = if bound { policy::RESPONSE_COMPONENTS } else { &policy::RESPONSE_COMPONENTS[..2] };
-        let response = Message { method: None, target_uri: None, status: Some(status.as_u16()), headers: &headers };
-        let new = NewSignature {
-            components,
-            created: idwallet_core::now_unix(),
-            expires: None,
-            nonce: None,
-            keyid: "server",
-            tag: Some(TAG),
-            alg: None,
-        };
-        let signed =
-            httpsig::sign(&response, bound.then_some(&request), LABEL, &new, |base| Ok(self.state.keys.sign(base)?));
-        match signed {
-            Ok((input, signature)) => {
-                headers.push(("signature-input".to_owned(), input));
-                headers.push(("signature".to_owned(), signature));
-            }
-            // A request whose signature headers cannot even be parsed gets an unsigned refusal.
-            Err(e) => tracing::info!(target: "idwallet::server", error = %e, "response left unsigned"),
+        let sign = |base: &[u8]| Ok(self.state.keys.sign(base)?);
+        let (headers, signed) =
+            policy::sign_response(status.as_u16(), &body, &req.message(), "server", idwallet_core::now_unix(), sign);
+        if let Err(e) = signed {
+            tracing::info!(target: "idwallet::server", error = %e, "response left unsigned");
         }
         let mut out = Response::new(Body::from(body));
         *out.status_mut() = status;

@@ -12,9 +12,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use url::Url;
 
-use super::digest::content_digest;
-use super::httpsig::{self, Message, NewSignature};
-use super::policy::{self, PolicyError, LABEL, TAG};
+use super::httpsig::Message;
+use super::policy::{self, PolicyError};
 use super::NetError;
 use crate::platform::KeyStore;
 use crate::wire::{self, ErrorBody};
@@ -156,29 +155,18 @@ impl Client {
 
     fn sign(&self, method: reqwest::Method, path: &str, body: Option<Vec<u8>>) -> Result<Signed, ClientError> {
         let url = self.base.join(path.trim_start_matches('/')).map_err(|_| ClientError::BadUrl)?;
-        let mut headers = Vec::new();
-        let mut components = vec!["\"@method\"", "\"@target-uri\""];
-        if let Some(body) = &body {
-            headers.push(("content-digest".to_owned(), content_digest(body)));
-            headers.push(("content-type".to_owned(), wire::CONTENT_TYPE.to_owned()));
-            components.extend(policy::BODY_COMPONENTS);
-        }
         let nonce = URL_SAFE_NO_PAD.encode(crate::crypto::random_array::<16>());
-        let msg =
-            Message { method: Some(method.as_str()), target_uri: Some(url.as_str()), status: None, headers: &headers };
-        let new = NewSignature {
-            components: &components,
-            created: crate::now_unix(),
-            expires: None,
-            nonce: Some(&nonce),
-            keyid: &self.keyid,
-            tag: Some(TAG),
-            alg: None,
-        };
-        let (input, signature) =
-            httpsig::sign(&msg, None, LABEL, &new, |base| Ok(self.key_store.sign(base)?)).map_err(ClientError::Sign)?;
-        headers.push(("signature-input".to_owned(), input));
-        headers.push(("signature".to_owned(), signature));
+        let sign = |base: &[u8]| Ok(self.key_store.sign(base)?);
+        let headers = policy::sign_request(
+            method.as_str(),
+            url.as_str(),
+            body.as_deref(),
+            &self.keyid,
+            &nonce,
+            crate::now_unix(),
+            sign,
+        )
+        .map_err(ClientError::Sign)?;
         Ok(Signed { url, method, headers, body: body.unwrap_or_default() })
     }
 

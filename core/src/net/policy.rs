@@ -1,12 +1,13 @@
 //! idwallet's signing profile (DESIGN §4) on top of RFC 9421: what a request must cover and
-//! declare, clock skew, nonce replay, and responses bound to their request. The server
-//! applies [`check_request`], the client [`check_response`].
+//! declare, clock skew, nonce replay, and responses bound to their request. Both directions
+//! are made here ([`sign_request`], [`sign_response`]) and checked here: the server applies
+//! [`check_request`], the client [`check_response`].
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Mutex;
 
-use super::digest::verify_content_digest;
-use super::httpsig::{self, Message, SignatureParams, VerifyKey};
+use super::digest::{content_digest, verify_content_digest};
+use super::httpsig::{self, Message, NewSignature, SignatureParams, VerifyKey};
 use super::NetError;
 
 /// The label and tag idwallet signs under.
@@ -18,6 +19,70 @@ pub const BODY_COMPONENTS: &[&str] = &["\"content-digest\"", "\"content-type\""]
 /// Components every response covers: bound to the request's signature and its parameters.
 pub const RESPONSE_COMPONENTS: &[&str] =
     &["\"@status\"", "\"content-digest\"", "\"signature\";req", "\"signature-input\";req"];
+
+/// The headers of a request signed under idwallet's profile, in order: `content-digest`
+/// and `content-type` when there is a body (an empty one included), then `signature-input`
+/// and `signature` over the method, the target URI and those two.
+pub fn sign_request(
+    method: &str,
+    target_uri: &str,
+    body: Option<&[u8]>,
+    keyid: &str,
+    nonce: &str,
+    created: i64,
+    sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, NetError>,
+) -> Result<Vec<(String, String)>, NetError> {
+    let mut headers = Vec::new();
+    let mut components = REQUEST_COMPONENTS.to_vec();
+    if let Some(body) = body {
+        headers.push(("content-digest".to_owned(), content_digest(body)));
+        headers.push(("content-type".to_owned(), crate::wire::CONTENT_TYPE.to_owned()));
+        components.extend(BODY_COMPONENTS);
+    }
+    let msg = Message { method: Some(method), target_uri: Some(target_uri), status: None, headers: &headers };
+    let new = NewSignature {
+        components: &components,
+        created,
+        expires: None,
+        nonce: Some(nonce),
+        keyid,
+        tag: Some(TAG),
+        alg: None,
+    };
+    let (input, signature) = httpsig::sign(&msg, None, LABEL, &new, sign)?;
+    headers.push(("signature-input".to_owned(), input));
+    headers.push(("signature".to_owned(), signature));
+    Ok(headers)
+}
+
+/// The headers of a response with `status` and `body`, signed under idwallet's profile and
+/// bound to `request`'s signature when it carries one (so it cannot answer another
+/// request). The `content-digest` and `content-type` headers come whatever happens; the
+/// error says why the signature could not be added (a request whose signature headers do
+/// not even parse gets an unsigned refusal).
+pub fn sign_response(
+    status: u16,
+    body: &[u8],
+    request: &Message<'_>,
+    keyid: &str,
+    created: i64,
+    sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, NetError>,
+) -> (Vec<(String, String)>, Result<(), NetError>) {
+    let mut headers = vec![
+        ("content-digest".to_owned(), content_digest(body)),
+        ("content-type".to_owned(), crate::wire::CONTENT_TYPE.to_owned()),
+    ];
+    let bound = request.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("signature"));
+    let components: &[&str] = if bound { RESPONSE_COMPONENTS } else { &RESPONSE_COMPONENTS[..2] };
+    let response = Message { method: None, target_uri: None, status: Some(status), headers: &headers };
+    let new = NewSignature { components, created, expires: None, nonce: None, keyid, tag: Some(TAG), alg: None };
+    let signed = httpsig::sign(&response, bound.then_some(request), LABEL, &new, sign);
+    let result = signed.map(|(input, signature)| {
+        headers.push(("signature-input".to_owned(), input));
+        headers.push(("signature".to_owned(), signature));
+    });
+    (headers, result)
+}
 
 /// Why a signed message was refused by policy (its signature may be fine).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -10,9 +10,7 @@ use std::time::Duration;
 
 use idwallet_core::credential::status::verify_token;
 use idwallet_core::net::client::ClientOptions;
-use idwallet_core::net::digest::content_digest;
-use idwallet_core::net::httpsig::{self, Message, NewSignature};
-use idwallet_core::net::policy::{LABEL, TAG};
+use idwallet_core::net::policy;
 use idwallet_core::platform::KdfParams;
 use idwallet_core::score::ScoreSnapshot;
 use idwallet_core::wallet::Service;
@@ -185,29 +183,12 @@ impl RawClient {
     }
 
     pub fn signed(&self, method: &str, path: &str, body: &[u8], created: i64) -> RawRequest {
-        let mut headers = vec![];
-        let mut components = vec!["\"@method\"", "\"@target-uri\""];
-        if !body.is_empty() {
-            headers.push(("content-digest".to_owned(), content_digest(body)));
-            headers.push(("content-type".to_owned(), wire::CONTENT_TYPE.to_owned()));
-            components.extend(["\"content-digest\"", "\"content-type\""]);
-        }
         let uri = format!("{}{path}", self.base);
-        let msg = Message { method: Some(method), target_uri: Some(&uri), status: None, headers: &headers };
         let nonce = format!("n{}", rand_suffix());
         let keyid = wire::device_id(&self.keys.device_public_key().unwrap());
-        let new = NewSignature {
-            components: &components,
-            created,
-            expires: None,
-            nonce: Some(&nonce),
-            keyid: &keyid,
-            tag: Some(TAG),
-            alg: None,
-        };
-        let (input, sig) = httpsig::sign(&msg, None, LABEL, &new, |b| Ok(self.keys.sign(b)?)).unwrap();
-        headers.push(("signature-input".into(), input));
-        headers.push(("signature".into(), sig));
+        let body_part = (!body.is_empty()).then_some(body);
+        let headers =
+            policy::sign_request(method, &uri, body_part, &keyid, &nonce, created, |b| Ok(self.keys.sign(b)?)).unwrap();
         RawRequest { method: method.into(), path: path.into(), headers, body: body.to_vec() }
     }
 
