@@ -141,41 +141,19 @@ const MAX_CODES: usize = 8;
 /// different sizes side by side (two phones, measured: it read one of the demo's hotel and
 /// police codes), so codes are read one at a time: the multi reader's finds, then the
 /// single reader (try harder) again and again, each found code painted out before the next
-/// look. They parse outside input in a large dependency, so a panic inside them is
-/// contained here and reported as no code found.
+/// look; a picture where none is found is read again inverted (light modules on a dark
+/// screen). The readers parse outside input in a large dependency, so a panic inside them
+/// is contained here and reported as no code found.
 pub fn decode_luma(img: &image::GrayImage) -> Result<Vec<String>, CredentialError> {
-    use rxing::multi::{qrcode::QRCodeMultiReader, MultipleBarcodeReader};
-    let (w, h) = img.dimensions();
     let found = std::panic::catch_unwind(|| {
-        let mut work = img.clone();
-        let mut hints = rxing::DecodeHints { TryHarder: Some(true), ..Default::default() };
-        let mut texts: Vec<String> = Vec::new();
-        // Whether the code is new: one read twice was not painted out, so looking again
-        // would only find it again.
-        let mut take = |work: &mut image::GrayImage, result: &rxing::RXingResult| {
-            paint_out(work, result.getPoints());
-            let text = result.getText();
-            let new = !texts.iter().any(|t| t == text);
-            if new {
-                texts.push(text.to_owned());
-            }
-            new
-        };
-        let multi = rxing::Luma8Source::new_with_slice(work.as_raw(), w, h).and_then(|source| {
-            let mut bitmap = rxing::BinaryBitmap::new(rxing::common::HybridBinarizer::new(source));
-            QRCodeMultiReader::new().decode_multiple_with_hints(&mut bitmap, &hints)
-        });
-        for result in multi.iter().flatten().take(MAX_CODES) {
-            take(&mut work, result);
+        let texts = read_every_code(img.clone());
+        if !texts.is_empty() {
+            return texts;
         }
-        for _ in 0..MAX_CODES {
-            let qr = Some(rxing::BarcodeFormat::QR_CODE);
-            match rxing::helpers::detect_in_luma_slice_with_hints(work.as_raw(), w, h, qr, &mut hints) {
-                Ok(result) if take(&mut work, &result) => {}
-                _ => break,
-            }
-        }
-        texts
+        // Light modules on a dark screen (dark mode): ZXing's readers look for dark ones.
+        let mut inverted = img.clone();
+        image::imageops::invert(&mut inverted);
+        read_every_code(inverted)
     });
     match found {
         Ok(texts) if !texts.is_empty() => Ok(texts),
@@ -185,6 +163,41 @@ pub fn decode_luma(img: &image::GrayImage) -> Result<Vec<String>, CredentialErro
             Err(CredentialError::NoQrCode)
         }
     }
+}
+
+/// Every code in `work` (painted over as they are found): the multi reader's finds, then
+/// the single reader until it finds nothing new.
+fn read_every_code(mut work: image::GrayImage) -> Vec<String> {
+    use rxing::multi::{qrcode::QRCodeMultiReader, MultipleBarcodeReader};
+    let (w, h) = work.dimensions();
+    let mut hints = rxing::DecodeHints { TryHarder: Some(true), ..Default::default() };
+    let mut texts: Vec<String> = Vec::new();
+    // Whether the code is new: one read twice was not painted out, so looking again
+    // would only find it again.
+    let mut take = |work: &mut image::GrayImage, result: &rxing::RXingResult| {
+        paint_out(work, result.getPoints());
+        let text = result.getText();
+        let new = !texts.iter().any(|t| t == text);
+        if new {
+            texts.push(text.to_owned());
+        }
+        new
+    };
+    let multi = rxing::Luma8Source::new_with_slice(work.as_raw(), w, h).and_then(|source| {
+        let mut bitmap = rxing::BinaryBitmap::new(rxing::common::HybridBinarizer::new(source));
+        QRCodeMultiReader::new().decode_multiple_with_hints(&mut bitmap, &hints)
+    });
+    for result in multi.iter().flatten().take(MAX_CODES) {
+        take(&mut work, result);
+    }
+    for _ in 0..MAX_CODES {
+        let qr = Some(rxing::BarcodeFormat::QR_CODE);
+        match rxing::helpers::detect_in_luma_slice_with_hints(work.as_raw(), w, h, qr, &mut hints) {
+            Ok(result) if take(&mut work, &result) => {}
+            _ => break,
+        }
+    }
+    texts
 }
 
 /// Paint a found code white, so the next look finds another. `points` are its finder

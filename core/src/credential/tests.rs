@@ -191,6 +191,9 @@ fn the_png_decodes_back_to_the_same_text_and_verifies() {
     let p = present_at(&w, &w.id_card(), &Profile::hotel(), NOW);
     let png = qr::to_png(&p.text, 4).unwrap();
     assert_eq!(qr::decode_image(&png).unwrap(), vec![p.text.clone()]);
+    let mut dark = image::load_from_memory(&png).unwrap().to_luma8();
+    image::imageops::invert(&mut dark);
+    assert_eq!(qr::decode_luma(&dark).unwrap(), vec![p.text.clone()], "light modules on a dark screen");
     let v = w.verifier(Profile::hotel(), &[]).verify_image(&png, NOW).unwrap();
     assert_eq!(v.claim("name"), Some(citizen(1).name()));
 }
