@@ -8,13 +8,13 @@
 use std::path::{Path, PathBuf};
 
 use idwallet_core::credential::{
-    issue, present, qr, CredentialError, Portraits, Profile, StatusCheck, StatusRef, TrustList,
+    issue, present, qr, CredentialError, IssuerCredential, Portraits, Profile, StatusCheck, StatusRef, TrustList,
 };
 use idwallet_core::documents::synthetic::citizen;
 use idwallet_core::documents::{Claims, DocumentKind};
-use idwallet_core::platform::{KdfParams, KeyStore, SoftwareKeyStore};
 use idwallet_core::report::{self, Holder, SignedReport, Supplementary, VisaReport};
 use idwallet_core::score::{Factor, Score};
+use idwallet_core::KeyStore;
 
 #[path = "../../fuzz/fuzz_targets/common.rs"]
 mod common;
@@ -26,35 +26,74 @@ fn corpus(target: &str) -> PathBuf {
 /// Every seed presentation: each kind to each audience that may see it, with a valid
 /// status entry; and the ID card to the hotel with a revoked and a suspended one.
 fn presentations() -> Vec<(String, Vec<u8>)> {
-    let dir = tempfile::tempdir().unwrap();
-    let fast = KdfParams { memory_kib: 1024, iterations: 1, parallelism: 1 };
-    let device = SoftwareKeyStore::create(dir.path().join("keys"), b"fuzz", fast).unwrap();
+    seeds().0
+}
+
+/// The seed presentations, and the issuer credential of each kind they were made from
+/// (`DocumentKind::ALL` order, valid status) with that kind's police presentation.
+#[allow(clippy::type_complexity)]
+fn seeds() -> (Vec<(String, Vec<u8>)>, Vec<(Vec<u8>, Vec<u8>)>) {
+    let device = common::device();
     let device_key = device.device_public_key().unwrap();
     let issuer = common::issuer();
     let holder = citizen(1);
     let reference = [7u8; 32];
-    let mut seeds = Vec::new();
-    let mut make = |name: String, kind: DocumentKind, profile: &Profile, idx: u64| {
+    let at = common::NOW;
+    let credential = |kind: DocumentKind, idx: u64| {
         let claims = holder.documents.iter().find(|d| d.kind() == kind).unwrap();
         let portraits = Portraits { thumbnail: &holder.portrait, reference_digest: Some(&reference) };
         let status = StatusRef { uri: common::STATUS_URI.into(), idx };
-        let at = common::NOW;
-        let credential =
-            issue(&issuer, claims, Some(portraits), &device_key, Some(&status), at - 60, at + 86_400).unwrap();
-        match present(&credential, kind, profile, &device, at) {
-            Ok(p) => seeds.push((name, qr::from_text(&p.text).unwrap())),
-            Err(CredentialError::KindNotAllowed { .. }) => {}
-            Err(e) => panic!("{e}"),
-        }
+        issue(&issuer, claims, Some(portraits), &device_key, Some(&status), at - 60, at + 86_400).unwrap()
     };
-    for profile in [Profile::hotel(), Profile::police()] {
-        for kind in DocumentKind::ALL {
-            make(format!("valid-{}-{}", profile.audience, kind.code()), kind, &profile, common::VALID);
+    let mut seeds = Vec::new();
+    let mut issued = Vec::new();
+    let mut make = |name: String, credential: &IssuerCredential, kind: DocumentKind, profile: &Profile| match present(
+        credential, kind, profile, &device, at,
+    ) {
+        Ok(p) => seeds.push((name, qr::from_text(&p.text).unwrap())),
+        Err(CredentialError::KindNotAllowed { .. }) => {}
+        Err(e) => panic!("{e}"),
+    };
+    for kind in DocumentKind::ALL {
+        let valid = credential(kind, common::VALID);
+        for profile in [Profile::hotel(), Profile::police()] {
+            make(format!("valid-{}-{}", profile.audience, kind.code()), &valid, kind, &profile);
         }
+        let police = present(&valid, kind, &Profile::police(), &device, at).unwrap();
+        issued.push((valid.cose.clone(), qr::from_text(&police.text).unwrap()));
     }
-    make("revoked-hotel-resident_id_card".into(), DocumentKind::ResidentIdCard, &Profile::hotel(), common::REVOKED);
-    make("suspended-hotel-resident_id_card".into(), DocumentKind::ResidentIdCard, &Profile::hotel(), common::SUSPENDED);
-    seeds
+    for (name, idx) in [("revoked", common::REVOKED), ("suspended", common::SUSPENDED)] {
+        let id_card = credential(DocumentKind::ResidentIdCard, idx);
+        make(format!("{name}-hotel-resident_id_card"), &id_card, DocumentKind::ResidentIdCard, &Profile::hotel());
+    }
+    (seeds, issued)
+}
+
+/// `holder_parts` seeds, from each kind's police presentation: the parts as presented (to
+/// the police), to the hotel (over-disclosure, or a kind it may not see), with the first
+/// disclosure twice, and an hour old.
+fn holder_parts(issued: &[(Vec<u8>, Vec<u8>)]) -> Vec<(String, common::HolderParts)> {
+    let mut out = Vec::new();
+    for (kind, (_, police)) in issued.iter().enumerate() {
+        let Ok(ciborium::Value::Array(parts)) = ciborium::from_reader::<ciborium::Value, _>(&police[..]) else {
+            panic!("a presentation is a CBOR array")
+        };
+        let ciborium::Value::Array(disclosures) = parts[2].clone() else { panic!("disclosures") };
+        let code = DocumentKind::ALL[kind].code();
+        let parts = |audience: &str, created: i64, disclosures: Vec<ciborium::Value>| common::HolderParts {
+            disclosures,
+            audience: audience.into(),
+            created: created.into(),
+            kind,
+        };
+        let mut twice = disclosures.clone();
+        twice.push(disclosures[0].clone());
+        out.push((format!("police-{code}"), parts("police", common::NOW, disclosures.clone())));
+        out.push((format!("hotel-{code}"), parts("hotel", common::NOW, disclosures.clone())));
+        out.push((format!("twice-{code}"), parts("police", common::NOW, twice)));
+        out.push((format!("old-{code}"), parts("police", common::NOW - 3600, disclosures)));
+    }
+    out
 }
 
 fn report() -> SignedReport {
@@ -135,19 +174,68 @@ fn the_committed_seeds_reach_past_the_issuer_signature() {
     let seal_text = std::fs::read_to_string(corpus("verify_report").join("seal.txt")).unwrap();
     assert_eq!(report::verify_seal(&seal_text, &trust, common::NOW).unwrap(), seal);
 
+    // holder_parts: every seed, reassembled and re-signed as the target does, gets the
+    // verdict its name says at the police desk — past both signatures.
+    let device = common::device();
+    let fixtures: Vec<Vec<u8>> =
+        (0..DocumentKind::ALL.len()).map(|k| std::fs::read(fixture(k)).expect("fuzz/fixtures/<kind>.cose")).collect();
+    let mut seen = 0;
+    for (name, parts, verdict) in holder_parts_from_corpus() {
+        let text = parts.reassemble(&fixtures[parts.kind], &device).unwrap();
+        let result = police.verify_text(&text, common::NOW + 5);
+        match verdict {
+            "valid" => assert_eq!(result.map(|v| v.status), Ok(StatusCheck::Valid), "{name}"),
+            "malformed" => assert!(matches!(result, Err(CredentialError::Malformed { .. })), "{name}: {result:?}"),
+            "stale" => assert!(matches!(result, Err(CredentialError::Stale { .. })), "{name}: {result:?}"),
+            _ => assert!(matches!(result, Err(CredentialError::WrongAudience { .. })), "{name}: {result:?}"),
+        }
+        seen += 1;
+    }
+    assert_eq!(seen, 4 * DocumentKind::ALL.len(), "four holder_parts seeds per kind");
+
     for (name, _) in trust_lists() {
         let list = TrustList::from_cbor(&std::fs::read(corpus("trust_list").join(&name)).unwrap()).unwrap();
         assert!(list.find(&common::issuer().kid()).is_ok(), "{name} trusts the fuzz issuer");
     }
 }
 
+fn fixture(kind: usize) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../fuzz/fixtures/{kind}.cose"))
+}
+
+/// The committed holder_parts seeds with the verdict their name gives.
+fn holder_parts_from_corpus() -> Vec<(String, common::HolderParts, &'static str)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(corpus("holder_parts")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
+        let parts = common::HolderParts::parse(&std::fs::read(&path).unwrap()).expect("a holder_parts seed");
+        let verdict = match name.split('-').next().unwrap() {
+            "police" => "valid",
+            "twice" => "malformed",
+            "old" => "stale",
+            _ => "wrong_audience",
+        };
+        out.push((name, parts, verdict));
+    }
+    out
+}
+
 fn write_seeds() {
-    for target in ["verify_cbor", "verify_qr_text", "trust_list"] {
+    let (presentations, issued) = seeds();
+    std::fs::create_dir_all(fixture(0).parent().unwrap()).unwrap();
+    for (kind, (cose, _)) in issued.iter().enumerate() {
+        std::fs::write(fixture(kind), cose).unwrap();
+    }
+    for target in ["verify_cbor", "verify_qr_text", "trust_list", "holder_parts"] {
         let dir = corpus(target);
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
     }
-    for (name, cbor) in presentations() {
+    for (name, parts) in holder_parts(&issued) {
+        std::fs::write(corpus("holder_parts").join(format!("{name}.cbor")), parts.to_cbor()).unwrap();
+    }
+    for (name, cbor) in presentations {
         std::fs::write(corpus("verify_qr_text").join(format!("{name}.txt")), qr::to_text(&cbor)).unwrap();
         std::fs::write(corpus("verify_cbor").join(format!("{name}.cbor")), cbor).unwrap();
     }

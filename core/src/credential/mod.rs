@@ -22,7 +22,7 @@ mod trust;
 mod verify;
 
 pub use issue::{issue, Disclosure, IssuerCredential, IssuerKey, Portraits};
-pub use present::{present, Presentation, Profile};
+pub use present::{device_aad, present, Presentation, Profile};
 pub use status::{StatusCache, StatusCheck, StatusList, StatusRef};
 pub use trust::{TrustList, TrustedIssuer};
 pub use verify::{check_issued, DisclosedClaim, VerifiedPresentation, Verifier, VerifierPolicy};

@@ -137,7 +137,7 @@ pub fn present(
 
 /// What the device signature binds besides its payload: the issuer credential and the
 /// list of disclosed element ids, in order.
-pub(crate) fn device_aad(issuer_cose: &[u8], ids: &[String]) -> Vec<u8> {
+pub fn device_aad(issuer_cose: &[u8], ids: &[String]) -> Vec<u8> {
     let mut aad = ring::digest::digest(&ring::digest::SHA256, issuer_cose).as_ref().to_vec();
     aad.extend(encode(&Value::Array(ids.iter().map(|i| Value::from(i.as_str())).collect())));
     aad
