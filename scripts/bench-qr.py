@@ -7,7 +7,7 @@ sees when pointed at a phone screen (see RECIPE below). idwallet decodes them th
 the same frames in this process. Each reports, per condition, the share of frames whose
 expected text it read and the median decode time.
 
-    python scripts/bench-qr.py OUT_DIR FRAMES_PER_IMAGE
+    python scripts/bench-qr.py OUT_DIR FRAMES_PER_IMAGE DECODER [FIRST_VARIANT]
 """
 import json
 import math
@@ -34,7 +34,8 @@ is the code's own white; then by condition:
   jpeg         JPEG quality 55 round trip
   inverted     light modules on a dark screen (a dark-mode screen)
   camera       all of rotation, perspective, blur, dim, noise and JPEG together
-Random values are drawn from numpy's default_rng(seed = image index * 1000 + variant)."""
+Random values are drawn from numpy's default_rng(seed = image index * 1000 + condition index * 50
++ variant)."""
 
 CONDITIONS = ["clean", "blur", "noise", "rotation", "perspective", "dim", "jpeg", "inverted", "camera"]
 W, H = 1280, 720
@@ -94,12 +95,12 @@ def frame(code: Image.Image, condition: str, rng) -> Image.Image:
     return img
 
 
-def make_frames(out: Path, sources, per_image: int):
+def make_frames(out: Path, sources, per_image: int, first: int = 0):
     manifest = []
     for i, (name, png, text) in enumerate(sources):
         code = Image.open(png)
         for cond in CONDITIONS:
-            for v in range(per_image):
+            for v in range(first, first + per_image):
                 rng = np.random.default_rng(i * 1000 + CONDITIONS.index(cond) * 50 + v)
                 path = out / "frames" / cond / f"{name}-{v}.png"
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -135,6 +136,8 @@ def table(ours, theirs):
 
 def main():
     out, per_image, example = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+    # Frames from variant FIRST on: a set the decoder was not tuned on (the default 0..4 was).
+    first = int(sys.argv[4]) if len(sys.argv) > 4 else 0
     dcc = Path(__file__).resolve().parent.parent.parent / "shared" / "vectors" / "dcc"
     sources = []
     for entry in json.loads((dcc / "index.json").read_text()):
@@ -142,7 +145,7 @@ def main():
         # Cases whose picture is meant to hold their PREFIX text.
         if entry.get("png") and case.get("PREFIX") and entry["expected"].get("EXPECTEDPICTUREDECODE") is not False:
             sources.append((Path(entry["case"]).stem, dcc / entry["png"], case["PREFIX"]))
-    manifest = make_frames(out, sources, per_image)
+    manifest = make_frames(out, sources, per_image, first)
     ours = json.loads(subprocess.run([example, str(out / "manifest.json")], check=True, capture_output=True).stdout)
     theirs = zxing(manifest)
     print(f"{len(sources)} QR images x {len(CONDITIONS)} conditions x {per_image} frames; zxing-cpp {zxingcpp.__version__ if hasattr(zxingcpp, '__version__') else ''}")

@@ -141,8 +141,9 @@ const MAX_CODES: usize = 8;
 /// different sizes side by side (two phones, measured: it read one of the demo's hotel and
 /// police codes), so codes are read one at a time: the multi reader's finds, then the
 /// single reader (try harder) again and again, each found code painted out before the next
-/// look; a picture where none is found is read again inverted (light modules on a dark
-/// screen). The readers parse outside input in a large dependency, so a panic inside them
+/// look. A picture where none is found is looked at again, inverted (light modules on a
+/// dark screen), at half size (noise) and sharpened (blur): `scripts/bench-qr.sh` measured
+/// each pass against zxing-cpp (docs/qr-decoding.md). The readers parse outside input in a large dependency, so a panic inside them
 /// is contained here and reported as no code found.
 pub fn decode_luma(img: &image::GrayImage) -> Result<Vec<String>, CredentialError> {
     let found = std::panic::catch_unwind(|| {
@@ -153,7 +154,20 @@ pub fn decode_luma(img: &image::GrayImage) -> Result<Vec<String>, CredentialErro
         // Light modules on a dark screen (dark mode): ZXing's readers look for dark ones.
         let mut inverted = img.clone();
         image::imageops::invert(&mut inverted);
-        read_every_code(inverted)
+        let texts = read_every_code(inverted);
+        if !texts.is_empty() {
+            return texts;
+        }
+        // At half size, averaging pixels tames noise and blur that hide the finder patterns.
+        let (w, h) = img.dimensions();
+        if w < 400 || h < 400 {
+            return texts;
+        }
+        let texts = read_every_code(image::imageops::resize(img, w / 2, h / 2, image::imageops::FilterType::Triangle));
+        if !texts.is_empty() {
+            return texts;
+        }
+        read_every_code(image::imageops::unsharpen(img, 1.2, 0))
     });
     match found {
         Ok(texts) if !texts.is_empty() => Ok(texts),
