@@ -47,9 +47,9 @@ enum Command {
     /// Create and use an encrypted wallet file.
     #[command(subcommand)]
     Wallet(wallet_cmd::WalletCommand),
-    /// Staff desk: verify a holder's QR code offline (text or image).
+    /// Staff desk: verify a holder's QR code offline (text, an image, or camera frames).
     #[command(
-        after_help = "Example:\n  idwallet verify --role hotel --image hotel-qr.png --trust trust-list.cbor --status status-list.cwt"
+        after_help = "Examples:\n  idwallet verify --role hotel --image hotel-qr.png --trust trust-list.cbor --status status-list.cwt\n  idwallet verify --role police --frames camera/ --trust trust-list.cbor"
     )]
     Verify(staff::VerifyArgs),
     /// Print the text of every QR code in a photo or screenshot.

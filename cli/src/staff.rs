@@ -32,12 +32,16 @@ pub struct VerifyArgs {
     /// Which desk is verifying: decides what may be disclosed.
     #[arg(long, value_enum)]
     role: Role,
-    /// The QR text (IDW1:…); or use --image.
-    #[arg(required_unless_present = "image")]
+    /// The QR text (IDW1:…); or use --image or --frames.
+    #[arg(required_unless_present_any = ["image", "frames"])]
     text: Option<String>,
     /// A photo or screenshot of the QR code (PNG/JPEG).
-    #[arg(long, value_name = "FILE", conflicts_with = "text")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["text", "frames"])]
     image: Option<PathBuf>,
+    /// A folder of camera frames (PNG/JPEG, read in name order as a camera delivers
+    /// them): scanning stops at the first frame with a code.
+    #[arg(long, value_name = "DIR", conflicts_with = "text")]
+    frames: Option<PathBuf>,
     /// The issuers' trust list (CBOR), cached from the issuer.
     #[arg(long, value_name = "FILE")]
     trust: PathBuf,
@@ -82,14 +86,49 @@ fn check(args: &VerifyArgs) -> Result<Result<VerifiedPresentation, CredentialErr
         let trust = verifier.trust.clone();
         verifier.status.insert(&token, &trust, now).with_context(|| format!("status list {}", path.display()))?;
     }
-    Ok(match (&args.text, &args.image) {
-        (Some(text), _) => verifier.verify_text(text, now),
-        (None, Some(path)) => verifier.verify_image(
+    Ok(match (&args.text, &args.image, &args.frames) {
+        (Some(text), _, _) => verifier.verify_text(text, now),
+        (None, Some(path), _) => verifier.verify_image(
             &std::fs::read(path).with_context(|| format!("cannot read the image {}", path.display()))?,
             now,
         ),
-        (None, None) => unreachable!("clap requires one"),
+        (None, None, Some(dir)) => return scan_frames(verifier, dir, now),
+        (None, None, None) => unreachable!("clap requires one"),
     })
+}
+
+/// `verify --frames DIR`: feed the folder's frames to a live scanner, as a camera would,
+/// showing the hint for each frame without a code (on stderr, so `--json` stays clean).
+fn scan_frames(verifier: Verifier, dir: &Path, now: i64) -> Result<Result<VerifiedPresentation, CredentialError>> {
+    use idwallet_core::credential::scan::{ScanHint, ScanStep, Scanner};
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read the frames folder {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    let mut scanner = Scanner::new(verifier);
+    for path in &files {
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read the frame {}", path.display()))?;
+        let file_name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let name = crate::text::printable(&file_name);
+        match scanner.feed(&idwallet_core::face::Frame::Encoded(bytes), now) {
+            Ok(ScanStep::Found(verdict)) => {
+                eprintln!("frame {} ({name}): a code", scanner.frames());
+                return Ok(verdict);
+            }
+            Ok(ScanStep::Searching { hint }) => {
+                let hint = match hint {
+                    ScanHint::NoCode => "no code: point at the code, move closer",
+                    ScanHint::TooDark => "too dark: more light, or the phone's screen brighter",
+                    ScanHint::TooBright => "too bright: glare, tilt the phone",
+                };
+                eprintln!("frame {} ({name}): {hint}", scanner.frames());
+            }
+            Err(_) => eprintln!("frame ({name}): not a readable image, skipped"),
+        }
+    }
+    Err(crate::exit::Unreadable(format!("no QR code in the {} frame(s) of {}", files.len(), dir.display())).into())
 }
 
 /// The issuers' trust list from `path` (CBOR), or an error that names the file.

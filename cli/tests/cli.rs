@@ -511,6 +511,7 @@ fn every_help_has_an_example() {
     ];
     for command in commands {
         let help = stdout(&idwallet(&[command.as_slice(), &["--help"]].concat(), None));
-        assert!(help.contains("Example:\n  idwallet"), "{command:?} has no example:\n{help}");
+        let example = help.contains("Example:\n  idwallet") || help.contains("Examples:\n  idwallet");
+        assert!(example, "{command:?} has no example:\n{help}");
     }
 }

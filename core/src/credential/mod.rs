@@ -17,6 +17,7 @@ pub mod cose;
 mod issue;
 mod present;
 pub mod qr;
+pub mod scan;
 pub mod status;
 mod trust;
 mod verify;
