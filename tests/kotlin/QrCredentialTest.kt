@@ -53,6 +53,19 @@ val credentialTests = linkedMapOf<String, () -> Unit>(
         val fromPng = hotel.verifyImage(qr.png)
         assertEquals(fromText.claims, fromPng.claims)
         assertEquals(0u, fromPng.otherCodes, "one code in the picture")
+        // A live scan: hints while no code is in view, then the verdict; the scan is over.
+        val scanner = QrScanner(hotel)
+        val black = java.io.ByteArrayOutputStream().also {
+            ImageIO.write(java.awt.image.BufferedImage(320, 240, java.awt.image.BufferedImage.TYPE_BYTE_GRAY), "png", it)
+        }.toByteArray()
+        runBlocking {
+            assertEquals(ScanStep.Searching(ScanHint.TOO_DARK), scanner.feed(CameraFrame.Encoded(black)))
+            assertFailsWith<CredentialException.NoQrCode> { scanner.feed(CameraFrame.Encoded(ByteArray(4))) }
+            val found = scanner.feed(CameraFrame.Encoded(qr.png)) as ScanStep.Found
+            assertEquals(fromText.claims, found.presentation.claims)
+            assertTrue(scanner.feed(CameraFrame.Encoded(black)) is ScanStep.Found, "the scan is over")
+        }
+        assertEquals(2u, scanner.frames())
         assertFailsWith<CredentialException.NotIdwallet> { hotel.verifyText("HC1:NOTOURS") }
         val deskLog = desk.activity(3u)
         assertEquals(listOf(ActivityKind.VERIFIED, ActivityKind.VERIFIED, ActivityKind.VERIFIED), deskLog.map { it.kind })

@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use idwallet_core::credential::qr::QrModules;
+use idwallet_core::credential::scan::ScanHint;
 use idwallet_core::credential::status::StatusUnknown;
 use idwallet_core::credential::{self as core, DisclosedClaim, Profile, StatusCheck, StatusRef, VerifiedPresentation};
 use idwallet_core::documents::{synthetic, DocumentKind};
@@ -203,6 +204,69 @@ impl Verifier {
     #[uniffi::method(default(at = None))]
     pub fn verify_image(&self, image: Vec<u8>, at: Option<i64>) -> Result<VerifiedPresentation, CredentialError> {
         self.run(|v| v.verify_image(&image, at.unwrap_or_else(now)))
+    }
+}
+
+/// What to tell staff while a live scan reads no code.
+#[uniffi::remote(Enum)]
+pub enum ScanHint {
+    /// Point at the code, move closer.
+    NoCode,
+    /// More light, or the phone's screen brighter.
+    TooDark,
+    /// Glare or an over-exposed screen: tilt the phone.
+    TooBright,
+}
+
+/// One step of a live scan.
+#[derive(Debug, uniffi::Enum)]
+pub enum ScanStep {
+    Searching {
+        hint: ScanHint,
+    },
+    /// A code was read and accepted: what the desk may see. The scan is over.
+    Found {
+        presentation: VerifiedPresentation,
+    },
+}
+
+/// A live scan for one desk: feed camera frames until `Found`. A code that is read but
+/// refused throws its `CredentialException` — and so does every later frame: the scan is
+/// over either way, and the camera can stop.
+#[derive(uniffi::Object)]
+pub struct QrScanner {
+    inner: Arc<Mutex<core::scan::Scanner>>,
+}
+
+#[uniffi::export]
+impl QrScanner {
+    /// A scan with `verifier`'s audience, trust list and cached status lists (as they are
+    /// now; later changes to the verifier do not reach this scan).
+    #[uniffi::constructor]
+    pub fn new(verifier: Arc<Verifier>) -> Arc<Self> {
+        let v = verifier.inner.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        Arc::new(Self { inner: Arc::new(Mutex::new(core::scan::Scanner::new(v))) })
+    }
+
+    /// Read one frame, off the caller's thread (a 1280×720 frame takes milliseconds, more
+    /// when no code is in it); at `at` (Unix seconds) or now. An unreadable frame throws
+    /// `NoQrCode` and leaves the scan as it was.
+    #[uniffi::method(default(at = None))]
+    pub async fn feed(&self, frame: crate::face::CameraFrame, at: Option<i64>) -> Result<ScanStep, CredentialError> {
+        let inner = self.inner.clone();
+        crate::runtime::run_blocking(move || {
+            let mut scan = inner.lock().unwrap_or_else(|p| p.into_inner());
+            match scan.feed(&frame.into(), at.unwrap_or_else(now))? {
+                core::scan::ScanStep::Searching { hint } => Ok(ScanStep::Searching { hint }),
+                core::scan::ScanStep::Found(verdict) => Ok(ScanStep::Found { presentation: verdict? }),
+            }
+        })
+        .await
+    }
+
+    /// Frames read so far.
+    pub fn frames(&self) -> u32 {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).frames()
     }
 }
 

@@ -1793,6 +1793,180 @@ public func FfiConverterTypeProgressListener_lower(_ value: ProgressListener) ->
 
 
 /**
+ * A live scan for one desk: feed camera frames until `Found`. A code that is read but
+ * refused throws its `CredentialException` — and so does every later frame: the scan is
+ * over either way, and the camera can stop.
+ */
+public protocol QrScannerProtocol: AnyObject, Sendable {
+    
+    /**
+     * Read one frame, off the caller's thread (a 1280×720 frame takes milliseconds, more
+     * when no code is in it); at `at` (Unix seconds) or now. An unreadable frame throws
+     * `NoQrCode` and leaves the scan as it was.
+     */
+    func feed(frame: CameraFrame, at: Int64?) async throws  -> ScanStep
+    
+    /**
+     * Frames read so far.
+     */
+    func frames()  -> UInt32
+    
+}
+/**
+ * A live scan for one desk: feed camera frames until `Found`. A code that is read but
+ * refused throws its `CredentialException` — and so does every later frame: the scan is
+ * over either way, and the camera can stop.
+ */
+open class QrScanner: QrScannerProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_idwallet_ffi_fn_clone_qrscanner(self.handle, $0) }
+    }
+    /**
+     * A scan with `verifier`'s audience, trust list and cached status lists (as they are
+     * now; later changes to the verifier do not reach this scan).
+     */
+public convenience init(verifier: Verifier) {
+    let handle =
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_constructor_qrscanner_new(
+        FfiConverterTypeVerifier_lower(verifier),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_idwallet_ffi_fn_free_qrscanner(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Read one frame, off the caller's thread (a 1280×720 frame takes milliseconds, more
+     * when no code is in it); at `at` (Unix seconds) or now. An unreadable frame throws
+     * `NoQrCode` and leaves the scan as it was.
+     */
+open func feed(frame: CameraFrame, at: Int64? = nil)async throws  -> ScanStep  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_qrscanner_feed(
+                        self.uniffiCloneHandle(),FfiConverterTypeCameraFrame_lower(frame),FfiConverterOptionInt64.lower(at)
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeScanStep_lift,
+            errorHandler: FfiConverterTypeCredentialError_lift
+        )
+}
+    
+    /**
+     * Frames read so far.
+     */
+open func frames() -> UInt32  {
+    return try!  FfiConverterUInt32.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_qrscanner_frames(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQrScanner: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = QrScanner
+
+    public static func lift(_ handle: UInt64) throws -> QrScanner {
+        return QrScanner(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: QrScanner) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QrScanner {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: QrScanner, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQrScanner_lift(_ handle: UInt64) throws -> QrScanner {
+    return try FfiConverterTypeQrScanner.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQrScanner_lower(_ value: QrScanner) -> UInt64 {
+    return FfiConverterTypeQrScanner.lower(value)
+}
+
+
+
+
+
+
+/**
  * A key store kept in a file, sealed under a key derived from a passphrase (Argon2id).
  * For desktop and tests; phone apps should implement `KeyStore` over hardware.
  */
@@ -6697,6 +6871,169 @@ public func FfiConverterTypeReportError_lower(_ value: ReportError) -> RustBuffe
 
 
 /**
+ * What to tell staff while a live scan reads no code.
+ */
+
+public enum ScanHint: Equatable, Hashable {
+    
+    /**
+     * Point at the code, move closer.
+     */
+    case noCode
+    /**
+     * More light, or the phone's screen brighter.
+     */
+    case tooDark
+    /**
+     * Glare or an over-exposed screen: tilt the phone.
+     */
+    case tooBright
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ScanHint: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeScanHint: FfiConverterRustBuffer {
+    typealias SwiftType = ScanHint
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScanHint {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .noCode
+        
+        case 2: return .tooDark
+        
+        case 3: return .tooBright
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ScanHint, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .noCode:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .tooDark:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .tooBright:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanHint_lift(_ buf: RustBuffer) throws -> ScanHint {
+    return try FfiConverterTypeScanHint.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanHint_lower(_ value: ScanHint) -> RustBuffer {
+    return FfiConverterTypeScanHint.lower(value)
+}
+
+
+
+/**
+ * One step of a live scan.
+ */
+
+public enum ScanStep: Equatable, Hashable {
+    
+    case searching(hint: ScanHint
+    )
+    /**
+     * A code was read and accepted: what the desk may see. The scan is over.
+     */
+    case found(presentation: VerifiedPresentation
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ScanStep: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeScanStep: FfiConverterRustBuffer {
+    typealias SwiftType = ScanStep
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScanStep {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .searching(hint: try FfiConverterTypeScanHint.read(from: &buf)
+        )
+        
+        case 2: return .found(presentation: try FfiConverterTypeVerifiedPresentation.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ScanStep, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .searching(hint):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeScanHint.write(hint, into: &buf)
+            
+        
+        case let .found(presentation):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeVerifiedPresentation.write(presentation, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanStep_lift(_ buf: RustBuffer) throws -> ScanStep {
+    return try FfiConverterTypeScanStep.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanStep_lower(_ value: ScanStep) -> RustBuffer {
+    return FfiConverterTypeScanStep.lower(value)
+}
+
+
+
+/**
  * Whether the credential's status could be checked.
  */
 
@@ -8231,6 +8568,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_func_verify_visa_report() != 40638) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_idwallet_ffi_checksum_method_qrscanner_feed() != 20140) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_qrscanner_frames() != 34050) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_idwallet_ffi_checksum_method_syntheticissuer_issue_citizen() != 54904) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -8391,6 +8734,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_wallet_put_item() != 21791) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_constructor_qrscanner_new() != 36372) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_constructor_syntheticissuer_new() != 61457) {

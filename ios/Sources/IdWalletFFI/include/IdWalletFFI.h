@@ -323,6 +323,31 @@ typedef struct UniffiVTableCallbackInterfaceLogSink {
 } UniffiVTableCallbackInterfaceLogSink;
 
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_QRSCANNER
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_QRSCANNER
+uint64_t uniffi_idwallet_ffi_fn_clone_qrscanner(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FREE_QRSCANNER
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FREE_QRSCANNER
+void uniffi_idwallet_ffi_fn_free_qrscanner(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CONSTRUCTOR_QRSCANNER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CONSTRUCTOR_QRSCANNER_NEW
+uint64_t uniffi_idwallet_ffi_fn_constructor_qrscanner_new(uint64_t verifier, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_QRSCANNER_FEED
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_QRSCANNER_FEED
+uint64_t uniffi_idwallet_ffi_fn_method_qrscanner_feed(uint64_t ptr, RustBuffer frame, RustBuffer at
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_QRSCANNER_FRAMES
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_QRSCANNER_FRAMES
+uint32_t uniffi_idwallet_ffi_fn_method_qrscanner_frames(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_SYNTHETICISSUER
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_SYNTHETICISSUER
 uint64_t uniffi_idwallet_ffi_fn_clone_syntheticissuer(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -1079,6 +1104,18 @@ uint16_t uniffi_idwallet_ffi_checksum_func_verify_visa_report(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_QRSCANNER_FEED
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_QRSCANNER_FEED
+uint16_t uniffi_idwallet_ffi_checksum_method_qrscanner_feed(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_QRSCANNER_FRAMES
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_QRSCANNER_FRAMES
+uint16_t uniffi_idwallet_ffi_checksum_method_qrscanner_frames(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_SYNTHETICISSUER_ISSUE_CITIZEN
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_SYNTHETICISSUER_ISSUE_CITIZEN
 uint16_t uniffi_idwallet_ffi_checksum_method_syntheticissuer_issue_citizen(void
@@ -1400,6 +1437,12 @@ uint16_t uniffi_idwallet_ffi_checksum_method_wallet_items(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_PUT_ITEM
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_PUT_ITEM
 uint16_t uniffi_idwallet_ffi_checksum_method_wallet_put_item(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_CONSTRUCTOR_QRSCANNER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_CONSTRUCTOR_QRSCANNER_NEW
+uint16_t uniffi_idwallet_ffi_checksum_constructor_qrscanner_new(void
     
 );
 #endif
