@@ -54,6 +54,7 @@ val credentialTests = linkedMapOf<String, () -> Unit>(
         assertEquals(fromText.claims, fromPng.claims)
         assertEquals(0u, fromPng.otherCodes, "one code in the picture")
         // A live scan: hints while no code is in view, then the verdict; the scan is over.
+        val logged = desk.activity(100u).size
         val scanner = QrScanner(hotel)
         val black = java.io.ByteArrayOutputStream().also {
             ImageIO.write(java.awt.image.BufferedImage(320, 240, java.awt.image.BufferedImage.TYPE_BYTE_GRAY), "png", it)
@@ -66,6 +67,7 @@ val credentialTests = linkedMapOf<String, () -> Unit>(
             assertTrue(scanner.feed(CameraFrame.Encoded(black)) is ScanStep.Found, "the scan is over")
         }
         assertEquals(2u, scanner.frames())
+        assertEquals(logged + 1, desk.activity(100u).size, "the scan's verdict is logged once")
         assertFailsWith<CredentialException.NotIdwallet> { hotel.verifyText("HC1:NOTOURS") }
         val deskLog = desk.activity(3u)
         assertEquals(listOf(ActivityKind.VERIFIED, ActivityKind.VERIFIED, ActivityKind.VERIFIED), deskLog.map { it.kind })

@@ -145,10 +145,7 @@ impl Verifier {
         let v = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let result = f(&v);
         if let Some(wallet) = self.log_to.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
-            // The verdict stands even if the log write fails; the failure is reported.
-            if wallet.with(|w| w.record_verification(&v.profile.audience, &result)).is_err() {
-                tracing::warn!(target: "idwallet::ffi", "a verification could not be logged");
-            }
+            log_verification(wallet, &v.profile.audience, &result);
         }
         Ok(result?)
     }
@@ -207,6 +204,14 @@ impl Verifier {
     }
 }
 
+/// Record a verdict in the desk's wallet. The verdict stands even if the log write fails;
+/// the failure is reported.
+fn log_verification(wallet: &Wallet, audience: &str, verdict: &Result<VerifiedPresentation, core::CredentialError>) {
+    if wallet.with(|w| w.record_verification(audience, verdict)).is_err() {
+        tracing::warn!(target: "idwallet::ffi", "a verification could not be logged");
+    }
+}
+
 /// What to tell staff while a live scan reads no code.
 #[uniffi::remote(Enum)]
 pub enum ScanHint {
@@ -232,20 +237,31 @@ pub enum ScanStep {
 
 /// A live scan for one desk: feed camera frames until `Found`. A code that is read but
 /// refused throws its `CredentialException` — and so does every later frame: the scan is
-/// over either way, and the camera can stop.
+/// over either way, and the camera can stop. The verdict is recorded once in the wallet
+/// the verifier logs to (`Verifier.logTo`), as a verification.
 #[derive(uniffi::Object)]
 pub struct QrScanner {
-    inner: Arc<Mutex<core::scan::Scanner>>,
+    inner: Arc<Mutex<Scan>>,
+}
+
+struct Scan {
+    scanner: core::scan::Scanner,
+    audience: String,
+    log_to: Option<Arc<Wallet>>,
+    logged: bool,
 }
 
 #[uniffi::export]
 impl QrScanner {
-    /// A scan with `verifier`'s audience, trust list and cached status lists (as they are
-    /// now; later changes to the verifier do not reach this scan).
+    /// A scan with `verifier`'s audience, trust list, cached status lists and log (as they
+    /// are now; later changes to the verifier do not reach this scan).
     #[uniffi::constructor]
     pub fn new(verifier: Arc<Verifier>) -> Arc<Self> {
         let v = verifier.inner.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        Arc::new(Self { inner: Arc::new(Mutex::new(core::scan::Scanner::new(v))) })
+        let log_to = verifier.log_to.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let audience = v.profile.audience.clone();
+        let scan = Scan { scanner: core::scan::Scanner::new(v), audience, log_to, logged: false };
+        Arc::new(Self { inner: Arc::new(Mutex::new(scan)) })
     }
 
     /// Read one frame, off the caller's thread (a 1280×720 frame takes milliseconds, more
@@ -256,9 +272,15 @@ impl QrScanner {
         let inner = self.inner.clone();
         crate::runtime::run_blocking(move || {
             let mut scan = inner.lock().unwrap_or_else(|p| p.into_inner());
-            match scan.feed(&frame.into(), at.unwrap_or_else(now))? {
+            match scan.scanner.feed(&frame.into(), at.unwrap_or_else(now))? {
                 core::scan::ScanStep::Searching { hint } => Ok(ScanStep::Searching { hint }),
-                core::scan::ScanStep::Found(verdict) => Ok(ScanStep::Found { presentation: verdict? }),
+                core::scan::ScanStep::Found(verdict) => {
+                    if let (false, Some(wallet)) = (scan.logged, &scan.log_to) {
+                        log_verification(wallet, &scan.audience, &verdict);
+                    }
+                    scan.logged = true;
+                    Ok(ScanStep::Found { presentation: verdict? })
+                }
             }
         })
         .await
@@ -266,7 +288,7 @@ impl QrScanner {
 
     /// Frames read so far.
     pub fn frames(&self) -> u32 {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner()).frames()
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).scanner.frames()
     }
 }
 

@@ -1795,7 +1795,8 @@ public func FfiConverterTypeProgressListener_lower(_ value: ProgressListener) ->
 /**
  * A live scan for one desk: feed camera frames until `Found`. A code that is read but
  * refused throws its `CredentialException` — and so does every later frame: the scan is
- * over either way, and the camera can stop.
+ * over either way, and the camera can stop. The verdict is recorded once in the wallet
+ * the verifier logs to (`Verifier.logTo`), as a verification.
  */
 public protocol QrScannerProtocol: AnyObject, Sendable {
     
@@ -1815,7 +1816,8 @@ public protocol QrScannerProtocol: AnyObject, Sendable {
 /**
  * A live scan for one desk: feed camera frames until `Found`. A code that is read but
  * refused throws its `CredentialException` — and so does every later frame: the scan is
- * over either way, and the camera can stop.
+ * over either way, and the camera can stop. The verdict is recorded once in the wallet
+ * the verifier logs to (`Verifier.logTo`), as a verification.
  */
 open class QrScanner: QrScannerProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -1857,8 +1859,8 @@ open class QrScanner: QrScannerProtocol, @unchecked Sendable {
         return try! rustCall { uniffi_idwallet_ffi_fn_clone_qrscanner(self.handle, $0) }
     }
     /**
-     * A scan with `verifier`'s audience, trust list and cached status lists (as they are
-     * now; later changes to the verifier do not reach this scan).
+     * A scan with `verifier`'s audience, trust list, cached status lists and log (as they
+     * are now; later changes to the verifier do not reach this scan).
      */
 public convenience init(verifier: Verifier) {
     let handle =
@@ -8736,7 +8738,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_method_wallet_put_item() != 21791) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_constructor_qrscanner_new() != 36372) {
+    if (uniffi_idwallet_ffi_checksum_constructor_qrscanner_new() != 11709) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_constructor_syntheticissuer_new() != 61457) {

@@ -3576,7 +3576,8 @@ public object FfiConverterTypeProgressListener: FfiConverter<ProgressListener, L
 /**
  * A live scan for one desk: feed camera frames until `Found`. A code that is read but
  * refused throws its `CredentialException` — and so does every later frame: the scan is
- * over either way, and the camera can stop.
+ * over either way, and the camera can stop. The verdict is recorded once in the wallet
+ * the verifier logs to (`Verifier.logTo`), as a verification.
  */
 public interface QrScannerInterface {
     
@@ -3598,7 +3599,8 @@ public interface QrScannerInterface {
 /**
  * A live scan for one desk: feed camera frames until `Found`. A code that is read but
  * refused throws its `CredentialException` — and so does every later frame: the scan is
- * over either way, and the camera can stop.
+ * over either way, and the camera can stop. The verdict is recorded once in the wallet
+ * the verifier logs to (`Verifier.logTo`), as a verification.
  */
 open class QrScanner: Disposable, AutoCloseable, QrScannerInterface
 {
@@ -3625,8 +3627,8 @@ open class QrScanner: Disposable, AutoCloseable, QrScannerInterface
         this.cleanable = null
     }
     /**
-     * A scan with `verifier`'s audience, trust list and cached status lists (as they are
-     * now; later changes to the verifier do not reach this scan).
+     * A scan with `verifier`'s audience, trust list, cached status lists and log (as they
+     * are now; later changes to the verifier do not reach this scan).
      */
     constructor(`verifier`: Verifier) :
         this(UniffiWithHandle, 
