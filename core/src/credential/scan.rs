@@ -7,6 +7,9 @@
 use super::{qr, CredentialError, VerifiedPresentation, Verifier};
 use crate::face::{Frame, PixelFormat};
 
+/// Largest frame side read (a 4K camera frame fits; as the face pipeline's limit).
+const MAX_SIDE: usize = 4096;
+
 /// What to tell staff while no code is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScanHint {
@@ -81,7 +84,9 @@ fn luma(frame: &Frame) -> Result<image::GrayImage, CredentialError> {
     match frame {
         Frame::Raw { format: PixelFormat::Nv21 | PixelFormat::I420, width, height, stride, data, .. } => {
             let (w, h, s) = (*width as usize, *height as usize, *stride as usize);
-            if w == 0 || h == 0 || s < w || data.len() < s * (h - 1) + w {
+            // Checked: on a 32-bit phone a hostile stride × height must not wrap past the check.
+            let needed = s.checked_mul(h.saturating_sub(1)).and_then(|n| n.checked_add(w));
+            if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE || s < w || needed.is_none_or(|n| data.len() < n) {
                 return Err(CredentialError::BadImage);
             }
             let pixels: Vec<u8> = (0..h).flat_map(|row| &data[row * s..row * s + w]).copied().collect();
@@ -130,5 +135,19 @@ mod tests {
         let raw = Frame::Raw { format: PixelFormat::Nv21, width: w, height: h, stride, rotation: 90, data: nv21 };
         let mut fresh = Scanner::new(Verifier::new(super::super::Profile::hotel(), Default::default()));
         assert!(matches!(fresh.feed(&raw, 0), Ok(ScanStep::Found(Err(_)))));
+        // Hostile sizes: refused before any allocation or arithmetic that could wrap.
+        let mut hostile = Scanner::new(Verifier::new(super::super::Profile::hotel(), Default::default()));
+        for (w, h, s) in [(100_000, 100_000, 100_000), (4000, u32::MAX, u32::MAX), (640, 480, 639)] {
+            let f = Frame::Raw {
+                format: PixelFormat::I420,
+                width: w,
+                height: h,
+                stride: s,
+                rotation: 0,
+                data: vec![0; 64],
+            };
+            assert_eq!(hostile.feed(&f, 0), Err(CredentialError::BadImage), "{w}x{h} stride {s}");
+        }
+        assert_eq!(hostile.frames(), 0);
     }
 }
