@@ -246,7 +246,8 @@ pub fn run(args: Args) -> Result<()> {
     }
 
     step("Someone else, live, tries to replace the holder's face on the unlocked phone");
-    let stranger = crate::face_cmd::session(&wallet, FacePurpose::Enrol, &models, fixture("impostor_2")?, order);
+    let stranger =
+        crate::face_cmd::session(&wallet, FacePurpose::Enrol, &models, fixture("impostor_2")?, order.clone());
     match stranger {
         Err(e) => println!("   re-enrolment by another person → {e:#}"),
         Ok(_) => anyhow::bail!("another person's face replaced the holder's"),
@@ -269,6 +270,20 @@ pub fn run(args: Args) -> Result<()> {
         email: "holder@example.com".into(),
         destination: "FR".into(),
     };
+    // A plain unlock does not do for a report: its face check must reflect the colours the
+    // screen flashes (a photo re-rendered as a moving head passes the movements alone).
+    let plain = rt.block_on(wallet.request_visa_report("sesame", &supplementary));
+    anyhow::ensure!(
+        matches!(plain, Err(idwallet_core::WalletError::Report(report::ReportError::ColourCheckRequired))),
+        "a report was issued on a face check without the screen's colours: {plain:?}"
+    );
+    println!("   refused on the plain unlock: a report's face check must show the screen's colours");
+    let checked =
+        crate::face_cmd::session(&wallet, FacePurpose::Report, &models, fixture(face.live_photo)?, order.clone())?;
+    println!(
+        "   SYNTHETIC frames lit by the six colours the screen showed: face reflected them (similarity {:.2})",
+        checked.similarity
+    );
     let report = rt.block_on(wallet.request_visa_report("sesame", &supplementary))?;
     let pdf = wallet.export_visa_report_pdf(&report.report.id)?;
     let pdf_path = dir.join("visa-report.pdf");

@@ -243,6 +243,7 @@ pub fn session(
     bar.set_message(match purpose {
         FacePurpose::Enrol => "   enrol: face the camera",
         FacePurpose::Unlock => "   unlock: face the camera",
+        FacePurpose::Report => "   report check: face the camera",
     });
     let mut asked = None;
     let result = wallet.synthetic_face_session(
@@ -258,6 +259,9 @@ pub fn session(
                 bar.set_message(format!("   {}", challenge.code()));
                 bar.set_prefix(format!("{}/{count}", index + 1));
                 bar.set_position(*index as u64 * 100 + (done.clamp(0.0, 1.0) * 90.0) as u64);
+            }
+            Progress::ShowColour { rgb: [r, g, b], .. } => {
+                bar.set_message(format!("   hold still: screen #{r:02x}{g:02x}{b:02x}"));
             }
             Progress::Returning { index, .. } => {
                 let blinked = asked == Some(Challenge::Blink);

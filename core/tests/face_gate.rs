@@ -265,6 +265,50 @@ fn the_liveness_failure_of_an_unlock_counts_like_a_mismatch() {
     assert_eq!(hotel(&wallet, NOW + 2).unwrap_err(), WalletError::FaceCheckRequired);
 }
 
+/// A puppet re-rendered from another photo of the holder (person_b_2, the ID photo) passes a
+/// plain unlock's movements and match — the attack of issue #23 — but not a report face
+/// check, which makes the screen-colour challenge: the puppet shows none of the screen's
+/// light. A session run without the colours is not taken as one that made them.
+#[test]
+fn a_puppet_of_the_holder_unlocks_but_fails_the_screen_colours_of_a_report_check() {
+    use idwallet_core::face::colour::ColourUnavailable;
+    use idwallet_core::face::liveness::{LivenessPolicy, LivenessSession};
+    use idwallet_core::face::synthetic::{play, Light, Subject};
+    let dir = tempfile::tempdir().unwrap();
+    let (wallet, _, _) = holder(dir.path());
+    enrol(&wallet, NOW);
+    wallet.lock();
+    let m = face_models();
+    let puppet = || Subject::new(m, photo("person_b_2"), Act::Genuine).unwrap().with_light(Light::Ignores);
+    let session =
+        |purpose, now| wallet.synthetic_face_session_of(purpose, m, puppet(), ORDER.to_vec(), now, &mut |_| {});
+    assert!(session(FacePurpose::Unlock, NOW + 10).is_ok(), "the puppet no longer passes a plain unlock");
+    wallet.lock();
+    let e = session(FacePurpose::Report, NOW + 20).unwrap_err();
+    assert!(
+        matches!(e, WalletError::LivenessFailed { failure: LivenessFailure::LightNotReflected { .. }, .. }),
+        "{e:?}"
+    );
+    assert_eq!(hotel(&wallet, NOW + 21).unwrap_err(), WalletError::FaceCheckRequired);
+
+    // Evidence from a session the app ran without the colours does not finish a report check.
+    let mut plain = LivenessSession::with_challenges(LivenessPolicy::default(), ORDER.to_vec());
+    let mut holder_face = Subject::new(m, live_photo(CITIZEN), Act::Genuine).unwrap();
+    play(&mut plain, m, |p| holder_face.next_frame(p), 300).unwrap();
+    let outcome = plain.outcome().expect("the plain session ended");
+    let e = wallet.finish_face_session(FacePurpose::Report, m, outcome, NOW + 30).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            WalletError::LivenessFailed {
+                failure: LivenessFailure::LightCheckUnavailable { reason: ColourUnavailable::NotShown },
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+}
+
 /// The enrolment threshold, calibrated on what enrolment compares: the issuer's reference
 /// portrait made from one photo ([`reference::from_photo`]) against the live face a
 /// liveness session ends with, re-rendered from another photo (SYNTHETIC frames). Every

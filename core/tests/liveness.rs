@@ -230,3 +230,35 @@ fn a_blink_without_the_eye_model_is_a_typed_error() {
     let err = play(&mut session, &m, |p| subject.next_frame(p), 20).unwrap_err();
     assert!(matches!(err, FaceError::BadModel { .. }), "{err:?}");
 }
+
+/// The screen-colour challenge on SYNTHETIC frames whose light follows the renderer's
+/// physics (`face::synthetic::Light`): a face lit by the colours shown passes; a puppet
+/// without their light, lit by another sequence, or replayed on a screen (a flat glare) fails.
+#[test]
+fn the_screen_colour_challenge_tells_a_lit_face_from_puppets_and_screens() {
+    use idwallet_core::face::colour::{ColourOutcome, ColourPolicy, ColourRequirement};
+    use idwallet_core::face::synthetic::Light;
+    let m = common::face_models();
+    let colour = ColourPolicy { requirement: ColourRequirement::Required, ..ColourPolicy::default() };
+    let run = |light: Light| {
+        let mut subject = Subject::new(m, common::photo("person_b_1"), Act::Genuine).unwrap().with_light(light);
+        let mut s = LivenessSession::with_challenges(LivenessPolicy { colour, ..policy() }, vec![Challenge::TurnLeft]);
+        play(&mut s, m, |p| subject.next_frame(p), 150).unwrap()
+    };
+    let Progress::Passed(evidence) = run(Light::Reflects) else {
+        panic!("a lit face failed: {:?}", run(Light::Reflects))
+    };
+    assert!(matches!(evidence.colour, ColourOutcome::Checked(c) if c.correlation >= 0.6), "{:?}", evidence.colour);
+    for light in [Light::Ignores, Light::WrongSequence, Light::Delayed { frames: 10 }] {
+        let out = run(light);
+        assert!(matches!(out, Progress::Failed(LivenessFailure::LightNotReflected { .. })), "{light:?}: {out:?}");
+    }
+    let out = run(Light::Glare);
+    assert!(
+        matches!(
+            out,
+            Progress::Failed(LivenessFailure::LightNotReflected { .. } | LivenessFailure::LightNotFromAFace { .. })
+        ),
+        "{out:?}"
+    );
+}

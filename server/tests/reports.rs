@@ -6,12 +6,13 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{enrol_and_unlock, now, Phone, Server};
+use common::{enrol_and_unlock, face_session, now, Phone, Server};
 use idwallet_core::credential::TrustList;
 use idwallet_core::net::client::{Client, ClientError, ClientOptions};
 use idwallet_core::platform::KdfParams;
 use idwallet_core::report::{self, LivenessAttestation, ReportError, Supplementary};
 use idwallet_core::score::provider;
+use idwallet_core::wallet::FacePurpose;
 use idwallet_core::wire::{self, path, ErrorCode, B64};
 use idwallet_core::{KeyStore, SoftwareKeyStore, WalletError};
 
@@ -66,6 +67,7 @@ async fn a_holder_gets_a_report_a_consulate_verifies_offline() {
     // with nothing but the issuer's trust list.
     assert_eq!(phone.wallet.visa_reports().unwrap(), vec![signed.clone()]);
     assert_eq!(phone.wallet.fetch_visa_report(&r.id).await.unwrap(), signed);
+
     let pdf = phone.wallet.export_visa_report_pdf(&r.id).unwrap();
     let trust = TrustList::new(vec![server.state().issuer.trusted()]);
     let (seal, full) = report::verify_pdf(&pdf, &trust, now()).unwrap();
@@ -94,6 +96,14 @@ async fn a_holder_gets_a_report_a_consulate_verifies_offline() {
     let requests: Vec<_> =
         log.iter().filter(|e| e.kind == idwallet_core::ActivityKind::ReportRequested).map(|e| &e.outcome).collect();
     assert_eq!(requests.len(), 1, "{log:?}");
+
+    // A plain unlock (no screen colours) is not a report's face check; a report check is.
+    phone.wallet.lock();
+    face_session(&phone, n, FacePurpose::Unlock).unwrap();
+    let plain = phone.wallet.request_visa_report("sesame", &supplementary()).await.unwrap_err();
+    assert_eq!(plain, WalletError::Report(ReportError::ColourCheckRequired));
+    face_session(&phone, n, FacePurpose::Report).unwrap();
+    assert!(phone.wallet.request_visa_report("sesame", &supplementary()).await.is_ok());
     server.stop().await;
 }
 
@@ -137,6 +147,7 @@ fn attest(keys: &Arc<dyn KeyStore>, device_id: &str, nonce: Vec<u8>, verified_at
         challenges: vec!["turn-left".into()],
         reference_portrait: portrait.to_vec(),
         reference_similarity: 0.6,
+        screen_colour: true,
     };
     a.sign(|d| keys.sign(d)).unwrap()
 }

@@ -38,11 +38,20 @@ internal val faceModels: FaceModels by lazy {
  * Feed [session] frames from a SyntheticCamera of [photo] until it ends, as an app feeds
  * camera frames: returns the last progress, or throws the session's WalletException.
  */
-internal suspend fun playSession(session: FaceSession, photo: ByteArray, act: SyntheticAct = SyntheticAct.GENUINE): UnlockProgress {
+internal suspend fun playSession(
+    session: FaceSession,
+    photo: ByteArray,
+    act: SyntheticAct = SyntheticAct.GENUINE,
+    onStep: (UnlockProgress) -> Unit = {},
+): UnlockProgress {
     val camera = SyntheticCamera.create(faceModels, photo, act)
     var last: UnlockProgress? = null
+    var at = 0uL
     for (n in 1..300) {
-        val step = session.feed(camera.nextFrame(last), (n * 100).toULong())
+        // 10 frames a second, 20 while the screen shows colours (a phone's preview runs at 30).
+        at += if (last is UnlockProgress.ShowColour) 50uL else 100uL
+        val step = session.feed(camera.nextFrame(last), at)
+        onStep(step)
         if (step is UnlockProgress.Unlocked) return step
         last = step
     }
@@ -88,15 +97,30 @@ val faceTests = linkedMapOf<String, () -> Unit>(
             assertEquals(ActivityKind.PRESENTED to "police", refusal.kind to refusal.counterparty)
             assertTrue(refusal.outcome is Outcome.Failure)
 
-            val enrolled = enrolHolder(wallet, 1u)
+            // Enrolment shows the screen-colour challenge: six different opaque colours.
+            val colours = mutableListOf<Int>()
+            val enrolled = playSession(wallet.startFaceEnrolment(faceModels), photo(syntheticFace(1u).livePhoto)) {
+                if (it is UnlockProgress.ShowColour) colours += it.argb
+            } as UnlockProgress.Unlocked
+            assertEquals(6, colours.distinct().size, colours.toString())
+            assertTrue(colours.all { it ushr 24 == 0xFF }, colours.toString())
             assertTrue(enrolled.similarity >= 0.40f, "${enrolled.similarity}")
             assertTrue(wallet.isFaceEnrolled())
             assertTrue(wallet.present(DocumentKind.RESIDENT_ID_CARD, "hotel").text.startsWith("IDW1"))
             wallet.lock()
             assertEquals(null, wallet.unlockedUntil())
             assertFailsWith<WalletException.FaceCheckRequired> { wallet.present(DocumentKind.RESIDENT_ID_CARD, "hotel") }
-            val unlocked = playSession(wallet.startFaceUnlock(faceModels), photo(syntheticFace(1u).livePhoto))
+            // A plain unlock shows no colours (the policy's choice); a report's check does.
+            var shown = 0
+            val unlocked = playSession(wallet.startFaceUnlock(faceModels), photo(syntheticFace(1u).livePhoto)) {
+                if (it is UnlockProgress.ShowColour) shown++
+            }
             assertTrue(unlocked is UnlockProgress.Unlocked && unlocked.until > 0)
+            assertEquals(0, shown)
+            val checked = playSession(wallet.startReportFaceCheck(faceModels), photo(syntheticFace(1u).livePhoto)) {
+                if (it is UnlockProgress.ShowColour) shown++
+            }
+            assertTrue(checked is UnlockProgress.Unlocked && shown >= 6, "$shown colour steps")
             assertTrue(wallet.present(DocumentKind.RESIDENT_ID_CARD, "police").text.startsWith("IDW1"))
             // The windows are the app's to tighten, never to switch off.
             val policy = wallet.disclosurePolicy()

@@ -185,7 +185,7 @@ impl From<idwallet_core::WalletError> for WalletError {
             W::Report(r) => {
                 use idwallet_core::report::ReportError as R;
                 match r {
-                    R::FaceCheckRequired => Self::FaceCheckRequired { reason: text },
+                    R::FaceCheckRequired | R::ColourCheckRequired => Self::FaceCheckRequired { reason: text },
                     R::ScoreTooLow => Self::ScoreTooLow { reason: text },
                     R::MissingSupplementary { .. } | R::BadSupplementary { .. } => Self::InvalidInput { reason: text },
                     // A kept report past its date: still stored, no longer for a consulate.
@@ -253,6 +253,7 @@ impl From<idwallet_core::report::ReportError> for ReportError {
             R::MissingSupplementary { .. }
             | R::BadSupplementary { .. }
             | R::FaceCheckRequired
+            | R::ColourCheckRequired
             | R::ScoreTooLow
             | R::BadAttestation { .. } => Self::Unreadable(text),
         }

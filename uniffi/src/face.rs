@@ -123,7 +123,8 @@ impl Wallet {
     }
 
     /// Start enrolling the holder's face: a liveness session whose live face must match the
-    /// issuer's reference portrait (delivered with the documents). Feed it camera frames;
+    /// issuer's reference portrait (delivered with the documents), with the screen-colour
+    /// challenge (`UnlockProgress.ShowColour`). Feed it camera frames;
     /// it ends `Unlocked` with the template stored. Replacing an enrolled face needs a face
     /// unlock in the last two minutes. Fails with `NoReferencePortrait`, `FaceCheckRequired`
     /// or `LockedOut { retryAfterSecs }`.
@@ -136,6 +137,13 @@ impl Wallet {
     /// `NotEnrolled` or `LockedOut { retryAfterSecs }`.
     pub fn start_face_unlock(&self, models: Arc<FaceModels>) -> Result<Arc<FaceSession>, WalletError> {
         self.start_session(FacePurpose::Unlock, models)
+    }
+
+    /// Start the face check a visa report needs: an unlock that also makes the
+    /// screen-colour challenge (`UnlockProgress.ShowColour`: fill the screen with each colour
+    /// until its time). `requestVisaReport` refuses a plain unlock with `FaceCheckRequired`.
+    pub fn start_report_face_check(&self, models: Arc<FaceModels>) -> Result<Arc<FaceSession>, WalletError> {
+        self.start_session(FacePurpose::Report, models)
     }
 
     /// Until when the eID is unlocked (Unix seconds), if it is.
@@ -276,12 +284,15 @@ pub enum UnlockProgress {
     Moving { index: u32, count: u32, challenge: Challenge, done: f32 },
     /// Movement `index` done: face the camera again.
     Returning { index: u32, count: u32 },
+    /// Fill the screen with this colour until `untilMs` (the frames' clock), at full
+    /// brightness, exposure and white balance locked; the holder holds still, facing it.
+    ShowColour { red: u8, green: u8, blue: u8, until_ms: u64 },
     /// Live, and the holder: the eID is unlocked until `until` (Unix seconds).
     Unlocked { until: i64, similarity: f32 },
 }
 
 /// One face enrolment or unlock in progress (`Wallet.startFaceEnrolment`,
-/// `Wallet.startFaceUnlock`).
+/// `Wallet.startFaceUnlock`, `Wallet.startReportFaceCheck`).
 #[derive(uniffi::Object)]
 pub struct FaceSession {
     /// The wallet handle, not the wallet: a session left for the garbage collector must
@@ -325,6 +336,9 @@ impl FaceSession {
                     UnlockProgress::Moving { index: index as u32, count, challenge: challenge.into(), done }
                 }
                 live::Progress::Returning { index, .. } => UnlockProgress::Returning { index: index as u32, count },
+                live::Progress::ShowColour { rgb: [red, green, blue], until_ms } => {
+                    UnlockProgress::ShowColour { red, green, blue, until_ms }
+                }
                 live::Progress::Passed(_) | live::Progress::Failed(_) => {
                     let ended = guard.take().ok_or(WalletError::SessionEnded)?;
                     let outcome = ended.outcome().ok_or(WalletError::SessionEnded)?;
@@ -396,6 +410,9 @@ impl SyntheticCamera {
             },
             Some(UnlockProgress::Returning { index, count }) => {
                 live::Progress::Returning { index: index as usize, count: count as usize }
+            }
+            Some(UnlockProgress::ShowColour { red, green, blue, until_ms }) => {
+                live::Progress::ShowColour { rgb: [red, green, blue], until_ms }
             }
             _ => live::Progress::Searching { hint: live::Hint::NoFace },
         };

@@ -21,6 +21,9 @@ use std::sync::Arc;
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
+use super::colour::{
+    ColourChallenge, ColourOutcome, ColourPolicy, ColourRequirement, ColourUnavailable, ColourVerdict,
+};
 use super::track::Tracker;
 use super::{align, detect, main_face, Face, FaceError, FaceModels, Frame, Template, MATCH_THRESHOLD};
 
@@ -95,6 +98,8 @@ pub struct LivenessPolicy {
     /// per width — may change while blinking: a print tilted or squeezed to fake a blink
     /// changes it (at a steep tilt the landmarks regain their shape but the box does not).
     pub blink_aspect: f32,
+    /// The screen-colour challenge, made facing the camera before the movements.
+    pub colour: ColourPolicy,
 }
 
 impl Default for LivenessPolicy {
@@ -113,6 +118,7 @@ impl Default for LivenessPolicy {
             blink_closure: 0.35,
             reopen: 0.8,
             blink_aspect: 0.08,
+            colour: ColourPolicy::default(),
         }
     }
 }
@@ -136,6 +142,16 @@ pub enum LivenessFailure {
     WrongMovement { expected: Challenge, made: Challenge },
     #[error("the presentation-attack detector flagged the face (score {score:.2})")]
     AttackDetected { score: f32 },
+    /// The face did not follow the colours the screen showed (a pre-rendered, replayed or
+    /// differently lit face).
+    #[error("the face did not reflect the screen's colours (correlation {correlation:.2}): face the screen, out of direct sunlight")]
+    LightNotReflected { correlation: f32 },
+    /// It followed them as a glare on a screen would: the background as bright, or flat.
+    #[error("the screen's light came back as from a flat screen (falloff {falloff:.2}, pattern {pattern:.2})")]
+    LightNotFromAFace { falloff: f32, pattern: f32 },
+    /// The colour check is required and could not be made.
+    #[error("the colour check could not be made: {reason}")]
+    LightCheckUnavailable { reason: ColourUnavailable },
 }
 
 /// What the app should tell the holder while no movement is under way.
@@ -167,12 +183,20 @@ pub enum Progress {
         index: usize,
         count: usize,
     },
+    /// Fill the screen with `rgb` until `until_ms` (the frames' clock), the face held still
+    /// before it; the app locks exposure and white balance meanwhile (`docs/mobile.md`).
+    ShowColour {
+        rgb: [u8; 3],
+        until_ms: u64,
+    },
     Passed(Evidence),
     Failed(LivenessFailure),
 }
 
-/// Proof a session passed: the starting face and what was checked.
+/// Proof a session passed: the starting face and what was checked. Only a session makes
+/// one (`non_exhaustive`), so no caller outside core can hand the wallet a passing `Evidence`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Evidence {
     /// Embedding of the frontal face that started the session (for the 1:1 match).
     pub template: Template,
@@ -183,6 +207,8 @@ pub struct Evidence {
     pub challenges: Vec<Challenge>,
     pub frames: u32,
     pub elapsed_ms: u64,
+    /// The screen-colour challenge's outcome.
+    pub colour: ColourOutcome,
 }
 
 /// A passive presentation-attack detector (print, screen, mask), for when a trustworthy
@@ -197,6 +223,8 @@ pub trait PresentationAttackDetector: Send + Sync {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Phase {
     Searching,
+    /// The screen-colour challenge, facing the camera.
+    Colour,
     Moving(usize),
     Returning(usize),
     Done,
@@ -231,6 +259,8 @@ pub struct LivenessSession {
     frames: u32,
     min_continuity: f32,
     parallax: Vec<f32>,
+    colour: Option<ColourChallenge>,
+    colour_outcome: ColourOutcome,
     end: Option<Progress>,
 }
 
@@ -277,6 +307,8 @@ impl LivenessSession {
             frames: 0,
             min_continuity: 1.0,
             parallax: Vec::new(),
+            colour: None,
+            colour_outcome: ColourOutcome::NotAsked,
             end: None,
         }
     }
@@ -359,7 +391,8 @@ impl LivenessSession {
         self.last_thumb = Some(thumb);
         let jumped = self.last_box.is_some_and(|b| super::detect::iou(&b, &face.bbox) < self.policy.track_iou);
         self.last_box = Some(face.bbox);
-        if still {
+        // A face held still for the colours is expected; the colours change it anyway.
+        if still && self.phase != Phase::Colour {
             return Ok(Ok(self.current(0.0)));
         }
 
@@ -373,6 +406,10 @@ impl LivenessSession {
             }
             self.baseline = Some(Baseline { yaw, pitch, template });
             self.tracker = Some(Tracker::seed(image, &face.landmarks));
+            if self.policy.colour.requirement != ColourRequirement::Off {
+                self.colour = Some(ColourChallenge::new(self.policy.colour, at_ms));
+                return Ok(Ok(self.advance(Phase::Colour, at_ms)));
+            }
             return Ok(Ok(self.advance(Phase::Moving(0), at_ms)));
         };
 
@@ -386,6 +423,32 @@ impl LivenessSession {
         }
         let (d_yaw, d_pitch) = (yaw - base.yaw, pitch - base.pitch);
         match self.phase {
+            Phase::Colour => {
+                let Some(colour) = &mut self.colour else { return Ok(Ok(self.current(0.0))) };
+                colour.sample(image, &face.landmarks, &face.bbox, at_ms);
+                if !colour.complete(at_ms) {
+                    return Ok(Ok(self.current(0.0)));
+                }
+                self.colour_outcome = match colour.verdict() {
+                    ColourVerdict::Passed(m) => ColourOutcome::Checked(m),
+                    ColourVerdict::NotReflected(m) => {
+                        return Ok(Err(LivenessFailure::LightNotReflected { correlation: m.correlation }))
+                    }
+                    ColourVerdict::NotAFace(m) => {
+                        return Ok(Err(LivenessFailure::LightNotFromAFace { falloff: m.falloff, pattern: m.pattern }))
+                    }
+                    ColourVerdict::Unavailable(reason) => {
+                        if self.policy.colour.requirement == ColourRequirement::Required {
+                            return Ok(Err(LivenessFailure::LightCheckUnavailable { reason }));
+                        }
+                        ColourOutcome::Unavailable(reason)
+                    }
+                };
+                tracing::debug!(target: "idwallet::face", outcome = ?self.colour_outcome, "colour check done");
+                // The colours changed the pixels the tracker follows: start it afresh.
+                self.tracker = Some(Tracker::seed(image, &face.landmarks));
+                Ok(Ok(self.advance(Phase::Moving(0), at_ms)))
+            }
             Phase::Moving(i) => {
                 let expected = self.challenges[i];
                 let done = match expected {
@@ -461,6 +524,7 @@ impl LivenessSession {
                     challenges: self.challenges.clone(),
                     frames: self.frames,
                     elapsed_ms: at_ms - started,
+                    colour: self.colour_outcome,
                 })))
             }
             Phase::Searching | Phase::Done => Ok(Ok(self.current(0.0))),
@@ -481,6 +545,10 @@ impl LivenessSession {
         match self.phase {
             Phase::Moving(index) => Progress::Moving { index, count, challenge: self.challenges[index], done },
             Phase::Returning(index) => Progress::Returning { index, count },
+            Phase::Colour => match self.colour.as_ref().zip(self.last_ms).and_then(|(c, at)| c.showing(at)) {
+                Some((rgb, until_ms)) => Progress::ShowColour { rgb, until_ms },
+                None => Progress::Searching { hint: Hint::HoldStill },
+            },
             Phase::Searching | Phase::Done => Progress::Searching { hint: Hint::HoldStill },
         }
     }

@@ -4,6 +4,7 @@
 //! Nothing here leaves the device; templates are stored sealed by the wallet.
 
 mod align;
+pub mod colour;
 mod detect;
 mod eyes;
 mod frame;

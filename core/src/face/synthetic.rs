@@ -28,6 +28,11 @@ pub struct Pose {
     pub zoom: f32,
     /// How far the eyes are closed: 0 open … 1 shut (drawn only when the eye model is loaded).
     pub blink: f32,
+    /// The colour (0…1 per channel) of the phone's screen lighting the head.
+    pub screen: [f32; 3],
+    /// Grey levels added flat over the whole picture, per channel: the screen's light as a
+    /// glare on the glass of a screen held in front of the camera.
+    pub glare: [f32; 3],
 }
 
 impl Pose {
@@ -88,6 +93,13 @@ impl Head {
             }
             _ => &self.image,
         };
+        let lit;
+        let image = if pose.screen == [0.0; 3] {
+            image
+        } else {
+            lit = reflect(image, Some(&self.depth), pose.screen);
+            &lit
+        };
         let (img, depth) = rotate_rows(image, &self.depth, self.centre[0], pose.yaw_deg.to_radians());
         let (t_img, t_depth) = transpose(&img, &depth);
         let (t_img, _) = rotate_rows(&t_img, &t_depth, self.centre[1], -pose.pitch_deg.to_radians());
@@ -96,15 +108,81 @@ impl Head {
         let [cx, cy] = self.centre;
         // Camera shake and distance: a similarity about the face centre.
         let h = [z, 0.0, cx - z * cx + pose.shift[0], 0.0, z, cy - z * cy + pose.shift[1], 0.0, 0.0, 1.0];
-        to_frame(&noisy(&warp(&img, &h), seed))
+        let mut img = warp(&img, &h);
+        if pose.glare != [0.0; 3] {
+            for p in img.pixels_mut() {
+                for k in 0..3 {
+                    p.0[k] = (f32::from(p.0[k]) + pose.glare[k]).round().min(255.0) as u8;
+                }
+            }
+        }
+        to_frame(&noisy(&img, seed))
     }
 }
 
 /// The photo itself held up to the camera: a plane under homography `h` (row-major 3×3,
 /// photo → camera), with sensor noise.
 pub fn planar(photo: &Frame, h: &[f32; 9], seed: u64) -> Result<Frame, FaceError> {
-    Ok(to_frame(&noisy(&warp(&photo.to_rgb()?, h), seed)))
+    planar_lit(photo, h, [0.0; 3], seed)
 }
+
+/// [`planar`], the print lit by the phone's screen showing `screen` (0…1 per channel).
+fn planar_lit(photo: &Frame, h: &[f32; 9], screen: [f32; 3], seed: u64) -> Result<Frame, FaceError> {
+    Ok(to_frame(&noisy(&warp(&reflect(&photo.to_rgb()?, None, screen), h), seed)))
+}
+
+/// How much a full channel of the phone's screen adds to the ambient light on a face at
+/// arm's length: ~500 cd/m² over a 6.5" screen at 30 cm gives ~55 lx against ~300 lx
+/// indoors (`docs/liveness.md`). A wall a metre or more behind gets a twentieth of it.
+const SCREEN_TO_AMBIENT: f32 = 0.15;
+const BACKGROUND_SHARE: f32 = 0.05;
+/// The share of a brightness change that auto-exposure still corrects with exposure locked.
+const EXPOSURE_RESIDUE: f32 = 0.3;
+
+/// `image` lit by a screen showing `screen`: each surface reflects the light in proportion
+/// to its own colour (albedo × irradiance). With `depth` (a head), the nearer a point, the
+/// more light; without (a print), the sheet is lit evenly. Then what auto-exposure leaves.
+fn reflect(image: &RgbImage, depth: Option<&[f32]>, screen: [f32; 3]) -> RgbImage {
+    if screen == [0.0; 3] {
+        return image.clone();
+    }
+    let peak = depth.map_or(1.0, |d| d.iter().copied().fold(1.0, f32::max));
+    let mean = screen.iter().sum::<f32>() / 3.0;
+    let exposure = 1.0 / (1.0 + EXPOSURE_RESIDUE * SCREEN_TO_AMBIENT * mean);
+    let mut out = image.clone();
+    for (i, p) in out.pixels_mut().enumerate() {
+        let near = match depth {
+            Some(d) if d[i] > 0.5 => 0.6 + 0.4 * d[i] / peak,
+            Some(_) => BACKGROUND_SHARE,
+            None => 0.8,
+        };
+        for (v, s) in p.0.iter_mut().zip(screen) {
+            *v = (f32::from(*v) * (1.0 + SCREEN_TO_AMBIENT * near * s) * exposure).round().clamp(0.0, 255.0) as u8;
+        }
+    }
+    out
+}
+
+/// What light of the phone's screen a synthetic subject's face shows back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Light {
+    /// The colours shown, reflected (a live face; a print, evenly).
+    Reflects,
+    /// None: a face rendered without the screen's light (a puppet from a photo).
+    Ignores,
+    /// Another sequence of colours, drawn before (a pre-rendered puppet lit by a guess).
+    WrongSequence,
+    /// The colours shown `frames` frames late (a relayed or re-rendered feed).
+    Delayed { frames: usize },
+    /// No reflection on the face, but a glare of the colours over the whole picture (the
+    /// face replayed on a screen held in front of the camera).
+    Glare,
+}
+
+/// The sequence a puppet pre-rendered with its own random draw shows (`Light::WrongSequence`):
+/// the palette in another order, at the session's pace.
+const WRONG_SEQUENCE: [[f32; 3]; 6] =
+    [[0.0, 0.0, 1.0], [1.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 1.0]];
 
 /// The homography of a flat photo turned by `yaw_deg` about a vertical axis through
 /// `centre` and seen by a pinhole camera `focal` pixels away (a print held and turned).
@@ -155,6 +233,9 @@ pub struct Subject {
     /// The movement under way or just made.
     current: Option<Challenge>,
     frame: u64,
+    light: Light,
+    /// The screen's colour at each frame so far.
+    shown: Vec<[f32; 3]>,
 }
 
 impl Subject {
@@ -179,13 +260,58 @@ impl Subject {
             .filter_map(|deg| yaw_at(deg).map(|y| (y, deg)))
             .min_by(|a, b| a.0.total_cmp(&b.0))
             .map_or(0.0, |(_, deg)| deg);
-        Ok(Self { head, photo, act, angle: 0.0, rest_yaw, current: None, frame: 0 })
+        Ok(Self {
+            head,
+            photo,
+            act,
+            angle: 0.0,
+            rest_yaw,
+            current: None,
+            frame: 0,
+            light: Light::Reflects,
+            shown: Vec::new(),
+        })
+    }
+
+    /// The same subject, showing the screen's light as `light` says.
+    pub fn with_light(mut self, light: Light) -> Self {
+        self.light = light;
+        self
+    }
+
+    /// The light on the face in this frame, given what the app shows.
+    fn screen(&mut self, progress: &Progress) -> [f32; 3] {
+        let now = match progress {
+            Progress::ShowColour { rgb, .. } => rgb.map(|v| f32::from(v) / 255.0),
+            _ => [0.0; 3],
+        };
+        self.shown.push(now);
+        match self.light {
+            Light::Reflects | Light::Glare => now,
+            Light::Ignores => [0.0; 3],
+            Light::Delayed { frames } => self.shown.len().checked_sub(frames + 1).map_or([0.0; 3], |i| self.shown[i]),
+            Light::WrongSequence => {
+                // Its own sequence, from the first colour on, a colour per step.
+                let per = (super::colour::ColourPolicy::default().step_ms / COLOUR_FRAME_MS).max(1) as usize;
+                let first = self.shown.iter().position(|c| *c != [0.0; 3]);
+                match first {
+                    Some(f) if now != [0.0; 3] => {
+                        WRONG_SEQUENCE[((self.shown.len() - 1 - f) / per) % WRONG_SEQUENCE.len()]
+                    }
+                    _ => [0.0; 3],
+                }
+            }
+        }
     }
 
     /// The next camera frame, answering `progress` (what the app shows).
     pub fn next_frame(&mut self, progress: &Progress) -> Frame {
         self.frame += 1;
         let seed = self.frame;
+        let screen = self.screen(progress);
+        // A glare lights the glass, not the face behind it: 30 grey levels at full colour.
+        let (screen, glare) =
+            if self.light == Light::Glare { ([0.0; 3], screen.map(|c| 30.0 * c)) } else { (screen, [0.0; 3]) };
         let shake = [((seed * 7) % 5) as f32 - 2.0, ((seed * 3) % 5) as f32 - 2.0];
         let asked = match progress {
             Progress::Moving { challenge, index, .. } => {
@@ -227,7 +353,7 @@ impl Subject {
                 }
                 pose.shift = shake;
                 pose.zoom = 1.0 + 0.004 * shake[0];
-                self.head.render(&pose, seed)
+                self.head.render(&Pose { screen, glare, ..pose }, seed)
             }
             Act::Print { focal, .. } => {
                 let h = match asked {
@@ -237,7 +363,7 @@ impl Subject {
                     // Faking a blink with a print: tilt it back, foreshortening the eyes.
                     Some(Challenge::LookUp | Challenge::Blink) => tilted_plane(c, 1.5 * a, focal),
                 };
-                self.print(h, shake, seed)
+                self.print(h, shake, screen, seed)
             }
             Act::Warped { .. } => {
                 let (k, z) = (a / 90.0, 1.0 + 0.01 * shake[1]);
@@ -250,20 +376,26 @@ impl Subject {
                         [z, 0.0, 0.0, 0.0, z * (1.0 - k), k * c[1], 0.0, 0.0, 1.0]
                     }
                 };
-                self.print(h, shake, seed)
+                self.print(h, shake, screen, seed)
             }
             Act::Frozen => self.head.render(&Pose::yaw(self.rest_yaw), 0),
-            Act::StillPrint => self.head.render(&Pose::yaw(self.rest_yaw), seed),
+            // The photo flat and square to the lens (no turn to centre it: it is a print).
+            Act::StillPrint => self.print([1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0], shake, screen, seed),
         }
     }
 }
 
 impl Subject {
-    /// The photo seen through homography `h`, shaken by the hand.
-    fn print(&self, h: [f32; 9], shake: [f32; 2], seed: u64) -> Frame {
-        planar(&self.photo, &shaken(h, shake), seed).unwrap_or_else(|_| self.head.render(&Pose::yaw(0.0), seed))
+    /// The photo seen through homography `h`, shaken by the hand, lit evenly by `screen`.
+    fn print(&self, h: [f32; 9], shake: [f32; 2], screen: [f32; 3], seed: u64) -> Frame {
+        planar_lit(&self.photo, &shaken(h, shake), screen, seed)
+            .unwrap_or_else(|_| self.head.render(&Pose::yaw(0.0), seed))
     }
 }
+
+/// The frame interval while colours are shown (a camera's preview runs at 30 fps; these
+/// frames cost a render each).
+pub const COLOUR_FRAME_MS: u64 = 50;
 
 fn shaken(h: [f32; 9], shift: [f32; 2]) -> [f32; 9] {
     // Translate after h: add shift·(row 3) to rows 1 and 2.
@@ -275,8 +407,8 @@ fn shaken(h: [f32; 9], shift: [f32; 2]) -> [f32; 9] {
     out
 }
 
-/// Run `session` on frames from `next` (given the last progress) at 10 frames a second,
-/// until it passes or fails or `max_frames` have gone.
+/// Run `session` on frames from `next` (given the last progress) at 10 frames a second —
+/// 20 while the screen shows colours — until it passes or fails or `max_frames` have gone.
 pub fn play(
     session: &mut LivenessSession,
     models: &FaceModels,
@@ -284,8 +416,10 @@ pub fn play(
     max_frames: u64,
 ) -> Result<Progress, FaceError> {
     let mut progress = Progress::Searching { hint: super::liveness::Hint::NoFace };
-    for n in 1..=max_frames {
-        progress = session.feed(models, &next(&progress), n * 100)?;
+    let mut at_ms = 0;
+    for _ in 1..=max_frames {
+        at_ms += if matches!(progress, Progress::ShowColour { .. }) { COLOUR_FRAME_MS } else { 100 };
+        progress = session.feed(models, &next(&progress), at_ms)?;
         if matches!(progress, Progress::Passed(_) | Progress::Failed(_)) {
             break;
         }

@@ -44,6 +44,8 @@ pub enum ReportError {
     BadSupplementary { field: &'static str, why: &'static str },
     #[error("a report needs a face check in the last {FRESH_FACE_SECS} s: unlock with your face first")]
     FaceCheckRequired,
+    #[error("a report's face check must show the screen's colours: run a report face check (not a plain unlock)")]
+    ColourCheckRequired,
     #[error("the score is below the provider's visa report threshold")]
     ScoreTooLow,
     #[error("the liveness attestation is invalid: {why}")]
@@ -173,6 +175,10 @@ pub struct LivenessAttestation {
     pub reference_portrait: Vec<u8>,
     /// Cosine similarity of this check's live face to that reference portrait.
     pub reference_similarity: f32,
+    /// Whether the face reflected the screen-colour challenge (#23). Absent (false) in an
+    /// attestation from a wallet that predates it, which the service refuses.
+    #[serde(default)]
+    pub screen_colour: bool,
 }
 
 impl LivenessAttestation {
@@ -213,6 +219,9 @@ impl LivenessAttestation {
         }
         if a.challenges.is_empty() {
             return Err(bad("no liveness movements"));
+        }
+        if !a.screen_colour {
+            return Err(bad("no screen-colour check"));
         }
         if a.reference_portrait.len() != 32 {
             return Err(bad("no reference portrait"));

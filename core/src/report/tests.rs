@@ -198,6 +198,7 @@ fn attestations_are_bound_to_device_nonce_and_time() {
         challenges: vec!["turn_left".into(), "look_up".into(), "turn_right".into()],
         reference_portrait: vec![3; 32],
         reference_similarity: 0.55,
+        screen_colour: true,
     };
     let sign = |k: &EcdsaKeyPair, a: &LivenessAttestation| {
         a.sign(|d| k.sign(&rng, d).map(|s| s.as_ref().to_vec()).map_err(|_| ())).unwrap()
@@ -230,6 +231,12 @@ fn attestations_are_bound_to_device_nonce_and_time() {
     assert_eq!(
         why(LivenessAttestation::verify(&sign(&device, &unlike), "dev-a", key, &[7; 16], NOW)),
         "the face does not match the reference portrait"
+    );
+    // Movements alone, without the screen's colours reflected (a puppet passes those).
+    let uncoloured = LivenessAttestation { screen_colour: false, ..a.clone() };
+    assert_eq!(
+        why(LivenessAttestation::verify(&sign(&device, &uncoloured), "dev-a", key, &[7; 16], NOW)),
+        "no screen-colour check"
     );
     let nan = LivenessAttestation { reference_similarity: f32::NAN, ..a };
     assert!(LivenessAttestation::verify(&sign(&device, &nan), "dev-a", key, &[7; 16], NOW).is_err());

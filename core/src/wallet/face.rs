@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Wallet, WalletError};
 use crate::documents::{reference, REFERENCE_PORTRAIT};
+use crate::face::colour::{ColourOutcome, ColourRequirement, ColourUnavailable};
 use crate::face::gate::{GateState, RE_ENROL_SECS};
 use crate::face::liveness::{Challenge, Evidence, LivenessFailure, LivenessPolicy, LivenessSession};
 use crate::face::{FaceModels, Frame, Template, MATCH_THRESHOLD, REFERENCE_MATCH_THRESHOLD};
@@ -26,6 +27,8 @@ pub(crate) struct FaceCheck {
     /// close this check's live face is to it.
     pub reference_digest: Vec<u8>,
     pub reference_similarity: f32,
+    /// The screen-colour challenge's outcome in that session.
+    pub colour: ColourOutcome,
 }
 
 /// The holder's enrolled face, sealed in the wallet like every record.
@@ -96,6 +99,21 @@ pub struct Unlocked {
 pub enum FacePurpose {
     Unlock,
     Enrol,
+    /// An unlock for a visa report: the screen-colour challenge must be made.
+    Report,
+}
+
+impl FacePurpose {
+    /// The liveness policy a session for this purpose runs under, from the app's `base`:
+    /// enrolment and a visa report's face check always make the screen-colour challenge
+    /// (a puppet re-rendered from a photo passes the movements, #23); an unlock as `base` says.
+    pub fn liveness_policy(self, base: LivenessPolicy) -> LivenessPolicy {
+        let mut policy = base;
+        if self != FacePurpose::Unlock {
+            policy.colour.requirement = ColourRequirement::Required;
+        }
+        policy
+    }
 }
 
 impl Wallet {
@@ -160,9 +178,10 @@ impl Wallet {
     ///
     /// - [`FacePurpose::Enrol`] needs the issuer's reference portrait, and — when a face is
     ///   enrolled already — an unlock in the last [`RE_ENROL_SECS`].
-    /// - [`FacePurpose::Unlock`] needs an enrolled face.
+    /// - [`FacePurpose::Unlock`] and [`FacePurpose::Report`] need an enrolled face.
     ///
-    /// Both are refused while the gate is locked out.
+    /// All are refused while the gate is locked out. The session runs under
+    /// [`FacePurpose::liveness_policy`] of `policy`.
     pub fn begin_face_session(
         &self,
         purpose: FacePurpose,
@@ -171,7 +190,7 @@ impl Wallet {
         now: i64,
     ) -> Result<LivenessSession, WalletError> {
         match purpose {
-            FacePurpose::Unlock => {
+            FacePurpose::Unlock | FacePurpose::Report => {
                 self.enrolled()?.ok_or(WalletError::NotEnrolled)?;
             }
             FacePurpose::Enrol => {
@@ -180,7 +199,7 @@ impl Wallet {
             }
         }
         self.gate_state(now)?;
-        Ok(LivenessSession::new(policy, models))
+        Ok(LivenessSession::new(purpose.liveness_policy(policy), models))
     }
 
     /// Finish a face session with its outcome at `now`.
@@ -199,8 +218,17 @@ impl Wallet {
         let _span = tracing::info_span!(target: "idwallet::face", "face_session", ?purpose).entered();
         let state = self.gate_state(now)?;
         let entry = ActivityEntry::now(match purpose {
-            FacePurpose::Unlock => ActivityKind::Unlock,
+            FacePurpose::Unlock | FacePurpose::Report => ActivityKind::Unlock,
             FacePurpose::Enrol => ActivityKind::FaceEnrolled,
+        });
+        // A session run under another policy than the purpose's (no colours shown) does not
+        // count as one that made the challenge.
+        let required = purpose.liveness_policy(LivenessPolicy::default()).colour.requirement;
+        let outcome = outcome.and_then(|e| match e.colour {
+            ColourOutcome::NotAsked if required == ColourRequirement::Required => {
+                Err(LivenessFailure::LightCheckUnavailable { reason: ColourUnavailable::NotShown })
+            }
+            _ => Ok(e),
         });
         let evidence = match outcome {
             Ok(evidence) => evidence,
@@ -210,7 +238,7 @@ impl Wallet {
             }
         };
         let (record, similarity, reference_similarity) = match purpose {
-            FacePurpose::Unlock => {
+            FacePurpose::Unlock | FacePurpose::Report => {
                 let enrolled = self.enrolled()?.ok_or(WalletError::NotEnrolled)?;
                 let similarity = evidence.template.similarity(&Template(enrolled.template.clone()));
                 if similarity < MATCH_THRESHOLD {
@@ -253,6 +281,7 @@ impl Wallet {
             challenges: evidence.challenges.clone(),
             reference_digest: record.reference_digest,
             reference_similarity,
+            colour: evidence.colour,
         };
         *self.unlock.lock().unwrap_or_else(|p| p.into_inner()) = Some(check);
         tracing::info!(target: "idwallet::face", frames = evidence.frames, "eID unlocked");

@@ -27,6 +27,9 @@ impl Wallet {
             .face_check(now)
             .filter(|c| now - c.at <= report::FRESH_FACE_SECS)
             .ok_or(ReportError::FaceCheckRequired)?;
+        if !matches!(check.colour, crate::face::colour::ColourOutcome::Checked(_)) {
+            return Err(ReportError::ColourCheckRequired.into());
+        }
         let client = self.client()?;
         let entry = ActivityEntry::now(ActivityKind::ReportRequested)
             .counterparty(host_of(client.base_url()))
@@ -41,6 +44,7 @@ impl Wallet {
                 challenges: check.challenges.iter().map(|c| c.code().to_owned()).collect(),
                 reference_portrait: check.reference_digest.clone(),
                 reference_similarity: check.reference_similarity,
+                screen_colour: true,
             };
             let signed = attestation.sign(|data| self.key_store.sign(data))?;
             let request = wire::ReportRequest {

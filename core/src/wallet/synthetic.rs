@@ -23,12 +23,26 @@ impl Wallet {
         now: i64,
         progress: &mut dyn FnMut(&Progress),
     ) -> Result<Unlocked, WalletError> {
-        let policy = LivenessPolicy::default();
+        let subject = Subject::new(models, photo, act)?;
+        self.synthetic_face_session_of(purpose, models, subject, challenges, now, progress)
+    }
+
+    /// [`Wallet::synthetic_face_session`] with a subject made by the caller (one lit
+    /// otherwise by the screen's colours, `Subject::with_light`).
+    pub fn synthetic_face_session_of(
+        &self,
+        purpose: FacePurpose,
+        models: &FaceModels,
+        mut subject: Subject,
+        challenges: Vec<Challenge>,
+        now: i64,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<Unlocked, WalletError> {
+        let policy = purpose.liveness_policy(LivenessPolicy::default());
         let mut session = self.begin_face_session(purpose, models, policy, now)?;
         if !challenges.is_empty() {
             session = LivenessSession::with_challenges(policy, challenges);
         }
-        let mut subject = Subject::new(models, photo, act)?;
         play(
             &mut session,
             models,

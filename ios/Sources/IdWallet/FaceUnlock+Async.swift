@@ -28,6 +28,17 @@ public extension FaceModels {
     }
 }
 
+public extension UnlockProgress {
+    /// While the session shows colours: the colour to fill the whole screen with (0…1 per
+    /// channel, e.g. SwiftUI `Color(red:green:blue:)` full-screen, `UIScreen.main.brightness = 1`,
+    /// exposure and white balance locked: `docs/mobile.md`) until `untilMs` on the frames'
+    /// clock; `nil` for every other step.
+    var screenColour: (red: Double, green: Double, blue: Double, untilMs: UInt64)? {
+        guard case let .showColour(red, green, blue, untilMs) = self else { return nil }
+        return (Double(red) / 255, Double(green) / 255, Double(blue) / 255, untilMs)
+    }
+}
+
 public extension FaceSession {
     /// Feed `frames` and yield what the UI shows after each one; the stream finishes after
     /// `.unlocked`, or throws the `WalletError` of a failed unlock (already counted by the

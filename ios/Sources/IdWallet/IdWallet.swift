@@ -816,7 +816,7 @@ public func FfiConverterTypeFaceModels_lower(_ value: FaceModels) -> UInt64 {
 
 /**
  * One face enrolment or unlock in progress (`Wallet.startFaceEnrolment`,
- * `Wallet.startFaceUnlock`).
+ * `Wallet.startFaceUnlock`, `Wallet.startReportFaceCheck`).
  */
 public protocol FaceSessionProtocol: AnyObject, Sendable {
     
@@ -842,7 +842,7 @@ public protocol FaceSessionProtocol: AnyObject, Sendable {
 }
 /**
  * One face enrolment or unlock in progress (`Wallet.startFaceEnrolment`,
- * `Wallet.startFaceUnlock`).
+ * `Wallet.startFaceUnlock`, `Wallet.startReportFaceCheck`).
  */
 open class FaceSession: FaceSessionProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -2824,7 +2824,8 @@ public protocol WalletProtocol: AnyObject, Sendable {
     
     /**
      * Start enrolling the holder's face: a liveness session whose live face must match the
-     * issuer's reference portrait (delivered with the documents). Feed it camera frames;
+     * issuer's reference portrait (delivered with the documents), with the screen-colour
+     * challenge (`UnlockProgress.ShowColour`). Feed it camera frames;
      * it ends `Unlocked` with the template stored. Replacing an enrolled face needs a face
      * unlock in the last two minutes. Fails with `NoReferencePortrait`, `FaceCheckRequired`
      * or `LockedOut { retryAfterSecs }`.
@@ -2837,6 +2838,13 @@ public protocol WalletProtocol: AnyObject, Sendable {
      * `NotEnrolled` or `LockedOut { retryAfterSecs }`.
      */
     func startFaceUnlock(models: FaceModels) throws  -> FaceSession
+    
+    /**
+     * Start the face check a visa report needs: an unlock that also makes the
+     * screen-colour challenge (`UnlockProgress.ShowColour`: fill the screen with each colour
+     * until its time). `requestVisaReport` refuses a plain unlock with `FaceCheckRequired`.
+     */
+    func startReportFaceCheck(models: FaceModels) throws  -> FaceSession
     
     /**
      * Delete the enrolled face; false if there was none. Needs a face unlock in the last
@@ -3104,7 +3112,8 @@ open func setDisclosurePolicy(policy: DisclosurePolicy)throws   {try rustCallWit
     
     /**
      * Start enrolling the holder's face: a liveness session whose live face must match the
-     * issuer's reference portrait (delivered with the documents). Feed it camera frames;
+     * issuer's reference portrait (delivered with the documents), with the screen-colour
+     * challenge (`UnlockProgress.ShowColour`). Feed it camera frames;
      * it ends `Unlocked` with the template stored. Replacing an enrolled face needs a face
      * unlock in the last two minutes. Fails with `NoReferencePortrait`, `FaceCheckRequired`
      * or `LockedOut { retryAfterSecs }`.
@@ -3128,6 +3137,21 @@ open func startFaceUnlock(models: FaceModels)throws  -> FaceSession  {
     return try  FfiConverterTypeFaceSession_lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
         uniffiCallStatus in
     uniffi_idwallet_ffi_fn_method_wallet_start_face_unlock(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeFaceModels_lower(models),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Start the face check a visa report needs: an unlock that also makes the
+     * screen-colour challenge (`UnlockProgress.ShowColour`: fill the screen with each colour
+     * until its time). `requestVisaReport` refuses a plain unlock with `FaceCheckRequired`.
+     */
+open func startReportFaceCheck(models: FaceModels)throws  -> FaceSession  {
+    return try  FfiConverterTypeFaceSession_lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_wallet_start_report_face_check(
             self.uniffiCloneHandle(),
         FfiConverterTypeFaceModels_lower(models),uniffiCallStatus
     )
@@ -7302,6 +7326,12 @@ public enum UnlockProgress: Equatable, Hashable {
     case returning(index: UInt32, count: UInt32
     )
     /**
+     * Fill the screen with this colour until `untilMs` (the frames' clock), at full
+     * brightness, exposure and white balance locked; the holder holds still, facing it.
+     */
+    case showColour(red: UInt8, green: UInt8, blue: UInt8, untilMs: UInt64
+    )
+    /**
      * Live, and the holder: the eID is unlocked until `until` (Unix seconds).
      */
     case unlocked(until: Int64, similarity: Float
@@ -7336,7 +7366,10 @@ public struct FfiConverterTypeUnlockProgress: FfiConverterRustBuffer {
         case 3: return .returning(index: try FfiConverterUInt32.read(from: &buf), count: try FfiConverterUInt32.read(from: &buf)
         )
         
-        case 4: return .unlocked(until: try FfiConverterInt64.read(from: &buf), similarity: try FfiConverterFloat.read(from: &buf)
+        case 4: return .showColour(red: try FfiConverterUInt8.read(from: &buf), green: try FfiConverterUInt8.read(from: &buf), blue: try FfiConverterUInt8.read(from: &buf), untilMs: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        case 5: return .unlocked(until: try FfiConverterInt64.read(from: &buf), similarity: try FfiConverterFloat.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -7366,8 +7399,16 @@ public struct FfiConverterTypeUnlockProgress: FfiConverterRustBuffer {
             FfiConverterUInt32.write(count, into: &buf)
             
         
-        case let .unlocked(until,similarity):
+        case let .showColour(red,green,blue,untilMs):
             writeInt(&buf, Int32(4))
+            FfiConverterUInt8.write(red, into: &buf)
+            FfiConverterUInt8.write(green, into: &buf)
+            FfiConverterUInt8.write(blue, into: &buf)
+            FfiConverterUInt64.write(untilMs, into: &buf)
+            
+        
+        case let .unlocked(until,similarity):
+            writeInt(&buf, Int32(5))
             FfiConverterInt64.write(until, into: &buf)
             FfiConverterFloat.write(similarity, into: &buf)
             
@@ -8672,10 +8713,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_method_wallet_set_disclosure_policy() != 27725) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_wallet_start_face_enrolment() != 18764) {
+    if (uniffi_idwallet_ffi_checksum_method_wallet_start_face_enrolment() != 43272) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_wallet_start_face_unlock() != 52029) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_wallet_start_report_face_check() != 13136) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_wallet_unenrol_face() != 13899) {

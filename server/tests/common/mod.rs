@@ -336,8 +336,17 @@ async fn read_message(stream: &mut TcpStream) -> Option<Vec<u8>> {
 /// session on synthetic frames of their live photo, matched against the issuer's reference
 /// portrait: the enrolment unlocks the eID.
 pub fn enrol_and_unlock(phone: &Phone, n: u32) {
+    face_session(phone, n, idwallet_core::wallet::FacePurpose::Enrol).unwrap();
+}
+
+/// A `purpose` face session by `phone`'s holder (citizen `n`) on synthetic frames of their
+/// live photo.
+pub fn face_session(
+    phone: &Phone,
+    n: u32,
+    purpose: idwallet_core::wallet::FacePurpose,
+) -> Result<idwallet_core::wallet::Unlocked, idwallet_core::WalletError> {
     use idwallet_core::face::{liveness::Challenge, synthetic::Act, FaceModels, Frame, DETECTOR_FILE, EMBEDDER_FILE};
-    use idwallet_core::wallet::FacePurpose;
     let dir = models_dir();
     let models = FaceModels::load(
         &std::fs::read(dir.join(DETECTOR_FILE)).unwrap(),
@@ -347,8 +356,5 @@ pub fn enrol_and_unlock(phone: &Phone, n: u32) {
     let name = idwallet_core::documents::synthetic::real_face(n).live_photo;
     let live = Frame::Encoded(std::fs::read(dir.join(format!("photos/{name}.jpg"))).unwrap());
     let order = vec![Challenge::TurnLeft, Challenge::LookUp, Challenge::TurnRight];
-    phone
-        .wallet
-        .synthetic_face_session(FacePurpose::Enrol, &models, live, Act::Genuine, order, now(), &mut |_| {})
-        .unwrap();
+    phone.wallet.synthetic_face_session(purpose, &models, live, Act::Genuine, order, now(), &mut |_| {})
 }

@@ -673,6 +673,11 @@ uint64_t uniffi_idwallet_ffi_fn_method_wallet_start_face_enrolment(uint64_t ptr,
 uint64_t uniffi_idwallet_ffi_fn_method_wallet_start_face_unlock(uint64_t ptr, uint64_t models, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_START_REPORT_FACE_CHECK
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_START_REPORT_FACE_CHECK
+uint64_t uniffi_idwallet_ffi_fn_method_wallet_start_report_face_check(uint64_t ptr, uint64_t models, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_UNENROL_FACE
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_UNENROL_FACE
 uint64_t uniffi_idwallet_ffi_fn_method_wallet_unenrol_face(uint64_t ptr
@@ -1317,6 +1322,12 @@ uint16_t uniffi_idwallet_ffi_checksum_method_wallet_start_face_enrolment(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_START_FACE_UNLOCK
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_START_FACE_UNLOCK
 uint16_t uniffi_idwallet_ffi_checksum_method_wallet_start_face_unlock(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_START_REPORT_FACE_CHECK
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_START_REPORT_FACE_CHECK
+uint16_t uniffi_idwallet_ffi_checksum_method_wallet_start_report_face_check(void
     
 );
 #endif

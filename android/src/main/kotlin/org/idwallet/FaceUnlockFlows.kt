@@ -47,6 +47,15 @@ fun FaceModels.Companion.loading(
 }
 
 /**
+ * The colour to fill the screen with while [UnlockProgress.ShowColour] lasts, as an opaque
+ * Android colour int: `window.decorView.setBackgroundColor(step.argb)` with the window at
+ * full brightness (`attributes.screenBrightness = 1f`), auto-exposure and white balance
+ * locked (`docs/mobile.md`). Hide every other view: the face must be lit by this colour alone.
+ */
+val UnlockProgress.ShowColour.argb: Int
+    get() = (0xFF shl 24) or (red.toInt() shl 16) or (green.toInt() shl 8) or blue.toInt()
+
+/**
  * Feed camera [frames] to this enrolment or unlock session and emit what the UI shows after each one. The flow
  * completes after [UnlockProgress.Unlocked]; a failed unlock fails it with the
  * [WalletException] (`LivenessFailed`, `FaceMismatch`, `LockedOut`), already counted by the

@@ -855,6 +855,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_idwallet_ffi_checksum_method_wallet_start_face_unlock(
     ): Int
+    external fun uniffi_idwallet_ffi_checksum_method_wallet_start_report_face_check(
+    ): Int
     external fun uniffi_idwallet_ffi_checksum_method_wallet_unenrol_face(
     ): Int
     external fun uniffi_idwallet_ffi_checksum_method_wallet_unlocked_until(
@@ -1075,6 +1077,8 @@ internal object UniffiLib {
     external fun uniffi_idwallet_ffi_fn_method_wallet_start_face_enrolment(`ptr`: Long,`models`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_idwallet_ffi_fn_method_wallet_start_face_unlock(`ptr`: Long,`models`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_idwallet_ffi_fn_method_wallet_start_report_face_check(`ptr`: Long,`models`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_idwallet_ffi_fn_method_wallet_unenrol_face(`ptr`: Long,
     ): Long
@@ -2118,7 +2122,7 @@ public object FfiConverterTypeFaceModels: FfiConverter<FaceModels, Long> {
 
 /**
  * One face enrolment or unlock in progress (`Wallet.startFaceEnrolment`,
- * `Wallet.startFaceUnlock`).
+ * `Wallet.startFaceUnlock`, `Wallet.startReportFaceCheck`).
  */
 public interface FaceSessionInterface {
     
@@ -2146,7 +2150,7 @@ public interface FaceSessionInterface {
 
 /**
  * One face enrolment or unlock in progress (`Wallet.startFaceEnrolment`,
- * `Wallet.startFaceUnlock`).
+ * `Wallet.startFaceUnlock`, `Wallet.startReportFaceCheck`).
  */
 open class FaceSession: Disposable, AutoCloseable, FaceSessionInterface
 {
@@ -5369,7 +5373,8 @@ public interface WalletInterface {
     
     /**
      * Start enrolling the holder's face: a liveness session whose live face must match the
-     * issuer's reference portrait (delivered with the documents). Feed it camera frames;
+     * issuer's reference portrait (delivered with the documents), with the screen-colour
+     * challenge (`UnlockProgress.ShowColour`). Feed it camera frames;
      * it ends `Unlocked` with the template stored. Replacing an enrolled face needs a face
      * unlock in the last two minutes. Fails with `NoReferencePortrait`, `FaceCheckRequired`
      * or `LockedOut { retryAfterSecs }`.
@@ -5382,6 +5387,13 @@ public interface WalletInterface {
      * `NotEnrolled` or `LockedOut { retryAfterSecs }`.
      */
     fun `startFaceUnlock`(`models`: FaceModels): FaceSession
+    
+    /**
+     * Start the face check a visa report needs: an unlock that also makes the
+     * screen-colour challenge (`UnlockProgress.ShowColour`: fill the screen with each colour
+     * until its time). `requestVisaReport` refuses a plain unlock with `FaceCheckRequired`.
+     */
+    fun `startReportFaceCheck`(`models`: FaceModels): FaceSession
     
     /**
      * Delete the enrolled face; false if there was none. Needs a face unlock in the last
@@ -5713,7 +5725,8 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
     
     /**
      * Start enrolling the holder's face: a liveness session whose live face must match the
-     * issuer's reference portrait (delivered with the documents). Feed it camera frames;
+     * issuer's reference portrait (delivered with the documents), with the screen-colour
+     * challenge (`UnlockProgress.ShowColour`). Feed it camera frames;
      * it ends `Unlocked` with the template stored. Replacing an enrolled face needs a face
      * unlock in the last two minutes. Fails with `NoReferencePortrait`, `FaceCheckRequired`
      * or `LockedOut { retryAfterSecs }`.
@@ -5743,6 +5756,26 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
     callWithHandle {
     uniffiRustCallWithError(WalletException) { _status ->
     UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_start_face_unlock(
+        it,
+        
+        FfiConverterTypeFaceModels.lower(`models`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Start the face check a visa report needs: an unlock that also makes the
+     * screen-colour challenge (`UnlockProgress.ShowColour`: fill the screen with each colour
+     * until its time). `requestVisaReport` refuses a plain unlock with `FaceCheckRequired`.
+     */
+    @Throws(WalletException::class)override fun `startReportFaceCheck`(`models`: FaceModels): FaceSession {
+            return FfiConverterTypeFaceSession.lift(
+    callWithHandle {
+    uniffiRustCallWithError(WalletException) { _status ->
+    UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_start_report_face_check(
         it,
         
         FfiConverterTypeFaceModels.lower(`models`),_status)
@@ -9055,6 +9088,22 @@ sealed class UnlockProgress {
     }
     
     /**
+     * Fill the screen with this colour until `untilMs` (the frames' clock), at full
+     * brightness, exposure and white balance locked; the holder holds still, facing it.
+     */
+    data class ShowColour(
+        val `red`: kotlin.UByte, 
+        val `green`: kotlin.UByte, 
+        val `blue`: kotlin.UByte, 
+        val `untilMs`: kotlin.ULong) : UnlockProgress()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
      * Live, and the holder: the eID is unlocked until `until` (Unix seconds).
      */
     data class Unlocked(
@@ -9096,7 +9145,13 @@ public object FfiConverterTypeUnlockProgress : FfiConverterRustBuffer<UnlockProg
                 FfiConverterUInt.read(buf),
                 FfiConverterUInt.read(buf),
                 )
-            4 -> UnlockProgress.Unlocked(
+            4 -> UnlockProgress.ShowColour(
+                FfiConverterUByte.read(buf),
+                FfiConverterUByte.read(buf),
+                FfiConverterUByte.read(buf),
+                FfiConverterULong.read(buf),
+                )
+            5 -> UnlockProgress.Unlocked(
                 FfiConverterLong.read(buf),
                 FfiConverterFloat.read(buf),
                 )
@@ -9130,6 +9185,16 @@ public object FfiConverterTypeUnlockProgress : FfiConverterRustBuffer<UnlockProg
                 + FfiConverterUInt.allocationSize(value.`count`)
             )
         }
+        is UnlockProgress.ShowColour -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterUByte.allocationSize(value.`red`)
+                + FfiConverterUByte.allocationSize(value.`green`)
+                + FfiConverterUByte.allocationSize(value.`blue`)
+                + FfiConverterULong.allocationSize(value.`untilMs`)
+            )
+        }
         is UnlockProgress.Unlocked -> {
             // Add the size for the Int that specifies the variant plus the size needed for all fields
             (
@@ -9161,8 +9226,16 @@ public object FfiConverterTypeUnlockProgress : FfiConverterRustBuffer<UnlockProg
                 FfiConverterUInt.write(value.`count`, buf)
                 Unit
             }
-            is UnlockProgress.Unlocked -> {
+            is UnlockProgress.ShowColour -> {
                 buf.putInt(4)
+                FfiConverterUByte.write(value.`red`, buf)
+                FfiConverterUByte.write(value.`green`, buf)
+                FfiConverterUByte.write(value.`blue`, buf)
+                FfiConverterULong.write(value.`untilMs`, buf)
+                Unit
+            }
+            is UnlockProgress.Unlocked -> {
+                buf.putInt(5)
                 FfiConverterLong.write(value.`until`, buf)
                 FfiConverterFloat.write(value.`similarity`, buf)
                 Unit

@@ -89,7 +89,9 @@ val wrapperTests = linkedMapOf<String, () -> Unit>(
             var failure: Throwable? = null
             session.progress(frames).catch { failure = it }.collect { shown += it }
             assertEquals(1, shown.size, "$shown")
-            assertTrue(shown[0] is UnlockProgress.Moving, "${shown[0]}")
+            // An enrolment begins with the screen's colours (then the movements).
+            val colour = shown[0]
+            assertTrue(colour is UnlockProgress.ShowColour && colour.untilMs > 100u && colour.argb ushr 24 == 0xFF, "$colour")
             assertTrue(failure is WalletException.LivenessFailed, "$failure")
             assertEquals(null, wallet.unlockedUntil())
             wallet.closeWallet()
