@@ -355,7 +355,10 @@ async fn request_report(AxumState(app): AxumState<App>, req: Request) -> Respons
         }
         let report =
             app.state.issue_report(&device, score, threshold, body.supplementary, verified.verified_at, now)?;
-        tracing::info!(target: "idwallet::server", device = %device.device_id, report = %report.report.id, "visa report issued");
+        // A real service checks the platform's verdict with its vendor here (docs/integrity.md);
+        // the reference service cannot, and only records which one came.
+        let integrity = verified.integrity.as_ref().map(|t| t.kind);
+        tracing::info!(target: "idwallet::server", device = %device.device_id, report = %report.report.id, ?integrity, "visa report issued");
         Ok(wire::ReportResponse { report: B64(report.signed), seal: report.seal })
     })
     .await

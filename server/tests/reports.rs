@@ -107,6 +107,52 @@ async fn a_holder_gets_a_report_a_consulate_verifies_offline() {
     server.stop().await;
 }
 
+/// The app's platform integrity service (here a recorder standing in for App Attest) is
+/// asked once per report request, over a fresh 32-byte nonce; the service accepts the
+/// attestation carrying its token. A verdict it cannot give, or an oversized one, fails the
+/// request before anything is sent, and no report is issued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_platform_integrity_verdict_is_bound_to_each_report_request() {
+    use idwallet_core::platform::{IntegrityError, IntegrityKind, PlatformIntegrity};
+    use std::sync::Mutex;
+    struct Recorder {
+        nonces: Mutex<Vec<Vec<u8>>>,
+        answer: Mutex<Result<Vec<u8>, IntegrityError>>,
+    }
+    impl PlatformIntegrity for Recorder {
+        fn kind(&self) -> IntegrityKind {
+            IntegrityKind::AppAttest
+        }
+        fn token(&self, nonce: &[u8]) -> Result<Vec<u8>, IntegrityError> {
+            self.nonces.lock().unwrap().push(nonce.to_vec());
+            self.answer.lock().unwrap().clone()
+        }
+    }
+    let server = Server::start().await;
+    let phone = Phone::new();
+    let n = citizen(&server, true);
+    phone.register(&server, n).await.unwrap();
+    phone.wallet.refresh_documents().await.unwrap();
+    enrol_and_unlock(&phone, n);
+    let recorder = Arc::new(Recorder { nonces: Mutex::new(Vec::new()), answer: Mutex::new(Ok(b"assertion".to_vec())) });
+    phone.wallet.set_platform_integrity(Some(recorder.clone()));
+    phone.wallet.request_visa_report("sesame", &supplementary()).await.unwrap();
+    phone.wallet.request_visa_report("sesame", &supplementary()).await.unwrap();
+    let nonces = recorder.nonces.lock().unwrap().clone();
+    assert_eq!(nonces.len(), 2);
+    assert!(nonces.iter().all(|n| n.len() == 32));
+    assert_ne!(nonces[0], nonces[1], "each request's challenge is fresh, so is its nonce");
+
+    *recorder.answer.lock().unwrap() = Err(IntegrityError::Unavailable { reason: "no network".into() });
+    let e = phone.wallet.request_visa_report("sesame", &supplementary()).await.unwrap_err();
+    assert!(matches!(e, WalletError::Integrity(IntegrityError::Unavailable { .. })), "{e:?}");
+    *recorder.answer.lock().unwrap() = Ok(vec![0; 17 * 1024]);
+    let e = phone.wallet.request_visa_report("sesame", &supplementary()).await.unwrap_err();
+    assert!(matches!(e, WalletError::Integrity(_)), "{e:?}");
+    assert_eq!(phone.wallet.visa_reports().unwrap().len(), 2);
+    server.stop().await;
+}
+
 fn render_first_page(pdf: &[u8]) -> image::DynamicImage {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("r.pdf"), pdf).unwrap();
@@ -148,6 +194,7 @@ fn attest(keys: &Arc<dyn KeyStore>, device_id: &str, nonce: Vec<u8>, verified_at
         reference_portrait: portrait.to_vec(),
         reference_similarity: 0.6,
         screen_colour: true,
+        integrity: None,
     };
     a.sign(|d| keys.sign(d)).unwrap()
 }

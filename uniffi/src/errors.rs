@@ -64,6 +64,9 @@ pub enum WalletError {
     /// The key store failed (see the message); e.g. user authentication was cancelled.
     #[error("key store: {reason}")]
     KeyStore { reason: String },
+    /// The app's `PlatformIntegrity` gave no verdict for a report request.
+    #[error("{reason}")]
+    IntegrityUnavailable { reason: String },
     /// No record with that id.
     #[error("{reason}")]
     NotFound { reason: String },
@@ -182,6 +185,7 @@ impl From<idwallet_core::WalletError> for WalletError {
             W::NoReferencePortrait => Self::NoReferencePortrait,
             W::ReferencePortraitMismatch => Self::ReferencePortraitMismatch,
             W::InvalidPolicy => Self::InvalidInput { reason: text },
+            W::Integrity(_) => Self::IntegrityUnavailable { reason: text },
             W::Report(r) => {
                 use idwallet_core::report::ReportError as R;
                 match r {

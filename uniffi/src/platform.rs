@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use idwallet_core::platform::{self as core, LogLevel};
+use idwallet_core::platform::{self as core, IntegrityKind, LogLevel};
 
 use crate::errors::KeyStoreError;
 use crate::runtime::run_blocking;
@@ -104,6 +104,54 @@ pub enum LogLevel {
     Info,
     Debug,
     Trace,
+}
+
+/// Which platform mechanism vouches for the app and the device.
+#[uniffi::remote(Enum)]
+pub enum IntegrityKind {
+    PlayIntegrity,
+    AndroidKeyAttestation,
+    AppAttest,
+}
+
+/// Why the platform's integrity service gave no verdict (no personal data in `reason`).
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi::export(Display)]
+pub enum IntegrityError {
+    #[error("the platform's integrity service is unavailable: {reason}")]
+    Unavailable { reason: String },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for IntegrityError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        tracing::warn!(target: "idwallet::ffi", "a host integrity service threw an undeclared exception");
+        drop(e);
+        Self::Unavailable { reason: "the host integrity service threw an unexpected exception".into() }
+    }
+}
+
+/// The app's bridge to Play Integrity, Key Attestation or App Attest
+/// (`Wallet.setPlatformIntegrity`; `docs/integrity.md`).
+#[uniffi::export(with_foreign)]
+pub trait PlatformIntegrity: Send + Sync {
+    fn kind(&self) -> IntegrityKind;
+    /// A verdict over `nonce` (32 bytes): Play Integrity's `requestHash`, App Attest's
+    /// `clientDataHash`, the Key Attestation challenge.
+    fn token(&self, nonce: Vec<u8>) -> Result<Vec<u8>, IntegrityError>;
+}
+
+/// Lets the core ask an integrity service implemented across the FFI.
+pub(crate) struct HostIntegrity(pub(crate) Arc<dyn PlatformIntegrity>);
+
+impl core::PlatformIntegrity for HostIntegrity {
+    fn kind(&self) -> core::IntegrityKind {
+        self.0.kind()
+    }
+    fn token(&self, nonce: &[u8]) -> Result<Vec<u8>, core::IntegrityError> {
+        self.0
+            .token(nonce.to_vec())
+            .map_err(|IntegrityError::Unavailable { reason }| core::IntegrityError::Unavailable { reason })
+    }
 }
 
 /// Receives idwallet's log lines (never personal data), e.g. to forward them to Logcat.

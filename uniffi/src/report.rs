@@ -3,7 +3,10 @@
 
 use idwallet_core::report::{self, Seal, Supplementary};
 
+use std::sync::Arc;
+
 use crate::errors::{ReportError, WalletError};
+use crate::platform::{HostIntegrity, PlatformIntegrity};
 use crate::runtime::run_async;
 use crate::wallet::Wallet;
 
@@ -67,8 +70,11 @@ pub struct Seal {
 
 #[uniffi::export]
 impl Wallet {
-    /// Request a visa report on `provider`'s score. Needs a face unlock in the last five
+    /// Request a visa report on `provider`'s score. Needs a report face check
+    /// (`startReportFaceCheck`, with the screen colours) or an enrolment in the last five
     /// minutes (else `FaceCheckRequired`); `ScoreTooLow` below the provider's threshold.
+    /// With a `PlatformIntegrity` set, its verdict is bound to the request's attestation
+    /// (`IntegrityUnavailable` if it gives none).
     pub async fn request_visa_report(
         &self,
         provider: String,
@@ -77,6 +83,14 @@ impl Wallet {
         let wallet = self.shared()?;
         let r = run_async(async move { wallet.request_visa_report(&provider, &supplementary).await }).await?;
         Ok((&r).into())
+    }
+
+    /// Bind `integrity`'s verdict (Play Integrity, Key Attestation, App Attest) to every
+    /// report request from now on; `null` stops (`docs/integrity.md`).
+    pub fn set_platform_integrity(&self, integrity: Option<Arc<dyn PlatformIntegrity>>) -> Result<(), WalletError> {
+        let host = integrity.map(|i| Arc::new(HostIntegrity(i)) as Arc<dyn idwallet_core::platform::PlatformIntegrity>);
+        self.shared()?.set_platform_integrity(host);
+        Ok(())
     }
 
     /// The reports kept on this device, newest first (offline).

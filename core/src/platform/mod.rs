@@ -1,12 +1,15 @@
-//! Services the host platform provides: the device key store and the log sink.
+//! Services the host platform provides: the device key store, the log sink and the
+//! integrity verdict.
 //!
 //! On phones these are implemented in Kotlin/Swift over Android Keystore and the Secure
 //! Enclave and reach Rust through foreign traits; [`SoftwareKeyStore`] is the real,
 //! passphrase-sealed implementation for desktop and tests.
 
+pub mod integrity;
 mod log;
 mod software;
 
+pub use integrity::{IntegrityError, IntegrityKind, IntegrityToken, PlatformIntegrity};
 pub use log::{set_log_sink, LogLevel, LogSink};
 pub use software::{KdfParams, SoftwareKeyStore};
 

@@ -179,6 +179,11 @@ pub struct LivenessAttestation {
     /// attestation from a wallet that predates it, which the service refuses.
     #[serde(default)]
     pub screen_colour: bool,
+    /// The platform's integrity verdict over [`crate::platform::integrity::report_nonce`]
+    /// of this nonce, device and `verified_at`, if the app has a platform integrity service.
+    /// The service must check it with the platform's vendor (`docs/integrity.md`).
+    #[serde(default)]
+    pub integrity: Option<crate::platform::IntegrityToken>,
 }
 
 impl LivenessAttestation {
@@ -222,6 +227,12 @@ impl LivenessAttestation {
         }
         if !a.screen_colour {
             return Err(bad("no screen-colour check"));
+        }
+        if a.integrity
+            .as_ref()
+            .is_some_and(|t| t.token.is_empty() || t.token.len() > crate::platform::integrity::MAX_TOKEN_BYTES)
+        {
+            return Err(bad("the platform integrity token is empty or too long"));
         }
         if a.reference_portrait.len() != 32 {
             return Err(bad("no reference portrait"));

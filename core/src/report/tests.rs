@@ -199,6 +199,7 @@ fn attestations_are_bound_to_device_nonce_and_time() {
         reference_portrait: vec![3; 32],
         reference_similarity: 0.55,
         screen_colour: true,
+        integrity: None,
     };
     let sign = |k: &EcdsaKeyPair, a: &LivenessAttestation| {
         a.sign(|d| k.sign(&rng, d).map(|s| s.as_ref().to_vec()).map_err(|_| ())).unwrap()

@@ -109,6 +109,9 @@ pub enum WalletError {
     FaceMismatch { similarity: f32, retry_after_secs: Option<i64> },
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
+    /// The platform's integrity service gave no verdict (`Wallet::set_platform_integrity`).
+    #[error("the platform's integrity verdict could not be had: {0}")]
+    Integrity(#[from] crate::platform::IntegrityError),
     #[error("the liveness check failed: {failure}")]
     LivenessFailed { failure: crate::face::liveness::LivenessFailure, retry_after_secs: Option<i64> },
     /// The eID is locked: unlock it with the face (recently enough for this use) first.
@@ -141,6 +144,8 @@ pub struct Wallet {
     disclosure: Mutex<crate::face::gate::DisclosurePolicy>,
     /// The last face unlock; never stored, so a restart locks the eID.
     unlock: Mutex<Option<face::FaceCheck>>,
+    /// The platform's integrity service, if the app has one (`set_platform_integrity`).
+    integrity: Mutex<Option<Arc<dyn crate::platform::PlatformIntegrity>>>,
 }
 
 impl std::fmt::Debug for Wallet {
@@ -168,7 +173,16 @@ impl Wallet {
             lockout: crate::face::gate::LockoutPolicy::default(),
             disclosure: Mutex::new(crate::face::gate::DisclosurePolicy::default()),
             unlock: Mutex::new(None),
+            integrity: Mutex::new(None),
         })
+    }
+
+    /// Ask `integrity` (Play Integrity, Key Attestation, App Attest) for a verdict bound to
+    /// each report's liveness attestation, from now on; `None` stops. A verdict the platform
+    /// cannot give fails the request (`WalletError::Integrity`): the service decides what a
+    /// report needs, the wallet does not quietly leave the verdict out.
+    pub fn set_platform_integrity(&self, integrity: Option<Arc<dyn crate::platform::PlatformIntegrity>>) {
+        *self.integrity.lock().unwrap_or_else(|p| p.into_inner()) = integrity;
     }
 
     /// Use `policy` for how fresh a face unlock each disclosure needs (not stored: the app

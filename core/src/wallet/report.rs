@@ -6,6 +6,7 @@
 use super::online::host_of;
 use super::{Wallet, WalletError};
 use crate::net::client::ClientError;
+use crate::platform::integrity::{self, IntegrityError, IntegrityToken};
 use crate::report::{self, LivenessAttestation, ReportError, SignedReport, Supplementary};
 use crate::store::{ActivityEntry, ActivityKind, Outcome};
 use crate::wire::{self, path, B64};
@@ -31,11 +32,26 @@ impl Wallet {
             return Err(ReportError::ColourCheckRequired.into());
         }
         let client = self.client()?;
+        let integrity = self.integrity.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let entry = ActivityEntry::now(ActivityKind::ReportRequested)
             .counterparty(host_of(client.base_url()))
             .detail(format!("{provider} → {}", supplementary.destination));
         let result = async {
             let challenge: wire::ChallengeResponse = client.post(path::REPORT_CHALLENGES, &()).await?;
+            // The platform's verdict over this challenge, this device and this face check.
+            let integrity = match integrity {
+                Some(platform) => {
+                    let nonce = integrity::report_nonce(&challenge.nonce.0, client.device_id(), check.at);
+                    let token = platform.token(&nonce)?;
+                    if token.is_empty() || token.len() > integrity::MAX_TOKEN_BYTES {
+                        return Err(
+                            IntegrityError::Unavailable { reason: "the token is empty or too long".into() }.into()
+                        );
+                    }
+                    Some(IntegrityToken { kind: platform.kind(), token })
+                }
+                None => None,
+            };
             let attestation = LivenessAttestation {
                 nonce: challenge.nonce.0,
                 device_id: client.device_id().to_owned(),
@@ -45,6 +61,7 @@ impl Wallet {
                 reference_portrait: check.reference_digest.clone(),
                 reference_similarity: check.reference_similarity,
                 screen_colour: true,
+                integrity,
             };
             let signed = attestation.sign(|data| self.key_store.sign(data))?;
             let request = wire::ReportRequest {

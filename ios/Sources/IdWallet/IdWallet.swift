@@ -1586,6 +1586,255 @@ public func FfiConverterTypeLogSink_lower(_ value: LogSink) -> UInt64 {
 
 
 /**
+ * The app's bridge to Play Integrity, Key Attestation or App Attest
+ * (`Wallet.setPlatformIntegrity`; `docs/integrity.md`).
+ */
+public protocol PlatformIntegrity: AnyObject, Sendable {
+    
+    func kind()  -> IntegrityKind
+    
+    /**
+     * A verdict over `nonce` (32 bytes): Play Integrity's `requestHash`, App Attest's
+     * `clientDataHash`, the Key Attestation challenge.
+     */
+    func token(nonce: Data) throws  -> Data
+    
+}
+/**
+ * The app's bridge to Play Integrity, Key Attestation or App Attest
+ * (`Wallet.setPlatformIntegrity`; `docs/integrity.md`).
+ */
+open class PlatformIntegrityImpl: PlatformIntegrity, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_idwallet_ffi_fn_clone_platformintegrity(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_idwallet_ffi_fn_free_platformintegrity(handle, $0) }
+    }
+
+    
+
+    
+open func kind() -> IntegrityKind  {
+    return try!  FfiConverterTypeIntegrityKind_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_platformintegrity_kind(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A verdict over `nonce` (32 bytes): Play Integrity's `requestHash`, App Attest's
+     * `clientDataHash`, the Key Attestation challenge.
+     */
+open func token(nonce: Data)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeIntegrityError_lift) {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_platformintegrity_token(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(nonce),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfacePlatformIntegrity {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfacePlatformIntegrity = UniffiVTableCallbackInterfacePlatformIntegrity(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypePlatformIntegrity.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface PlatformIntegrity: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypePlatformIntegrity.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface PlatformIntegrity: handle missing in uniffiClone")
+            }
+        },
+        kind: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> IntegrityKind in
+                guard let uniffiObj = try? FfiConverterTypePlatformIntegrity.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.kind(
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterTypeIntegrityKind_lower($0) }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        },
+        token: { (
+            uniffiHandle: UInt64,
+            nonce: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Data in
+                guard let uniffiObj = try? FfiConverterTypePlatformIntegrity.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.token(
+                     nonce: try FfiConverterData.lift(nonce)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterData.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeIntegrityError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfacePlatformIntegrity> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfacePlatformIntegrity>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitPlatformIntegrity() {
+    uniffi_idwallet_ffi_fn_init_callback_vtable_platformintegrity(UniffiCallbackInterfacePlatformIntegrity.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePlatformIntegrity: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<PlatformIntegrity>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = PlatformIntegrity
+
+    public static func lift(_ handle: UInt64) throws -> PlatformIntegrity {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return PlatformIntegrityImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: PlatformIntegrity) -> UInt64 {
+         if let rustImpl = value as? PlatformIntegrityImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PlatformIntegrity {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: PlatformIntegrity, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlatformIntegrity_lift(_ handle: UInt64) throws -> PlatformIntegrity {
+    return try FfiConverterTypePlatformIntegrity.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlatformIntegrity_lower(_ value: PlatformIntegrity) -> UInt64 {
+    return FfiConverterTypePlatformIntegrity.lower(value)
+}
+
+
+
+
+
+
+/**
  * Hears how far a long task has got.
  */
 public protocol ProgressListener: AnyObject, Sendable {
@@ -2907,10 +3156,19 @@ public protocol WalletProtocol: AnyObject, Sendable {
     func exportVisaReportPdf(id: String) async throws  -> Data
     
     /**
-     * Request a visa report on `provider`'s score. Needs a face unlock in the last five
+     * Request a visa report on `provider`'s score. Needs a report face check
+     * (`startReportFaceCheck`, with the screen colours) or an enrolment in the last five
      * minutes (else `FaceCheckRequired`); `ScoreTooLow` below the provider's threshold.
+     * With a `PlatformIntegrity` set, its verdict is bound to the request's attestation
+     * (`IntegrityUnavailable` if it gives none).
      */
     func requestVisaReport(provider: String, supplementary: Supplementary) async throws  -> VisaReportSummary
+    
+    /**
+     * Bind `integrity`'s verdict (Play Integrity, Key Attestation, App Attest) to every
+     * report request from now on; `null` stops (`docs/integrity.md`).
+     */
+    func setPlatformIntegrity(integrity: PlatformIntegrity?) throws 
     
     /**
      * The reports kept on this device, newest first (offline).
@@ -3346,8 +3604,11 @@ open func exportVisaReportPdf(id: String)async throws  -> Data  {
 }
     
     /**
-     * Request a visa report on `provider`'s score. Needs a face unlock in the last five
+     * Request a visa report on `provider`'s score. Needs a report face check
+     * (`startReportFaceCheck`, with the screen colours) or an enrolment in the last five
      * minutes (else `FaceCheckRequired`); `ScoreTooLow` below the provider's threshold.
+     * With a `PlatformIntegrity` set, its verdict is bound to the request's attestation
+     * (`IntegrityUnavailable` if it gives none).
      */
 open func requestVisaReport(provider: String, supplementary: Supplementary)async throws  -> VisaReportSummary  {
     return
@@ -3363,6 +3624,19 @@ open func requestVisaReport(provider: String, supplementary: Supplementary)async
             liftFunc: FfiConverterTypeVisaReportSummary_lift,
             errorHandler: FfiConverterTypeWalletError_lift
         )
+}
+    
+    /**
+     * Bind `integrity`'s verdict (Play Integrity, Key Attestation, App Attest) to every
+     * report request from now on; `null` stops (`docs/integrity.md`).
+     */
+open func setPlatformIntegrity(integrity: PlatformIntegrity?)throws   {try rustCallWithError(FfiConverterTypeWalletError_lift) {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_wallet_set_platform_integrity(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionTypePlatformIntegrity.lower(integrity),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -6257,6 +6531,171 @@ public func FfiConverterTypeFaceProblem_lower(_ value: FaceProblem) -> RustBuffe
 
 
 /**
+ * Why the platform's integrity service gave no verdict (no personal data in `reason`).
+ */
+public 
+enum IntegrityError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+
+    
+    
+    case Unavailable(reason: String
+    )
+
+    
+
+    
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_integrityerror_uniffi_trait_display(
+            FfiConverterTypeIntegrityError_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+
+    
+    public var errorDescription: String? {
+        String(reflecting: self)
+    }
+    
+}
+
+#if compiler(>=6)
+extension IntegrityError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeIntegrityError: FfiConverterRustBuffer {
+    typealias SwiftType = IntegrityError
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IntegrityError {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+
+        
+
+        
+        case 1: return .Unavailable(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+
+         default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: IntegrityError, into buf: inout [UInt8]) {
+        switch value {
+
+        
+
+        
+        
+        case let .Unavailable(reason):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(reason, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIntegrityError_lift(_ buf: RustBuffer) throws -> IntegrityError {
+    return try FfiConverterTypeIntegrityError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIntegrityError_lower(_ value: IntegrityError) -> RustBuffer {
+    return FfiConverterTypeIntegrityError.lower(value)
+}
+
+
+/**
+ * Which platform mechanism vouches for the app and the device.
+ */
+
+public enum IntegrityKind: Equatable, Hashable {
+    
+    case playIntegrity
+    case androidKeyAttestation
+    case appAttest
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension IntegrityKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeIntegrityKind: FfiConverterRustBuffer {
+    typealias SwiftType = IntegrityKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IntegrityKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .playIntegrity
+        
+        case 2: return .androidKeyAttestation
+        
+        case 3: return .appAttest
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: IntegrityKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .playIntegrity:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .androidKeyAttestation:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .appAttest:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIntegrityKind_lift(_ buf: RustBuffer) throws -> IntegrityKind {
+    return try FfiConverterTypeIntegrityKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIntegrityKind_lower(_ value: IntegrityKind) -> RustBuffer {
+    return FfiConverterTypeIntegrityKind.lower(value)
+}
+
+
+
+/**
  * Errors a key store (ours or one the app implements) reports.
  *
  * Not flat, so a key store the app implements can throw it back into Rust; uniffi then
@@ -7473,6 +7912,11 @@ enum WalletError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case KeyStore(reason: String
     )
     /**
+     * The app's `PlatformIntegrity` gave no verdict for a report request.
+     */
+    case IntegrityUnavailable(reason: String
+    )
+    /**
      * No record with that id.
      */
     case NotFound(reason: String
@@ -7648,63 +8092,66 @@ public struct FfiConverterTypeWalletError: FfiConverterRustBuffer {
         case 6: return .KeyStore(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 7: return .NotFound(
+        case 7: return .IntegrityUnavailable(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 8: return .Tampered(
+        case 8: return .NotFound(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 9: return .Busy
-        case 10: return .Closed
-        case 11: return .Storage(
+        case 9: return .Tampered(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .NotPresentable(
+        case 10: return .Busy
+        case 11: return .Closed
+        case 12: return .Storage(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 13: return .NotRegistered
-        case 14: return .Offline
-        case 15: return .Timeout
-        case 16: return .Rejected(
+        case 13: return .NotPresentable(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 14: return .NotRegistered
+        case 15: return .Offline
+        case 16: return .Timeout
+        case 17: return .Rejected(
             code: try FfiConverterTypeErrorCode.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 17: return .Untrusted(
+        case 18: return .Untrusted(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 18: return .ServiceFailed(
+        case 19: return .ServiceFailed(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 19: return .InvalidInput(
+        case 20: return .InvalidInput(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 20: return .FaceNotUsable(
+        case 21: return .FaceNotUsable(
             problem: try FfiConverterTypeFaceProblem.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 21: return .FaceEngine(
+        case 22: return .FaceEngine(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 22: return .NotEnrolled
-        case 23: return .FaceMismatch(
+        case 23: return .NotEnrolled
+        case 24: return .FaceMismatch(
             similarity: try FfiConverterFloat.read(from: &buf), 
             retryAfterSecs: try FfiConverterOptionInt64.read(from: &buf)
             )
-        case 24: return .LockedOut(
+        case 25: return .LockedOut(
             retryAfterSecs: try FfiConverterInt64.read(from: &buf)
             )
-        case 25: return .LivenessFailed(
+        case 26: return .LivenessFailed(
             reason: try FfiConverterString.read(from: &buf), 
             retryAfterSecs: try FfiConverterOptionInt64.read(from: &buf)
             )
-        case 26: return .SessionEnded
-        case 27: return .FaceCheckRequired(
+        case 27: return .SessionEnded
+        case 28: return .FaceCheckRequired(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 28: return .UserAuthenticationUnavailable
-        case 29: return .NoReferencePortrait
-        case 30: return .ReferencePortraitMismatch
-        case 31: return .ScoreTooLow(
+        case 29: return .UserAuthenticationUnavailable
+        case 30: return .NoReferencePortrait
+        case 31: return .ReferencePortraitMismatch
+        case 32: return .ScoreTooLow(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -7746,122 +8193,127 @@ public struct FfiConverterTypeWalletError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .NotFound(reason):
+        case let .IntegrityUnavailable(reason):
             writeInt(&buf, Int32(7))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Tampered(reason):
+        case let .NotFound(reason):
             writeInt(&buf, Int32(8))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case .Busy:
+        case let .Tampered(reason):
             writeInt(&buf, Int32(9))
-        
-        
-        case .Closed:
-            writeInt(&buf, Int32(10))
-        
-        
-        case let .Storage(reason):
-            writeInt(&buf, Int32(11))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .NotPresentable(reason):
+        case .Busy:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .Closed:
+            writeInt(&buf, Int32(11))
+        
+        
+        case let .Storage(reason):
             writeInt(&buf, Int32(12))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case .NotRegistered:
+        case let .NotPresentable(reason):
             writeInt(&buf, Int32(13))
+            FfiConverterString.write(reason, into: &buf)
+            
         
-        
-        case .Offline:
+        case .NotRegistered:
             writeInt(&buf, Int32(14))
         
         
-        case .Timeout:
+        case .Offline:
             writeInt(&buf, Int32(15))
         
         
-        case let .Rejected(code,reason):
+        case .Timeout:
             writeInt(&buf, Int32(16))
+        
+        
+        case let .Rejected(code,reason):
+            writeInt(&buf, Int32(17))
             FfiConverterTypeErrorCode.write(code, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Untrusted(reason):
-            writeInt(&buf, Int32(17))
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case let .ServiceFailed(reason):
             writeInt(&buf, Int32(18))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .InvalidInput(reason):
+        case let .ServiceFailed(reason):
             writeInt(&buf, Int32(19))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .FaceNotUsable(problem,reason):
+        case let .InvalidInput(reason):
             writeInt(&buf, Int32(20))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .FaceNotUsable(problem,reason):
+            writeInt(&buf, Int32(21))
             FfiConverterTypeFaceProblem.write(problem, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .FaceEngine(reason):
-            writeInt(&buf, Int32(21))
+            writeInt(&buf, Int32(22))
             FfiConverterString.write(reason, into: &buf)
             
         
         case .NotEnrolled:
-            writeInt(&buf, Int32(22))
+            writeInt(&buf, Int32(23))
         
         
         case let .FaceMismatch(similarity,retryAfterSecs):
-            writeInt(&buf, Int32(23))
+            writeInt(&buf, Int32(24))
             FfiConverterFloat.write(similarity, into: &buf)
             FfiConverterOptionInt64.write(retryAfterSecs, into: &buf)
             
         
         case let .LockedOut(retryAfterSecs):
-            writeInt(&buf, Int32(24))
+            writeInt(&buf, Int32(25))
             FfiConverterInt64.write(retryAfterSecs, into: &buf)
             
         
         case let .LivenessFailed(reason,retryAfterSecs):
-            writeInt(&buf, Int32(25))
+            writeInt(&buf, Int32(26))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterOptionInt64.write(retryAfterSecs, into: &buf)
             
         
         case .SessionEnded:
-            writeInt(&buf, Int32(26))
+            writeInt(&buf, Int32(27))
         
         
         case let .FaceCheckRequired(reason):
-            writeInt(&buf, Int32(27))
+            writeInt(&buf, Int32(28))
             FfiConverterString.write(reason, into: &buf)
             
         
         case .UserAuthenticationUnavailable:
-            writeInt(&buf, Int32(28))
-        
-        
-        case .NoReferencePortrait:
             writeInt(&buf, Int32(29))
         
         
-        case .ReferencePortraitMismatch:
+        case .NoReferencePortrait:
             writeInt(&buf, Int32(30))
         
         
-        case let .ScoreTooLow(reason):
+        case .ReferencePortraitMismatch:
             writeInt(&buf, Int32(31))
+        
+        
+        case let .ScoreTooLow(reason):
+            writeInt(&buf, Int32(32))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -7998,6 +8450,30 @@ fileprivate struct FfiConverterOptionTypeLogSink: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeLogSink.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypePlatformIntegrity: FfiConverterRustBuffer {
+    typealias SwiftType = PlatformIntegrity?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePlatformIntegrity.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePlatformIntegrity.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -8680,6 +9156,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_method_logsink_log() != 5294) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_idwallet_ffi_checksum_method_platformintegrity_kind() != 20523) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_platformintegrity_token() != 25536) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_idwallet_ffi_checksum_method_softwarekeystore_device_public_key() != 58688) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -8755,7 +9237,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_method_wallet_export_visa_report_pdf() != 59868) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_wallet_request_visa_report() != 8143) {
+    if (uniffi_idwallet_ffi_checksum_method_wallet_request_visa_report() != 49170) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_wallet_set_platform_integrity() != 61697) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_wallet_visa_reports() != 47989) {
@@ -8812,6 +9297,7 @@ private let initializationResult: InitializationResult = {
 
     uniffiCallbackInitKeyStore()
     uniffiCallbackInitLogSink()
+    uniffiCallbackInitPlatformIntegrity()
     uniffiCallbackInitProgressListener()
     return InitializationResult.ok
 }()

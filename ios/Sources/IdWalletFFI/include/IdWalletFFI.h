@@ -292,6 +292,20 @@ typedef void (*UniffiCallbackInterfaceLogSinkMethod0)(uint64_t, RustBuffer, Rust
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_PLATFORM_INTEGRITY_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_PLATFORM_INTEGRITY_METHOD0
+typedef void (*UniffiCallbackInterfacePlatformIntegrityMethod0)(uint64_t, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_PLATFORM_INTEGRITY_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_PLATFORM_INTEGRITY_METHOD1
+typedef void (*UniffiCallbackInterfacePlatformIntegrityMethod1)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PROGRESS_LISTENER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PROGRESS_LISTENER
 typedef struct UniffiVTableCallbackInterfaceProgressListener {
@@ -321,6 +335,16 @@ typedef struct UniffiVTableCallbackInterfaceLogSink {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceLogSinkMethod0 _Nonnull log;
 } UniffiVTableCallbackInterfaceLogSink;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PLATFORM_INTEGRITY
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PLATFORM_INTEGRITY
+typedef struct UniffiVTableCallbackInterfacePlatformIntegrity {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfacePlatformIntegrityMethod0 _Nonnull kind;
+    UniffiCallbackInterfacePlatformIntegrityMethod1 _Nonnull token;
+} UniffiVTableCallbackInterfacePlatformIntegrity;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_QRSCANNER
@@ -573,6 +597,31 @@ void uniffi_idwallet_ffi_fn_init_callback_vtable_logsink(const UniffiVTableCallb
 void uniffi_idwallet_ffi_fn_method_logsink_log(uint64_t ptr, RustBuffer level, RustBuffer target, RustBuffer message, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_PLATFORMINTEGRITY
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_PLATFORMINTEGRITY
+uint64_t uniffi_idwallet_ffi_fn_clone_platformintegrity(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FREE_PLATFORMINTEGRITY
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FREE_PLATFORMINTEGRITY
+void uniffi_idwallet_ffi_fn_free_platformintegrity(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_INIT_CALLBACK_VTABLE_PLATFORMINTEGRITY
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_INIT_CALLBACK_VTABLE_PLATFORMINTEGRITY
+void uniffi_idwallet_ffi_fn_init_callback_vtable_platformintegrity(const UniffiVTableCallbackInterfacePlatformIntegrity* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_PLATFORMINTEGRITY_KIND
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_PLATFORMINTEGRITY_KIND
+RustBuffer uniffi_idwallet_ffi_fn_method_platformintegrity_kind(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_PLATFORMINTEGRITY_TOKEN
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_PLATFORMINTEGRITY_TOKEN
+RustBuffer uniffi_idwallet_ffi_fn_method_platformintegrity_token(uint64_t ptr, RustBuffer nonce, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_SOFTWAREKEYSTORE
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_SOFTWAREKEYSTORE
 uint64_t uniffi_idwallet_ffi_fn_clone_softwarekeystore(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -738,6 +787,11 @@ uint64_t uniffi_idwallet_ffi_fn_method_wallet_export_visa_report_pdf(uint64_t pt
 uint64_t uniffi_idwallet_ffi_fn_method_wallet_request_visa_report(uint64_t ptr, RustBuffer provider, RustBuffer supplementary
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_SET_PLATFORM_INTEGRITY
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_SET_PLATFORM_INTEGRITY
+void uniffi_idwallet_ffi_fn_method_wallet_set_platform_integrity(uint64_t ptr, RustBuffer integrity, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_VISA_REPORTS
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_VISA_REPORTS
 RustBuffer uniffi_idwallet_ffi_fn_method_wallet_visa_reports(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -791,6 +845,11 @@ RustBuffer uniffi_idwallet_ffi_fn_method_keystoreerror_uniffi_trait_display(Rust
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLETERROR_UNIFFI_TRAIT_DISPLAY
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLETERROR_UNIFFI_TRAIT_DISPLAY
 RustBuffer uniffi_idwallet_ffi_fn_method_walleterror_uniffi_trait_display(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_INTEGRITYERROR_UNIFFI_TRAIT_DISPLAY
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_INTEGRITYERROR_UNIFFI_TRAIT_DISPLAY
+RustBuffer uniffi_idwallet_ffi_fn_method_integrityerror_uniffi_trait_display(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FUNC_QR_MODULES
@@ -1247,6 +1306,18 @@ uint16_t uniffi_idwallet_ffi_checksum_method_logsink_log(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_PLATFORMINTEGRITY_KIND
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_PLATFORMINTEGRITY_KIND
+uint16_t uniffi_idwallet_ffi_checksum_method_platformintegrity_kind(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_PLATFORMINTEGRITY_TOKEN
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_PLATFORMINTEGRITY_TOKEN
+uint16_t uniffi_idwallet_ffi_checksum_method_platformintegrity_token(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_SOFTWAREKEYSTORE_DEVICE_PUBLIC_KEY
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_SOFTWAREKEYSTORE_DEVICE_PUBLIC_KEY
 uint16_t uniffi_idwallet_ffi_checksum_method_softwarekeystore_device_public_key(void
@@ -1400,6 +1471,12 @@ uint16_t uniffi_idwallet_ffi_checksum_method_wallet_export_visa_report_pdf(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_REQUEST_VISA_REPORT
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_REQUEST_VISA_REPORT
 uint16_t uniffi_idwallet_ffi_checksum_method_wallet_request_visa_report(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_SET_PLATFORM_INTEGRITY
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_WALLET_SET_PLATFORM_INTEGRITY
+uint16_t uniffi_idwallet_ffi_checksum_method_wallet_set_platform_integrity(void
     
 );
 #endif

@@ -680,6 +680,12 @@ internal interface UniffiCallbackInterfaceKeyStoreMethod4 : com.sun.jna.Callback
 internal interface UniffiCallbackInterfaceLogSinkMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`level`: RustBuffer.ByValue,`target`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
+internal interface UniffiCallbackInterfacePlatformIntegrityMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfacePlatformIntegrityMethod1 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`nonce`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "onProgress")
 internal open class UniffiVTableCallbackInterfaceProgressListener(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
@@ -746,6 +752,28 @@ internal open class UniffiVTableCallbackInterfaceLogSink(
         `uniffiFree` = other.`uniffiFree`
         `uniffiClone` = other.`uniffiClone`
         `log` = other.`log`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "kind", "token")
+internal open class UniffiVTableCallbackInterfacePlatformIntegrity(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `kind`: UniffiCallbackInterfacePlatformIntegrityMethod0? = null,
+    @JvmField internal var `token`: UniffiCallbackInterfacePlatformIntegrityMethod1? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `kind`: UniffiCallbackInterfacePlatformIntegrityMethod0? = null,
+        `token`: UniffiCallbackInterfacePlatformIntegrityMethod1? = null,
+    ): UniffiVTableCallbackInterfacePlatformIntegrity(`uniffiFree`,`uniffiClone`,`kind`,`token`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfacePlatformIntegrity) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `kind` = other.`kind`
+        `token` = other.`token`
     }
 
 }
@@ -829,6 +857,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_idwallet_ffi_checksum_method_logsink_log(
     ): Int
+    external fun uniffi_idwallet_ffi_checksum_method_platformintegrity_kind(
+    ): Int
+    external fun uniffi_idwallet_ffi_checksum_method_platformintegrity_token(
+    ): Int
     external fun uniffi_idwallet_ffi_checksum_method_softwarekeystore_device_public_key(
     ): Int
     external fun uniffi_idwallet_ffi_checksum_method_softwarekeystore_requires_user_authentication(
@@ -880,6 +912,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_idwallet_ffi_checksum_method_wallet_export_visa_report_pdf(
     ): Int
     external fun uniffi_idwallet_ffi_checksum_method_wallet_request_visa_report(
+    ): Int
+    external fun uniffi_idwallet_ffi_checksum_method_wallet_set_platform_integrity(
     ): Int
     external fun uniffi_idwallet_ffi_checksum_method_wallet_visa_reports(
     ): Int
@@ -933,6 +967,7 @@ internal object UniffiLib {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "idwallet"))
         uniffiCallbackInterfaceKeyStore.register(this)
         uniffiCallbackInterfaceLogSink.register(this)
+        uniffiCallbackInterfacePlatformIntegrity.register(this)
         uniffiCallbackInterfaceProgressListener.register(this)
         
     }
@@ -1038,6 +1073,16 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_idwallet_ffi_fn_method_logsink_log(`ptr`: Long,`level`: RustBuffer.ByValue,`target`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_idwallet_ffi_fn_clone_platformintegrity(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_idwallet_ffi_fn_free_platformintegrity(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_idwallet_ffi_fn_init_callback_vtable_platformintegrity(`vtable`: UniffiVTableCallbackInterfacePlatformIntegrity,
+    ): Unit
+    external fun uniffi_idwallet_ffi_fn_method_platformintegrity_kind(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_idwallet_ffi_fn_method_platformintegrity_token(`ptr`: Long,`nonce`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_idwallet_ffi_fn_clone_softwarekeystore(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_idwallet_ffi_fn_free_softwarekeystore(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1104,6 +1149,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_idwallet_ffi_fn_method_wallet_request_visa_report(`ptr`: Long,`provider`: RustBuffer.ByValue,`supplementary`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_idwallet_ffi_fn_method_wallet_set_platform_integrity(`ptr`: Long,`integrity`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_idwallet_ffi_fn_method_wallet_visa_reports(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_idwallet_ffi_fn_method_wallet_activity(`ptr`: Long,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
@@ -1125,6 +1172,8 @@ internal object UniffiLib {
     external fun uniffi_idwallet_ffi_fn_method_keystoreerror_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_idwallet_ffi_fn_method_walleterror_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_idwallet_ffi_fn_method_integrityerror_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_idwallet_ffi_fn_func_qr_modules(`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -3158,6 +3207,367 @@ public object FfiConverterTypeLogSink: FfiConverter<LogSink, Long> {
     override fun allocationSize(value: LogSink) = 8UL
 
     override fun write(value: LogSink, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * The app's bridge to Play Integrity, Key Attestation or App Attest
+ * (`Wallet.setPlatformIntegrity`; `docs/integrity.md`).
+ */
+public interface PlatformIntegrity {
+    
+    fun `kind`(): IntegrityKind
+    
+    /**
+     * A verdict over `nonce` (32 bytes): Play Integrity's `requestHash`, App Attest's
+     * `clientDataHash`, the Key Attestation challenge.
+     */
+    fun `token`(`nonce`: kotlin.ByteArray): kotlin.ByteArray
+    
+    companion object
+}
+
+/**
+ * The app's bridge to Play Integrity, Key Attestation or App Attest
+ * (`Wallet.setPlatformIntegrity`; `docs/integrity.md`).
+ */
+open class PlatformIntegrityImpl: Disposable, AutoCloseable, PlatformIntegrity
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_idwallet_ffi_fn_free_platformintegrity(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_idwallet_ffi_fn_clone_platformintegrity(handle, status)
+        }
+    }
+
+    override fun `kind`(): IntegrityKind {
+            return FfiConverterTypeIntegrityKind.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_idwallet_ffi_fn_method_platformintegrity_kind(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A verdict over `nonce` (32 bytes): Play Integrity's `requestHash`, App Attest's
+     * `clientDataHash`, the Key Attestation challenge.
+     */
+    @Throws(IntegrityException::class)override fun `token`(`nonce`: kotlin.ByteArray): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(IntegrityException) { _status ->
+    UniffiLib.uniffi_idwallet_ffi_fn_method_platformintegrity_token(
+        it,
+        
+        FfiConverterByteArray.lower(`nonce`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfacePlatformIntegrity {
+    internal object `kind`: UniffiCallbackInterfacePlatformIntegrityMethod0 {
+        override fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypePlatformIntegrity.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`kind`(
+                )
+            }
+            val writeReturn = { value: IntegrityKind -> uniffiOutReturn.setValue(FfiConverterTypeIntegrityKind.lower(value)) }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+    internal object `token`: UniffiCallbackInterfacePlatformIntegrityMethod1 {
+        override fun callback(`uniffiHandle`: Long,`nonce`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypePlatformIntegrity.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`token`(
+                    FfiConverterByteArray.lift(`nonce`),
+                )
+            }
+            val writeReturn = { value: kotlin.ByteArray -> uniffiOutReturn.setValue(FfiConverterByteArray.lower(value)) }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: IntegrityException -> FfiConverterTypeIntegrityError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypePlatformIntegrity.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypePlatformIntegrity.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfacePlatformIntegrity.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `kind`,
+        `token`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_idwallet_ffi_fn_init_callback_vtable_platformintegrity(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePlatformIntegrity: FfiConverter<PlatformIntegrity, Long> {
+    internal val handleMap = UniffiHandleMap<PlatformIntegrity>()
+
+    override fun lower(value: PlatformIntegrity): Long {
+        if (value is PlatformIntegrityImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): PlatformIntegrity {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return PlatformIntegrityImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): PlatformIntegrity {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: PlatformIntegrity) = 8UL
+
+    override fun write(value: PlatformIntegrity, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -5456,10 +5866,19 @@ public interface WalletInterface {
     suspend fun `exportVisaReportPdf`(`id`: kotlin.String): kotlin.ByteArray
     
     /**
-     * Request a visa report on `provider`'s score. Needs a face unlock in the last five
+     * Request a visa report on `provider`'s score. Needs a report face check
+     * (`startReportFaceCheck`, with the screen colours) or an enrolment in the last five
      * minutes (else `FaceCheckRequired`); `ScoreTooLow` below the provider's threshold.
+     * With a `PlatformIntegrity` set, its verdict is bound to the request's attestation
+     * (`IntegrityUnavailable` if it gives none).
      */
     suspend fun `requestVisaReport`(`provider`: kotlin.String, `supplementary`: Supplementary): VisaReportSummary
+    
+    /**
+     * Bind `integrity`'s verdict (Play Integrity, Key Attestation, App Attest) to every
+     * report request from now on; `null` stops (`docs/integrity.md`).
+     */
+    fun `setPlatformIntegrity`(`integrity`: PlatformIntegrity?)
     
     /**
      * The reports kept on this device, newest first (offline).
@@ -6036,8 +6455,11 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
 
     
     /**
-     * Request a visa report on `provider`'s score. Needs a face unlock in the last five
+     * Request a visa report on `provider`'s score. Needs a report face check
+     * (`startReportFaceCheck`, with the screen colours) or an enrolment in the last five
      * minutes (else `FaceCheckRequired`); `ScoreTooLow` below the provider's threshold.
+     * With a `PlatformIntegrity` set, its verdict is bound to the request's attestation
+     * (`IntegrityUnavailable` if it gives none).
      */
     @Throws(WalletException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -6060,6 +6482,24 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
         WalletException.ErrorHandler,
     )
     }
+
+    
+    /**
+     * Bind `integrity`'s verdict (Play Integrity, Key Attestation, App Attest) to every
+     * report request from now on; `null` stops (`docs/integrity.md`).
+     */
+    @Throws(WalletException::class)override fun `setPlatformIntegrity`(`integrity`: PlatformIntegrity?)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(WalletException) { _status ->
+    UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_set_platform_integrity(
+        it,
+        
+        FfiConverterOptionalTypePlatformIntegrity.lower(`integrity`),_status)
+}
+    }
+    
+    
 
     
     /**
@@ -8187,6 +8627,118 @@ public object FfiConverterTypeFaceProblem: FfiConverterRustBuffer<FaceProblem> {
 
 
 /**
+ * Why the platform's integrity service gave no verdict (no personal data in `reason`).
+ */
+sealed class IntegrityException: kotlin.Exception() {
+    
+    class Unavailable(
+        
+        val `reason`: kotlin.String
+        ) : IntegrityException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_idwallet_ffi_fn_method_integrityerror_uniffi_trait_display(FfiConverterTypeIntegrityError.lower(this),
+        _status)
+}
+    )
+    }
+
+    companion object ErrorHandler : UniffiRustCallStatusErrorHandler<IntegrityException> {
+        override fun lift(error_buf: RustBuffer.ByValue): IntegrityException = FfiConverterTypeIntegrityError.lift(error_buf)
+    }
+
+    
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeIntegrityError : FfiConverterRustBuffer<IntegrityException> {
+    override fun read(buf: ByteBuffer): IntegrityException {
+        
+
+        return when(buf.getInt()) {
+            1 -> IntegrityException.Unavailable(
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: IntegrityException): ULong {
+        return when(value) {
+            is IntegrityException.Unavailable -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+        }
+    }
+
+    override fun write(value: IntegrityException, buf: ByteBuffer) {
+        when(value) {
+            is IntegrityException.Unavailable -> {
+                buf.putInt(1)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+
+}
+
+
+
+/**
+ * Which platform mechanism vouches for the app and the device.
+ */
+
+enum class IntegrityKind {
+    
+    PLAY_INTEGRITY,
+    ANDROID_KEY_ATTESTATION,
+    APP_ATTEST;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeIntegrityKind: FfiConverterRustBuffer<IntegrityKind> {
+    override fun read(buf: ByteBuffer) = try {
+        IntegrityKind.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: IntegrityKind) = 4UL
+
+    override fun write(value: IntegrityKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+
+
+/**
  * Errors a key store (ours or one the app implements) reports.
  *
  * Not flat, so a key store the app implements can throw it back into Rust; uniffi then
@@ -9321,6 +9873,17 @@ sealed class WalletException: kotlin.Exception() {
     }
     
     /**
+     * The app's `PlatformIntegrity` gave no verdict for a report request.
+     */
+    class IntegrityUnavailable(
+        
+        val `reason`: kotlin.String
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
      * No record with that id.
      */
     class NotFound(
@@ -9632,63 +10195,66 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
             6 -> WalletException.KeyStore(
                 FfiConverterString.read(buf),
                 )
-            7 -> WalletException.NotFound(
+            7 -> WalletException.IntegrityUnavailable(
                 FfiConverterString.read(buf),
                 )
-            8 -> WalletException.Tampered(
+            8 -> WalletException.NotFound(
                 FfiConverterString.read(buf),
                 )
-            9 -> WalletException.Busy()
-            10 -> WalletException.Closed()
-            11 -> WalletException.Storage(
+            9 -> WalletException.Tampered(
                 FfiConverterString.read(buf),
                 )
-            12 -> WalletException.NotPresentable(
+            10 -> WalletException.Busy()
+            11 -> WalletException.Closed()
+            12 -> WalletException.Storage(
                 FfiConverterString.read(buf),
                 )
-            13 -> WalletException.NotRegistered()
-            14 -> WalletException.Offline()
-            15 -> WalletException.Timeout()
-            16 -> WalletException.Rejected(
+            13 -> WalletException.NotPresentable(
+                FfiConverterString.read(buf),
+                )
+            14 -> WalletException.NotRegistered()
+            15 -> WalletException.Offline()
+            16 -> WalletException.Timeout()
+            17 -> WalletException.Rejected(
                 FfiConverterTypeErrorCode.read(buf),
                 FfiConverterString.read(buf),
                 )
-            17 -> WalletException.Untrusted(
+            18 -> WalletException.Untrusted(
                 FfiConverterString.read(buf),
                 )
-            18 -> WalletException.ServiceFailed(
+            19 -> WalletException.ServiceFailed(
                 FfiConverterString.read(buf),
                 )
-            19 -> WalletException.InvalidInput(
+            20 -> WalletException.InvalidInput(
                 FfiConverterString.read(buf),
                 )
-            20 -> WalletException.FaceNotUsable(
+            21 -> WalletException.FaceNotUsable(
                 FfiConverterTypeFaceProblem.read(buf),
                 FfiConverterString.read(buf),
                 )
-            21 -> WalletException.FaceEngine(
+            22 -> WalletException.FaceEngine(
                 FfiConverterString.read(buf),
                 )
-            22 -> WalletException.NotEnrolled()
-            23 -> WalletException.FaceMismatch(
+            23 -> WalletException.NotEnrolled()
+            24 -> WalletException.FaceMismatch(
                 FfiConverterFloat.read(buf),
                 FfiConverterOptionalLong.read(buf),
                 )
-            24 -> WalletException.LockedOut(
+            25 -> WalletException.LockedOut(
                 FfiConverterLong.read(buf),
                 )
-            25 -> WalletException.LivenessFailed(
+            26 -> WalletException.LivenessFailed(
                 FfiConverterString.read(buf),
                 FfiConverterOptionalLong.read(buf),
                 )
-            26 -> WalletException.SessionEnded()
-            27 -> WalletException.FaceCheckRequired(
+            27 -> WalletException.SessionEnded()
+            28 -> WalletException.FaceCheckRequired(
                 FfiConverterString.read(buf),
                 )
-            28 -> WalletException.UserAuthenticationUnavailable()
-            29 -> WalletException.NoReferencePortrait()
-            30 -> WalletException.ReferencePortraitMismatch()
-            31 -> WalletException.ScoreTooLow(
+            29 -> WalletException.UserAuthenticationUnavailable()
+            30 -> WalletException.NoReferencePortrait()
+            31 -> WalletException.ReferencePortraitMismatch()
+            32 -> WalletException.ScoreTooLow(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -9720,6 +10286,11 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
                 4UL
             )
             is WalletException.KeyStore -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is WalletException.IntegrityUnavailable -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`reason`)
@@ -9875,122 +10446,127 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is WalletException.NotFound -> {
+            is WalletException.IntegrityUnavailable -> {
                 buf.putInt(7)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is WalletException.Tampered -> {
+            is WalletException.NotFound -> {
                 buf.putInt(8)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is WalletException.Busy -> {
+            is WalletException.Tampered -> {
                 buf.putInt(9)
-                Unit
-            }
-            is WalletException.Closed -> {
-                buf.putInt(10)
-                Unit
-            }
-            is WalletException.Storage -> {
-                buf.putInt(11)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is WalletException.NotPresentable -> {
+            is WalletException.Busy -> {
+                buf.putInt(10)
+                Unit
+            }
+            is WalletException.Closed -> {
+                buf.putInt(11)
+                Unit
+            }
+            is WalletException.Storage -> {
                 buf.putInt(12)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is WalletException.NotRegistered -> {
+            is WalletException.NotPresentable -> {
                 buf.putInt(13)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is WalletException.Offline -> {
+            is WalletException.NotRegistered -> {
                 buf.putInt(14)
                 Unit
             }
-            is WalletException.Timeout -> {
+            is WalletException.Offline -> {
                 buf.putInt(15)
                 Unit
             }
-            is WalletException.Rejected -> {
+            is WalletException.Timeout -> {
                 buf.putInt(16)
+                Unit
+            }
+            is WalletException.Rejected -> {
+                buf.putInt(17)
                 FfiConverterTypeErrorCode.write(value.`code`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is WalletException.Untrusted -> {
-                buf.putInt(17)
-                FfiConverterString.write(value.`reason`, buf)
-                Unit
-            }
-            is WalletException.ServiceFailed -> {
                 buf.putInt(18)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is WalletException.InvalidInput -> {
+            is WalletException.ServiceFailed -> {
                 buf.putInt(19)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is WalletException.FaceNotUsable -> {
+            is WalletException.InvalidInput -> {
                 buf.putInt(20)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is WalletException.FaceNotUsable -> {
+                buf.putInt(21)
                 FfiConverterTypeFaceProblem.write(value.`problem`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is WalletException.FaceEngine -> {
-                buf.putInt(21)
+                buf.putInt(22)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is WalletException.NotEnrolled -> {
-                buf.putInt(22)
+                buf.putInt(23)
                 Unit
             }
             is WalletException.FaceMismatch -> {
-                buf.putInt(23)
+                buf.putInt(24)
                 FfiConverterFloat.write(value.`similarity`, buf)
                 FfiConverterOptionalLong.write(value.`retryAfterSecs`, buf)
                 Unit
             }
             is WalletException.LockedOut -> {
-                buf.putInt(24)
+                buf.putInt(25)
                 FfiConverterLong.write(value.`retryAfterSecs`, buf)
                 Unit
             }
             is WalletException.LivenessFailed -> {
-                buf.putInt(25)
+                buf.putInt(26)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterOptionalLong.write(value.`retryAfterSecs`, buf)
                 Unit
             }
             is WalletException.SessionEnded -> {
-                buf.putInt(26)
+                buf.putInt(27)
                 Unit
             }
             is WalletException.FaceCheckRequired -> {
-                buf.putInt(27)
+                buf.putInt(28)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is WalletException.UserAuthenticationUnavailable -> {
-                buf.putInt(28)
-                Unit
-            }
-            is WalletException.NoReferencePortrait -> {
                 buf.putInt(29)
                 Unit
             }
-            is WalletException.ReferencePortraitMismatch -> {
+            is WalletException.NoReferencePortrait -> {
                 buf.putInt(30)
                 Unit
             }
-            is WalletException.ScoreTooLow -> {
+            is WalletException.ReferencePortraitMismatch -> {
                 buf.putInt(31)
+                Unit
+            }
+            is WalletException.ScoreTooLow -> {
+                buf.putInt(32)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
@@ -10155,6 +10731,38 @@ public object FfiConverterOptionalTypeLogSink: FfiConverterRustBuffer<LogSink?> 
         } else {
             buf.put(1)
             FfiConverterTypeLogSink.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypePlatformIntegrity: FfiConverterRustBuffer<PlatformIntegrity?> {
+    override fun read(buf: ByteBuffer): PlatformIntegrity? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypePlatformIntegrity.read(buf)
+    }
+
+    override fun allocationSize(value: PlatformIntegrity?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypePlatformIntegrity.allocationSize(value)
+        }
+    }
+
+    override fun write(value: PlatformIntegrity?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypePlatformIntegrity.write(value, buf)
         }
     }
 }
