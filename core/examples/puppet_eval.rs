@@ -121,18 +121,6 @@ fn unlock_table(models: &FaceModels) {
 
 /// Every photo's physics-lit SYNTHETIC sequences against sessions that require the colours.
 fn colour_table(models: &FaceModels) {
-    const PHOTOS: [&str; 10] = [
-        "person_a_1",
-        "person_a_2",
-        "person_b_1",
-        "person_b_2",
-        "impostor_1",
-        "impostor_2",
-        "obama",
-        "obama2",
-        "obama3",
-        "biden",
-    ];
     let policy = LivenessPolicy {
         colour: ColourPolicy { requirement: ColourRequirement::Required, ..ColourPolicy::default() },
         ..LivenessPolicy::default()
@@ -154,7 +142,7 @@ fn colour_table(models: &FaceModels) {
         let (mut sessions, mut passed) = (0, 0);
         let mut failures = std::collections::BTreeMap::<String, u32>::new();
         let mut measures: Vec<[f32; 4]> = Vec::new();
-        for (k, photo) in PHOTOS.iter().enumerate() {
+        for (k, (photo, _)) in synthetic::LABELLED_PHOTOS.iter().enumerate() {
             for o in 0..orders {
                 let mut subject = Subject::new(models, common::photo(photo), act).unwrap().with_light(light);
                 let order = ORDERS[(k + o) % ORDERS.len()].to_vec();
