@@ -254,3 +254,50 @@ async fn a_request_replayed_to_a_restarted_server_is_refused() {
     assert_eq!(raw.send(&raw.signed("GET", path::DOCUMENTS, b"", now())).await.0, 200);
     server.stop().await;
 }
+
+/// A key store that blocks (a StrongBox signature, a user prompt) does not stall the runtime:
+/// the client signs on the blocking pool. On a one-thread runtime, this key store's first
+/// signature waits for a task of that same runtime; signing on the runtime's own thread
+/// would deadlock it, and the wait fail after 10 s.
+#[tokio::test(flavor = "current_thread")]
+async fn a_blocking_key_store_does_not_stall_the_runtime() {
+    use idwallet_core::net::client::Client;
+    use idwallet_core::{KeyStore, KeyStoreError};
+    use std::sync::{mpsc, Arc, Mutex};
+    struct Gate {
+        inner: Arc<dyn KeyStore>,
+        wait: Mutex<Option<mpsc::Receiver<()>>>,
+    }
+    impl KeyStore for Gate {
+        fn device_public_key(&self) -> Result<Vec<u8>, KeyStoreError> {
+            self.inner.device_public_key()
+        }
+        fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyStoreError> {
+            if let Some(wait) = self.wait.lock().unwrap().take() {
+                let stalled = |_| KeyStoreError::Unavailable { reason: "the runtime was stalled".into() };
+                wait.recv_timeout(Duration::from_secs(10)).map_err(stalled)?;
+            }
+            self.inner.sign(message)
+        }
+        fn wrap_key(&self, key: &[u8]) -> Result<Vec<u8>, KeyStoreError> {
+            self.inner.wrap_key(key)
+        }
+        fn unwrap_key(&self, wrapped: &[u8]) -> Result<Vec<u8>, KeyStoreError> {
+            self.inner.unwrap_key(wrapped)
+        }
+        fn requires_user_authentication(&self) -> bool {
+            false
+        }
+    }
+    let server = Server::start().await;
+    let phone = Phone::new();
+    phone.register(&server, 1).await.unwrap();
+    let (open, wait) = mpsc::channel();
+    let gate = Arc::new(Gate { inner: phone.keys.clone(), wait: Mutex::new(Some(wait)) });
+    let client = Client::new(&server.url(), server.key(), gate, ClientOptions::default()).unwrap();
+    let opener = tokio::spawn(async move { open.send(()).unwrap() });
+    let list: Result<idwallet_core::wire::TrustListResponse, ClientError> = client.get(path::TRUST_LIST).await;
+    assert!(list.is_ok(), "{list:?}");
+    opener.await.unwrap();
+    server.stop().await;
+}

@@ -153,19 +153,18 @@ impl Client {
         parse(&self.exchange(reqwest::Method::POST, path, Some(bytes)).await?)
     }
 
-    fn sign(&self, method: reqwest::Method, path: &str, body: Option<Vec<u8>>) -> Result<Signed, ClientError> {
+    /// The signed request; the key store signs on the blocking pool (it may be a foreign one).
+    async fn sign(&self, method: reqwest::Method, path: &str, body: Option<Vec<u8>>) -> Result<Signed, ClientError> {
         let url = self.base.join(path.trim_start_matches('/')).map_err(|_| ClientError::BadUrl)?;
         let nonce = URL_SAFE_NO_PAD.encode(crate::crypto::random_array::<16>());
-        let sign = |base: &[u8]| Ok(self.key_store.sign(base)?);
-        let headers = policy::sign_request(
-            method.as_str(),
-            url.as_str(),
-            body.as_deref(),
-            &self.keyid,
-            &nonce,
-            crate::now_unix(),
-            sign,
-        )
+        let (key_store, keyid) = (self.key_store.clone(), self.keyid.clone());
+        let (m, u, b) = (method.clone(), url.clone(), body.clone());
+        let headers = crate::platform::off_runtime(move || {
+            let sign = |base: &[u8]| Ok(key_store.sign(base)?);
+            policy::sign_request(m.as_str(), u.as_str(), b.as_deref(), &keyid, &nonce, crate::now_unix(), sign)
+        })
+        .await
+        .ok_or(ClientError::Interrupted)?
         .map_err(ClientError::Sign)?;
         Ok(Signed { url, method, headers, body: body.unwrap_or_default() })
     }
@@ -177,7 +176,7 @@ impl Client {
         path: &str,
         body: Option<Vec<u8>>,
     ) -> Result<Vec<u8>, ClientError> {
-        let req = self.sign(method, path, body)?;
+        let req = self.sign(method, path, body).await?;
         let mut builder = self.http.request(req.method.clone(), req.url.clone());
         for (name, value) in &req.headers {
             builder = builder.header(name, value);

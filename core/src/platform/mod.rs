@@ -13,6 +13,20 @@ pub use integrity::{IntegrityError, IntegrityKind, IntegrityToken, PlatformInteg
 pub use log::{set_log_sink, LogLevel, LogSink};
 pub use software::{KdfParams, SoftwareKeyStore};
 
+/// Run a call into the platform — a foreign key store (a StrongBox signature takes ~100 ms)
+/// or integrity service (a network round trip) — on the runtime's blocking pool, so the
+/// async workers keep serving meanwhile. A panic in it resumes here; `None` if the runtime
+/// shut down first.
+pub(crate) async fn off_runtime<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(value) => Some(value),
+        Err(e) => match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(_) => None,
+        },
+    }
+}
+
 /// Why a key store operation failed. Carries no key material and no user data.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyStoreError {

@@ -7,6 +7,7 @@ use super::online::host_of;
 use super::{Wallet, WalletError};
 use crate::net::client::ClientError;
 use crate::platform::integrity::{self, IntegrityError, IntegrityToken};
+use crate::platform::off_runtime;
 use crate::report::{self, LivenessAttestation, ReportError, SignedReport, Supplementary};
 use crate::store::{ActivityEntry, ActivityKind, Outcome};
 use crate::wire::{self, path, B64};
@@ -42,13 +43,16 @@ impl Wallet {
             let integrity = match integrity {
                 Some(platform) => {
                     let nonce = integrity::report_nonce(&challenge.nonce.0, client.device_id(), check.at);
-                    let token = platform.token(&nonce)?;
+                    let kind = platform.kind();
+                    let token = off_runtime(move || platform.token(&nonce))
+                        .await
+                        .ok_or(IntegrityError::Unavailable { reason: "the runtime shut down".into() })??;
                     if token.is_empty() || token.len() > integrity::MAX_TOKEN_BYTES {
                         return Err(
                             IntegrityError::Unavailable { reason: "the token is empty or too long".into() }.into()
                         );
                     }
-                    Some(IntegrityToken { kind: platform.kind(), token })
+                    Some(IntegrityToken { kind, token })
                 }
                 None => None,
             };
@@ -63,7 +67,10 @@ impl Wallet {
                 screen_colour: true,
                 integrity,
             };
-            let signed = attestation.sign(|data| self.key_store.sign(data))?;
+            let key_store = self.key_store.clone();
+            let signed = off_runtime(move || attestation.sign(|data| key_store.sign(data)))
+                .await
+                .ok_or(crate::KeyStoreError::Unavailable { reason: "the runtime shut down".into() })??;
             let request = wire::ReportRequest {
                 provider: provider.to_owned(),
                 attestation: B64(signed),
