@@ -309,6 +309,32 @@ fn a_puppet_of_the_holder_unlocks_but_fails_the_screen_colours_of_a_report_check
     );
 }
 
+/// Abandoning sessions — to wait for the random movements or colour order a puppet was
+/// pre-rendered for — costs attempts like failing them, across a restart too.
+#[test]
+fn a_session_left_unfinished_counts_as_a_failed_attempt_at_the_next() {
+    use idwallet_core::face::liveness::LivenessPolicy;
+    let dir = tempfile::tempdir().unwrap();
+    let (wallet, ks, path) = holder(dir.path());
+    enrol(&wallet, NOW);
+    let begin =
+        |w: &Wallet, now| w.begin_face_session(FacePurpose::Report, face_models(), LivenessPolicy::default(), now);
+    drop(begin(&wallet, NOW + 10).unwrap());
+    drop(begin(&wallet, NOW + 11).unwrap());
+    let (kind, outcome) = last(&wallet);
+    assert_eq!(kind, ActivityKind::Unlock);
+    assert!(matches!(&outcome, Outcome::Failure { reason } if reason.contains("unfinished")), "{outcome:?}");
+    drop(wallet);
+    let wallet = Wallet::open(&path, ks, idwallet_core::OpenOptions::default()).unwrap();
+    drop(begin(&wallet, NOW + 12).unwrap());
+    // Three left unfinished: the fourth begin counts the third and locks the gate out.
+    assert_eq!(begin(&wallet, NOW + 13).unwrap_err(), WalletError::LockedOut { retry_after_secs: 30 });
+    // A session that finishes (here: passes) clears the count.
+    let later = NOW + 13 + 30;
+    face(&wallet, FacePurpose::Unlock, live_photo(CITIZEN), Act::Genuine, later).unwrap();
+    drop(begin(&wallet, later + 1).unwrap());
+}
+
 /// The enrolment threshold, calibrated on what enrolment compares: the issuer's reference
 /// portrait made from one photo ([`reference::from_photo`]) against the live face a
 /// liveness session ends with, re-rendered from another photo (SYNTHETIC frames). Every

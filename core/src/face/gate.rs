@@ -79,6 +79,11 @@ pub struct GateState {
     /// so a record deleted from the file by hand shows.
     #[serde(default)]
     pub enrolled: bool,
+    /// A session began and has not finished. The next one to begin counts it as a failed
+    /// attempt: abandoning sessions until the random challenges (or the colour order) are
+    /// the ones a puppet was pre-rendered for must cost attempts like failing them.
+    #[serde(default)]
+    pub pending: bool,
 }
 
 impl Record for GateState {
@@ -104,7 +109,7 @@ impl GateState {
             }
             None => self.locked_until,
         };
-        Self { failures, locked_until, ..self }
+        Self { failures, locked_until, pending: false, ..self }
     }
 }
 

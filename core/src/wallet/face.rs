@@ -104,6 +104,13 @@ pub enum FacePurpose {
 }
 
 impl FacePurpose {
+    fn activity(self) -> ActivityKind {
+        match self {
+            FacePurpose::Unlock | FacePurpose::Report => ActivityKind::Unlock,
+            FacePurpose::Enrol => ActivityKind::FaceEnrolled,
+        }
+    }
+
     /// The liveness policy a session for this purpose runs under, from the app's `base`:
     /// enrolment and a visa report's face check always make the screen-colour challenge
     /// (a puppet re-rendered from a photo passes the movements, #23); an unlock as `base` says.
@@ -181,7 +188,8 @@ impl Wallet {
     /// - [`FacePurpose::Unlock`] and [`FacePurpose::Report`] need an enrolled face.
     ///
     /// All are refused while the gate is locked out. The session runs under
-    /// [`FacePurpose::liveness_policy`] of `policy`.
+    /// [`FacePurpose::liveness_policy`] of `policy`. A session begun before and never
+    /// finished counts now as a failed attempt (and may lock the gate out).
     pub fn begin_face_session(
         &self,
         purpose: FacePurpose,
@@ -198,7 +206,15 @@ impl Wallet {
                 self.check_may_change_face(now)?;
             }
         }
-        self.gate_state(now)?;
+        let mut state = self.gate_state(now)?;
+        if state.pending {
+            let entry = ActivityEntry::now(purpose.activity());
+            state = self.count_failure(state, entry, "a face session was left unfinished", now)?;
+            if let Some(retry_after_secs) = state.retry_after(now) {
+                return Err(WalletError::LockedOut { retry_after_secs });
+            }
+        }
+        self.store.put(&GateState { pending: true, ..state }, None)?;
         Ok(LivenessSession::new(purpose.liveness_policy(policy), models))
     }
 
@@ -217,10 +233,7 @@ impl Wallet {
     ) -> Result<Unlocked, WalletError> {
         let _span = tracing::info_span!(target: "idwallet::face", "face_session", ?purpose).entered();
         let state = self.gate_state(now)?;
-        let entry = ActivityEntry::now(match purpose {
-            FacePurpose::Unlock | FacePurpose::Report => ActivityKind::Unlock,
-            FacePurpose::Enrol => ActivityKind::FaceEnrolled,
-        });
+        let entry = ActivityEntry::now(purpose.activity());
         // A session run under another policy than the purpose's (no colours shown) does not
         // count as one that made the challenge.
         let required = purpose.liveness_policy(LivenessPolicy::default()).colour.requirement;
