@@ -262,3 +262,27 @@ fn the_screen_colour_challenge_tells_a_lit_face_from_puppets_and_screens() {
         "{out:?}"
     );
 }
+
+/// Another person's live face answers the colours while the holder's puppet (no light) does
+/// the frontal frame and the movements: the colour phase is part of the same person's
+/// session, so it is caught as another face.
+#[test]
+fn another_face_spliced_in_for_the_colours_is_caught() {
+    use idwallet_core::face::colour::{ColourPolicy, ColourRequirement};
+    use idwallet_core::face::synthetic::Light;
+    let m = common::face_models();
+    let colour = ColourPolicy { requirement: ColourRequirement::Required, ..ColourPolicy::default() };
+    for accomplice in ["person_a_1", "biden"] {
+        let mut puppet = Subject::new(m, common::photo("person_b_1"), Act::Genuine).unwrap().with_light(Light::Ignores);
+        let mut live = Subject::new(m, common::photo(accomplice), Act::Genuine).unwrap();
+        let mut s = LivenessSession::with_challenges(LivenessPolicy { colour, ..policy() }, vec![Challenge::TurnLeft]);
+        let out = play(
+            &mut s,
+            m,
+            |p| if matches!(p, Progress::ShowColour { .. }) { live.next_frame(p) } else { puppet.next_frame(p) },
+            150,
+        )
+        .unwrap();
+        assert!(matches!(out, Progress::Failed(LivenessFailure::IdentityChanged { .. })), "{accomplice}: {out:?}");
+    }
+}

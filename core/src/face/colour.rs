@@ -135,6 +135,9 @@ pub(super) struct ColourChallenge {
     start_ms: u64,
     samples: Vec<Sample>,
     no_background: u32,
+    /// When, within the colours, the face's identity is checked against the session's
+    /// (drawn with the sequence, so a face swapped in for the colours cannot time it).
+    pub(super) identity_at_ms: u64,
 }
 
 impl ColourChallenge {
@@ -147,11 +150,14 @@ impl ColourChallenge {
             sequence.swap(i, usize::from(bytes[i]) % (i + 1));
         }
         sequence.truncate(policy.colours.clamp(2, PALETTE.len()));
-        Self::with_sequence(policy, sequence, start_ms)
+        let mut challenge = Self::with_sequence(policy, sequence, start_ms);
+        let span = challenge.sequence.len() as u64 * policy.step_ms;
+        challenge.identity_at_ms = start_ms + u64::from_le_bytes(crate::crypto::random_array()) % span.max(1);
+        challenge
     }
 
     pub(super) fn with_sequence(policy: ColourPolicy, sequence: Vec<[u8; 3]>, start_ms: u64) -> Self {
-        Self { policy, sequence, start_ms, samples: Vec::new(), no_background: 0 }
+        Self { policy, sequence, start_ms, samples: Vec::new(), no_background: 0, identity_at_ms: start_ms }
     }
 
     /// The colour to show at `at_ms` and until when, or `None` once the sequence is over.

@@ -426,9 +426,22 @@ impl LivenessSession {
             Phase::Colour => {
                 let Some(colour) = &mut self.colour else { return Ok(Ok(self.current(0.0))) };
                 colour.sample(image, &face.landmarks, &face.bbox, at_ms);
-                if !colour.complete(at_ms) {
+                // The light must come back from the session's own face: checked at a moment
+                // drawn with the sequence, and on the frame that ends the colours.
+                let complete = colour.complete(at_ms);
+                let identity_due = at_ms >= colour.identity_at_ms;
+                if identity_due {
+                    colour.identity_at_ms = u64::MAX;
+                }
+                if identity_due || complete {
+                    if let Some(fail) = self.check_identity(models, image, &face, &base, self.policy.continuity)? {
+                        return Ok(Err(fail));
+                    }
+                }
+                if !complete {
                     return Ok(Ok(self.current(0.0)));
                 }
+                let Some(colour) = &self.colour else { return Ok(Ok(self.current(0.0))) };
                 self.colour_outcome = match colour.verdict() {
                     ColourVerdict::Passed(m) => ColourOutcome::Checked(m),
                     ColourVerdict::NotReflected(m) => {
