@@ -15,9 +15,9 @@ rustup target add aarch64-linux-android armv7-linux-androideabi x86_64-linux-and
 export RUSTFLAGS="${RUSTFLAGS:-} -C link-arg=-Wl,-z,max-page-size=16384"
 cargo ndk --platform 24 -t arm64-v8a -t armeabi-v7a -t x86_64 -o "$here/src/main/jniLibs" \
   build --profile mobile -p idwallet-ffi
-# The bindings come from an unstripped host library (uniffi reads its metadata from it).
-cargo build -p idwallet-ffi
-scripts/gen-bindings.sh target/debug/libidwallet_ffi.so
+# The bindings come from an unstripped host build of the same app library (uniffi reads its
+# metadata from it; scripts/app-library.sh also checks it holds no issuer/testing code).
+scripts/gen-bindings.sh
 for so in "$here"/src/main/jniLibs/*/libidwallet_ffi.so; do
   printf '%-60s %6.1f MB\n' "${so#$root/}" "$(echo "$(stat -c %s "$so") / 1048576" | bc -l)"
 done

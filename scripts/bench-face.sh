@@ -20,7 +20,7 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.pins" 2>/dev/null)" != "$pins
   "$venv/bin/pip" install --quiet --disable-pip-version-check $pins
   echo "$pins" > "$venv/.pins"
 fi
-cargo bench -p idwallet-core --features synthetic,parallel --bench face -- "$@"
+cargo bench -p idwallet-core --features testing,parallel --bench face -- "$@"
 ort=$(PYTHONPATH=models "$venv/bin/python" models/ort_bench.py "$models")
 
 # Peak RSS of a whole face unlock from the command line (release build).

@@ -3,13 +3,18 @@
 # (library mode: the uniffi metadata is read from the unstripped library itself).
 #   scripts/gen-bindings.sh [LIBRARY]          write build/bindings/{kotlin,python,swift}, ios/Sources and android/src
 #   scripts/gen-bindings.sh --check [LIBRARY]  instead fail if the committed Swift or Kotlin bindings are stale
+#   scripts/gen-bindings.sh --tests LIBRARY    write build/test-bindings only, from a library built
+#                                              with `--features testing` (the binding tests' helpers)
+# The committed bindings are the app library's (no features): without LIBRARY it is built
+# and checked by scripts/app-library.sh.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-check=0
+check=0 out=build/bindings
 if [ "${1:-}" = "--check" ]; then check=1; shift; fi
-lib=${1:-target/debug/libidwallet_ffi.so}
-out=build/bindings
+if [ "${1:-}" = "--tests" ]; then check=tests out=build/test-bindings; shift; fi
+lib=${1:-}
+[ -n "$lib" ] || lib=$(scripts/app-library.sh | tail -1)
 
 bindgen() { cargo run -q -p idwallet-bindgen -- generate --library "$lib" --no-format "$@" >/dev/null; }
 rm -rf "$out"
@@ -21,6 +26,8 @@ done
 # They differ only in the object cleaner.
 bindgen --language kotlin --out-dir "$out/kotlin-android"
 bindgen --language kotlin --out-dir "$out/kotlin" --config uniffi/jvm.toml
+
+[ "$check" != tests ] || exit 0
 
 # The generated Swift and Kotlin are committed in the Swift package and the Gradle module
 # (their consumers build from source) and must stay what this library generates.

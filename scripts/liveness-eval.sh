@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash models/fetch.sh >/dev/null
-exec cargo run --release -q -p idwallet-core --features synthetic --example liveness_eval
+exec cargo run --release -q -p idwallet-core --features testing --example liveness_eval

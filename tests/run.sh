@@ -18,8 +18,10 @@ echo "== Rust tests"
 # ring, SQLite…) is compiled twice with different features. Benches are compiled by
 # clippy --all-targets; running them belongs to scripts/bench.sh. `failpoints` compiles in
 # core's fault points (inert unless IDWALLET_FAILPOINTS arms them) for the forced-panic tests;
-# `parallel` runs the face models' two-thread equality test (app builds leave it off).
-features=(--features idwallet-core/failpoints,idwallet-core/parallel)
+# `parallel` runs the face models' two-thread equality test (app builds leave it off);
+# the FFI's `testing` and `consulate` give the binding tests their helpers (SyntheticIssuer…)
+# and PDF reading. The app library, without them, is built and checked after the tests.
+features=(--features idwallet-core/failpoints,idwallet-core/parallel,idwallet-ffi/testing,idwallet-ffi/consulate)
 cargo build -q --workspace --lib --bins --tests "${features[@]}"
 cargo test --workspace --lib --bins --tests "${features[@]}" 2>&1 | tee "$logs/rust.txt"
 
@@ -28,8 +30,17 @@ echo "== bindings"
 export IDWALLET_SERVER="$target/debug/idwallet-server"
 # …and the face models models/fetch.sh placed (bootstrap ran it).
 export IDWALLET_MODELS="${IDWALLET_MODELS:-$tools/models}"
-lib="$target/debug/libidwallet_ffi.so"
-scripts/gen-bindings.sh --check "$lib"
+# The binding tests load the library with the test helpers: keep a copy, since the app
+# library's own build below writes the same path.
+rm -rf build/test-lib && mkdir -p build/test-lib
+lib=build/test-lib/libidwallet_ffi.so
+cp "$target/debug/libidwallet_ffi.so" "$lib"
+scripts/gen-bindings.sh --tests "$lib"
+
+echo "== the app library: no issuer, consulate or testing code; committed bindings are its own"
+# The symbol check must be able to fail: the test library holds exactly such code.
+scripts/app-library.sh --symbols-in "$lib" >/dev/null || { echo "app-library: the check finds nothing even in the test library" >&2; exit 1; }
+scripts/gen-bindings.sh --check
 
 echo "== Kotlin binding tests (JVM)"
 kotlin=$tools/kotlin/node_modules/kotlin-compiler
@@ -37,9 +48,9 @@ klib=$kotlin/lib
 cp_base="/usr/share/java/jna.jar:$klib/kotlinx-coroutines-core-jvm.jar"
 mkdir -p build/kotlin
 # kotlinc takes ~20 s: compile the generated bindings once per change, then only the tests.
-sum=$(sha256sum build/bindings/kotlin/org/idwallet/idwallet.kt | cut -d' ' -f1)
+sum=$(sha256sum build/test-bindings/kotlin/org/idwallet/idwallet.kt | cut -d' ' -f1)
 if [ ! -f build/kotlin/bindings.jar ] || [ "$(cat build/kotlin/bindings.sha 2>/dev/null)" != "$sum" ]; then
-  "$kotlin/bin/kotlinc" build/bindings/kotlin/org/idwallet/idwallet.kt -cp "$cp_base" -Werror -nowarn \
+  "$kotlin/bin/kotlinc" build/test-bindings/kotlin/org/idwallet/idwallet.kt -cp "$cp_base" -Werror -nowarn \
     -d build/kotlin/bindings.jar
   echo "$sum" > build/kotlin/bindings.sha
 fi
@@ -48,18 +59,18 @@ fi
 wrapper=$(find android/src/main/kotlin/org/idwallet -maxdepth 1 -name '*.kt' ! -name idwallet.kt | sort)
 "$kotlin/bin/kotlinc" $wrapper tests/kotlin/*.kt android/src/test/kotlin/org/idwallet/*.kt \
   -cp "build/kotlin/bindings.jar:$cp_base:$klib/kotlin-test.jar" -Werror -d build/kotlin/tests.jar
-java -Djna.library.path="$target/debug" \
+java -Djna.library.path=build/test-lib \
   -cp "build/kotlin/tests.jar:build/kotlin/bindings.jar:$cp_base:$klib/kotlin-test.jar:$klib/kotlin-stdlib.jar" \
   org.idwallet.test.WalletTestKt 2>&1 | tee "$logs/kotlin.txt"
 # Forced panics in a JVM of their own: core's fault points panic once each.
 IDWALLET_FAILPOINTS="wallet::documents=1*panic(forced by the test);wallet::present=1*panic(forced by the test)" \
-  java -Djna.library.path="$target/debug" \
+  java -Djna.library.path=build/test-lib \
   -cp "build/kotlin/tests.jar:build/kotlin/bindings.jar:$cp_base:$klib/kotlin-test.jar:$klib/kotlin-stdlib.jar" \
   org.idwallet.test.WalletTestKt --forced-panics 2>&1 | tee "$logs/kotlin-panics.txt"
 
 echo "== Python binding tests"
 rm -rf build/python && mkdir -p build/python
-cp build/bindings/python/idwallet.py "$lib" build/python/
+cp build/test-bindings/python/idwallet.py "$lib" build/python/
 PYTHONPATH=build/python "$tools/venv/bin/python" -m pytest -q -p no:cacheprovider tests/python 2>&1 | tee "$logs/python.txt"
 
 # One closing line over all suites (each suite above already failed the script on failure).

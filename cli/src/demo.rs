@@ -261,10 +261,10 @@ pub fn run(args: Args) -> Result<()> {
 
     step("Request a visa report (score ≥ 750, fresh face check, supplementary information)");
     let supplementary = Supplementary {
-        education: "master".into(),
+        education: report::Education::Master,
         employer: "Hangzhou Example Technology Co.".into(),
         occupation: "software engineer".into(),
-        income_band: "300k-600k".into(),
+        income_band: report::IncomeBand::From300kTo600k,
         assets: vec!["apartment, Hangzhou".into(), "car".into()],
         phone: "+86 138 0000 0000".into(),
         email: "holder@example.com".into(),

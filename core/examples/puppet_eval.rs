@@ -13,7 +13,7 @@
 //! renders no light of the screen (`Light::Ignores`). A second table plays every photo's
 //! SYNTHETIC physics-lit sequences (`face::synthetic::Light`) to sessions with the colour
 //! challenge required: a lit live face (BPCER) and each attack class (APCER).
-//! Run: `cargo run --release -p idwallet-core --features synthetic --example puppet_eval`
+//! Run: `cargo run --release -p idwallet-core --features testing --example puppet_eval`
 //! (after `models/fetch.sh`; ~15 minutes). `PUPPET_EVAL=unlock` or `=colour` runs one table.
 
 #[path = "../tests/common/mod.rs"]

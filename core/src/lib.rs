@@ -25,7 +25,8 @@ pub use platform::{KeyStore, KeyStoreError, LogLevel, LogSink, SoftwareKeyStore}
 pub use store::{ActivityEntry, ActivityKind, Outcome, Record, StoreError};
 pub use wallet::{HeldDocument, Item, OpenOptions, Wallet, WalletError, WalletInfo};
 
-/// Seconds since the Unix epoch: the one clock the core, the FFI and the CLI read.
+/// Seconds since the Unix epoch by the system clock, for the layers outside the rooms (FFI,
+/// CLI, server). Inside core, time comes from the [`platform::Clock`] a wallet was given.
 pub fn now_unix() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    platform::Clock::now(&platform::SystemClock)
 }

@@ -340,7 +340,7 @@ fn a_session_left_unfinished_counts_as_a_failed_attempt_at_the_next() {
 /// liveness session ends with, re-rendered from another photo (SYNTHETIC frames). Every
 /// ordered pair of the ten registry photos; prints the ROC points that
 /// `docs/face-calibration.md` reports
-/// (`cargo test -p idwallet-core --features synthetic --test face_gate calibration -- --nocapture`).
+/// (`cargo test -p idwallet-core --features testing --test face_gate calibration -- --nocapture`).
 #[test]
 fn reference_portrait_calibration_separates_people_at_the_enrolment_threshold() {
     use idwallet_core::face::liveness::{LivenessPolicy, LivenessSession, Progress};
@@ -429,4 +429,44 @@ fn deleting_the_lockout_or_the_template_from_the_file_is_refused_as_tampering() 
     // The untouched file still works.
     let w = reopen(&path, &ks);
     face(&w, FacePurpose::Unlock, live_photo(CITIZEN), Act::Genuine, NOW + 2).unwrap();
+}
+
+#[test]
+fn a_face_attempt_cancelled_or_dropped_counts_at_once_and_after_a_close_at_the_next_start() {
+    use idwallet_core::face::liveness::LivenessPolicy;
+    use idwallet_core::platform::ManualClock;
+    let dir = tempfile::tempdir().unwrap();
+    let (wallet, ks, path) = holder(dir.path());
+    enrol(&wallet, NOW);
+    drop(wallet);
+    let clock = Arc::new(ManualClock::at(NOW + 100));
+    let open = || Arc::new(Wallet::open_with_clock(&path, ks.clone(), Default::default(), clock.clone()).unwrap());
+    let wallet = open();
+    let models = Arc::new(common::face_models_without_iris());
+    let start = |w: &Arc<Wallet>| w.start_face(FacePurpose::Unlock, models.clone(), LivenessPolicy::default());
+    let abandoned = |w: &Wallet| matches!(last(w), (ActivityKind::Unlock, Outcome::Failure { reason }) if reason.contains("abandoned"));
+
+    // Cancelled (the holder closed the screen): counted and logged now; then it has ended.
+    let mut attempt = start(&wallet).unwrap();
+    assert_eq!(attempt.challenges().len(), 3);
+    attempt.cancel().unwrap();
+    assert!(abandoned(&wallet), "{:?}", last(&wallet));
+    assert!(attempt.is_ended() && attempt.challenges().is_empty());
+    assert_eq!(attempt.feed(&live_photo(CITIZEN), 0).unwrap_err(), WalletError::SessionEnded);
+    attempt.cancel().unwrap();
+    drop(attempt);
+    // Dropped unfinished (the app forgot it): the same, at once; the third locks out.
+    drop(start(&wallet).unwrap());
+    assert!(abandoned(&wallet));
+    drop(start(&wallet).unwrap());
+    assert_eq!(start(&wallet).unwrap_err(), WalletError::LockedOut { retry_after_secs: 30 });
+
+    // Dropped after its wallet closed: no panic, and the next start counts it.
+    clock.advance(30);
+    let attempt = start(&wallet).unwrap();
+    drop(wallet);
+    drop(attempt);
+    let wallet = open();
+    assert!(matches!(start(&wallet).unwrap_err(), WalletError::LockedOut { .. }));
+    assert!(matches!(last(&wallet), (_, Outcome::Failure { reason }) if reason.contains("unfinished")));
 }

@@ -116,10 +116,10 @@ fn report() -> SignedReport {
         },
         threshold: 750,
         supplementary: Supplementary {
-            education: "bachelor".into(),
+            education: idwallet_core::report::Education::Bachelor,
             employer: "Fuzz Example Co.".into(),
             occupation: "engineer".into(),
-            income_band: "300k-600k".into(),
+            income_band: idwallet_core::report::IncomeBand::From300kTo600k,
             assets: vec!["car".into()],
             phone: "+86 138 0000 0000".into(),
             email: "holder@example.com".into(),

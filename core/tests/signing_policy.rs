@@ -119,20 +119,20 @@ fn the_client_accepts_only_responses_bound_to_its_request() {
     let server_key = k.server.device_public_key().unwrap();
     let headers = respond(&request, resp_body, k.server.as_ref());
     let response = Message { method: None, target_uri: None, status: Some(200), headers: &headers };
-    check_response(&response, resp_body, &request, &server_key).unwrap();
+    check_response(&response, resp_body, &request, &server_key, NOW).unwrap();
 
     // Swapped body, a different request, a forged server, a different status: all refused.
-    assert!(check_response(&response, br#"{"score":950}"#, &request, &server_key).is_err());
+    assert!(check_response(&response, br#"{"score":950}"#, &request, &server_key, NOW).is_err());
     let other_headers = signed_request(k.device.as_ref(), body, NOW, "nonce-1001", "idwallet", true);
     let other = Message { headers: &other_headers, ..request };
-    assert!(matches!(check_response(&response, resp_body, &other, &server_key), Err(PolicyError::Signature(_))));
+    assert!(matches!(check_response(&response, resp_body, &other, &server_key, NOW), Err(PolicyError::Signature(_))));
     let forged = respond(&request, resp_body, k.device.as_ref());
     let forged = Message { headers: &forged, ..response };
-    assert!(matches!(check_response(&forged, resp_body, &request, &server_key), Err(PolicyError::Signature(_))));
+    assert!(matches!(check_response(&forged, resp_body, &request, &server_key, NOW), Err(PolicyError::Signature(_))));
     let teapot = Message { status: Some(418), ..response };
-    assert!(matches!(check_response(&teapot, resp_body, &request, &server_key), Err(PolicyError::Signature(_))));
+    assert!(matches!(check_response(&teapot, resp_body, &request, &server_key, NOW), Err(PolicyError::Signature(_))));
     let unsigned = Message { headers: &headers[..1], ..response };
-    assert!(matches!(check_response(&unsigned, resp_body, &request, &server_key), Err(PolicyError::Signature(_))));
+    assert!(matches!(check_response(&unsigned, resp_body, &request, &server_key, NOW), Err(PolicyError::Signature(_))));
 }
 
 #[test]

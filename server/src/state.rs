@@ -8,8 +8,7 @@ use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use idwallet_core::credential::status::{self, StatusList};
-use idwallet_core::credential::{self, IssuerKey, StatusRef, TrustList};
+use idwallet_core::credential::{self, Issuer, IssuerKey, StatusList, TrustList};
 use idwallet_core::documents::{synthetic, Claims, DocumentKind};
 use idwallet_core::net::policy::MemoryNonceStore;
 use idwallet_core::platform::KdfParams;
@@ -28,8 +27,6 @@ const ISSUER_KEY_YEARS: i64 = 5;
 const DAY: i64 = 86_400;
 /// The one status list every document credential points into.
 pub const STATUS_LIST: &str = "documents";
-const STATUS_BITS: u8 = 2;
-const STATUS_TTL_SECS: i64 = 3_600;
 
 #[derive(Serialize, Deserialize)]
 struct IssuerRecord {
@@ -184,7 +181,7 @@ pub struct State {
     pub store: Store,
     /// Signs every response; its public half is what phones pin.
     pub keys: Arc<SoftwareKeyStore>,
-    pub issuer: IssuerKey,
+    pub issuer: Issuer,
     pub nonces: MemoryNonceStore,
     pub data_dir: PathBuf,
     /// Serialises challenge consumption, so one nonce cannot be used by two concurrent requests.
@@ -265,7 +262,7 @@ impl State {
         let state = Arc::new(Self {
             store,
             keys,
-            issuer,
+            issuer: Issuer::new(issuer, STATUS_LIST),
             nonces: MemoryNonceStore::since(now),
             data_dir: dir.into(),
             challenges: Default::default(),
@@ -313,8 +310,7 @@ impl State {
                 }
                 w.put(&citizen)?;
             }
-            let list = StatusList::new(STATUS_BITS, status_entries(citizens))
-                .map_err(|_| idwallet_core::StoreError::Corrupt)?;
+            let list = self.issuer.new_status_list(citizens).map_err(|_| idwallet_core::StoreError::Corrupt)?;
             w.put(&StatusRecord { name: STATUS_LIST.into(), compressed: list.compressed() })
         })?;
         std::fs::write(self.data_dir.join("activation-codes.txt"), codes)?;
@@ -328,7 +324,7 @@ impl State {
     }
 
     pub fn trust_list(&self) -> TrustList {
-        TrustList::new(vec![self.issuer.trusted()])
+        self.issuer.trust_list()
     }
 
     /// An unused activation code for citizen `n`, if one is left.
@@ -387,10 +383,6 @@ impl State {
         Ok(self.store.get(&n.to_string())?)
     }
 
-    fn status_ref(citizen: u32, kind: DocumentKind) -> StatusRef {
-        StatusRef { uri: STATUS_LIST.into(), idx: u64::from(citizen.saturating_sub(1)) * 5 + u64::from(kind.number()) }
-    }
-
     /// Fresh credentials for all of `device`'s citizen's documents, bound to its key.
     pub fn issue_documents(
         &self,
@@ -398,29 +390,20 @@ impl State {
         now: i64,
     ) -> Result<Vec<(Claims, credential::IssuerCredential)>, ServerError> {
         let citizen = self.citizen(device.citizen)?;
-        citizen
-            .documents
-            .iter()
-            .map(|claims| {
-                let status = Self::status_ref(device.citizen, claims.kind());
-                let reference = citizen.reference_portrait.as_deref().map(idwallet_core::documents::reference::digest);
-                let portrait = claims.kind().has_portrait().then_some(credential::Portraits {
-                    thumbnail: &citizen.portrait,
-                    reference_digest: reference.as_deref(),
-                });
-                let expires = now + CREDENTIAL_DAYS * DAY;
-                let cred =
-                    credential::issue(&self.issuer, claims, portrait, &device.public_key, Some(&status), now, expires)?;
-                Ok((claims.clone(), cred))
-            })
-            .collect()
+        let person = credential::Person {
+            number: device.citizen,
+            documents: &citizen.documents,
+            thumbnail: &citizen.portrait,
+            reference_portrait: citizen.reference_portrait.as_deref(),
+        };
+        Ok(self.issuer.issue_documents(&person, &device.public_key, now, now + CREDENTIAL_DAYS * DAY)?)
     }
 
     /// Set a document's status (revoke, suspend, or reinstate).
     pub fn set_status(&self, citizen: u32, kind: DocumentKind, value: u8) -> Result<(), ServerError> {
         let mut record: StatusRecord = self.store.get(STATUS_LIST)?;
-        let mut list = StatusList::from_compressed(STATUS_BITS, &record.compressed)?;
-        list.set(Self::status_ref(citizen, kind).idx, value)?;
+        let mut list = StatusList::from_compressed(Issuer::STATUS_BITS, &record.compressed)?;
+        self.issuer.set_status(&mut list, citizen, kind, value)?;
         record.compressed = list.compressed();
         Ok(self.store.put(&record, None)?)
     }
@@ -428,8 +411,8 @@ impl State {
     /// The current Status List Token, freshly signed.
     pub fn status_token(&self, now: i64) -> Result<Vec<u8>, ServerError> {
         let record: StatusRecord = self.store.get(STATUS_LIST)?;
-        let list = StatusList::from_compressed(STATUS_BITS, &record.compressed)?;
-        Ok(status::sign_token(&self.issuer, STATUS_LIST, &list, now, now + DAY, STATUS_TTL_SECS)?)
+        let list = StatusList::from_compressed(Issuer::STATUS_BITS, &record.compressed)?;
+        Ok(self.issuer.status_token(&list, now)?)
     }
 
     /// `citizen`'s current score from `provider` and its history, appending a point to the
@@ -512,7 +495,7 @@ impl State {
             issued_at: now,
             valid_until: now + report::VALIDITY_SECS,
         };
-        let signed = SignedReport::issue(report, &self.issuer)?;
+        let signed = SignedReport::issue(report, self.issuer.key())?;
         let record = ReportRecord {
             id: signed.report.id.clone(),
             device_id: device.device_id.clone(),
@@ -530,11 +513,6 @@ impl State {
 }
 
 const ISSUER_NAME: &str = "idwallet reference issuer";
-
-fn status_entries(citizens: u32) -> usize {
-    // Room for every document of every citizen, rounded up to whole bytes.
-    (citizens as usize * 5).div_ceil(4) * 4
-}
 
 /// Ten characters from an unambiguous alphabet (~50 bits).
 fn activation_code() -> String {

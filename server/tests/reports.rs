@@ -7,7 +7,6 @@ mod common;
 use std::sync::Arc;
 
 use common::{enrol_and_unlock, face_session, now, Phone, Server};
-use idwallet_core::credential::TrustList;
 use idwallet_core::net::client::{Client, ClientError, ClientOptions};
 use idwallet_core::platform::KdfParams;
 use idwallet_core::report::{self, LivenessAttestation, ReportError, Supplementary};
@@ -18,10 +17,10 @@ use idwallet_core::{KeyStore, SoftwareKeyStore, WalletError};
 
 fn supplementary() -> Supplementary {
     Supplementary {
-        education: "bachelor".into(),
+        education: report::Education::Bachelor,
         employer: "Example Trading Co.".into(),
         occupation: "accountant".into(),
-        income_band: "300k-600k".into(),
+        income_band: report::IncomeBand::From300kTo600k,
         assets: vec!["apartment, Suzhou".into()],
         phone: "+86 139 0000 0000".into(),
         email: "holder@example.org".into(),
@@ -69,7 +68,7 @@ async fn a_holder_gets_a_report_a_consulate_verifies_offline() {
     assert_eq!(phone.wallet.fetch_visa_report(&r.id).await.unwrap(), signed);
 
     let pdf = phone.wallet.export_visa_report_pdf(&r.id).unwrap();
-    let trust = TrustList::new(vec![server.state().issuer.trusted()]);
+    let trust = server.state().issuer.trust_list();
     let (seal, full) = report::verify_pdf(&pdf, &trust, now()).unwrap();
     assert_eq!((seal.id.as_str(), seal.score), (r.id.as_str(), r.score.value));
     assert_eq!(full.as_ref(), Some(r));
@@ -190,7 +189,7 @@ fn attest(keys: &Arc<dyn KeyStore>, device_id: &str, nonce: Vec<u8>, verified_at
         device_id: device_id.into(),
         verified_at,
         similarity: 0.7,
-        challenges: vec!["turn-left".into()],
+        challenges: vec![idwallet_core::face::liveness::Challenge::TurnLeft],
         reference_portrait: portrait.to_vec(),
         reference_similarity: 0.6,
         screen_colour: true,
@@ -250,7 +249,7 @@ async fn requests_without_the_right_to_a_report_are_refused_with_typed_errors() 
     let missing = Supplementary { employer: String::new(), ..supplementary() };
     let a = attest(&phone.keys, &device, challenge(&c).await, now(), &mine);
     assert_eq!(submit(&c, a.clone(), missing).await, Err(ErrorCode::MissingSupplementary));
-    let bad = Supplementary { income_band: "a lot".into(), ..supplementary() };
+    let bad = Supplementary { email: "nobody".into(), ..supplementary() };
     assert_eq!(submit(&c, a, bad).await, Err(ErrorCode::BadSupplementary));
 
     // A score below the threshold.

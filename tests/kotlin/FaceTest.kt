@@ -121,6 +121,16 @@ val faceTests = linkedMapOf<String, () -> Unit>(
                 if (it is UnlockProgress.ShowColour) shown++
             }
             assertTrue(checked is UnlockProgress.Unlocked && shown >= 6, "$shown colour steps")
+            // The holder closes the screen mid-session: counted and logged as a failed attempt,
+            // and the session is over.
+            val abandoned = wallet.startFaceUnlock(faceModels)
+            abandoned.cancel()
+            val counted = wallet.activity(1u)[0]
+            assertEquals(ActivityKind.UNLOCK, counted.kind)
+            assertTrue((counted.outcome as Outcome.Failure).reason.contains("abandoned"), counted.toString())
+            assertFailsWith<WalletException.SessionEnded> {
+                abandoned.feed(CameraFrame.Encoded(photo(syntheticFace(1u).livePhoto)), 0uL)
+            }
             assertTrue(wallet.present(DocumentKind.RESIDENT_ID_CARD, "police").text.startsWith("IDW1"))
             // The windows are the app's to tighten, never to switch off.
             val policy = wallet.disclosurePolicy()

@@ -11,11 +11,13 @@ import kotlinx.coroutines.runBlocking
 import org.idwallet.*
 
 val panicTests = linkedMapOf<String, () -> Unit>(
-    "a panic in a synchronous core call is an InternalException; the wallet keeps working" to {
-        val wallet = holderWallet(SyntheticIssuer("Test Public Security Bureau"), 7u)
-        val e = assertFailsWith<InternalException> { wallet.documentKinds() }
-        assertTrue(e.message!!.contains("forced by the test"), "panic message: ${e.message}")
-        assertEquals(DocumentKind.entries.toList(), wallet.documentKinds())
+    "a panic in a core call on the blocking pool is an InternalException; the wallet keeps working" to {
+        runBlocking {
+            val wallet = holderWallet(SyntheticIssuer("Test Public Security Bureau"), 7u)
+            val e = assertFailsWith<InternalException> { wallet.documentKinds() }
+            assertTrue(e.message!!.contains("forced by the test"), "panic message: ${e.message}")
+            assertEquals(DocumentKind.entries.toList(), wallet.documentKinds())
+        }
     },
     "a panic on the runtime's worker thread fails the suspend call; the next call succeeds" to {
         val wallet = holderWallet(SyntheticIssuer("Test Public Security Bureau"), 10u)

@@ -42,5 +42,5 @@ def enrolled_holder(tmp_path, issuer, citizen, valid_secs=86_400, keys=None):
     wallet = asyncio.run(idw.Wallet.open(str(tmp_path / f"holder-{citizen}.db"), keys or PyKeyStore(), idw.OpenOptions()))
     face = idw.synthetic_face(citizen)
     asyncio.run(issuer.issue_citizen(wallet, citizen, valid_secs, photo(face.id_photo)))
-    asyncio.run(play(wallet.start_face_enrolment(face_models()), photo(face.live_photo)))
+    asyncio.run(play(asyncio.run(wallet.start_face_enrolment(face_models())), photo(face.live_photo)))
     return wallet

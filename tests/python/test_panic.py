@@ -16,7 +16,7 @@ CHILD = textwrap.dedent(
     from holder import enrolled_holder
 
     wallet = enrolled_holder(pathlib.Path(tempfile.mkdtemp()), idw.SyntheticIssuer("Test Bureau"), 7)
-    for call in (wallet.document_kinds,
+    for call in (lambda: asyncio.run(wallet.document_kinds()),
                  lambda: asyncio.run(wallet.present(idw.DocumentKind.RESIDENT_ID_CARD, "hotel"))):
         try:
             call()
@@ -27,7 +27,7 @@ CHILD = textwrap.dedent(
         print("retry ok")
     # Closed explicitly: an interpreter that exits with a wallet still open after async calls
     # can abort at exit ("FATAL: exception not rethrown"), with or without a panic (#8 note).
-    wallet.close_wallet()
+    asyncio.run(wallet.close_wallet())
     """
 )
 

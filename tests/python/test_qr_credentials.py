@@ -16,18 +16,18 @@ def test_hotel_desk_sees_only_its_fields_and_revocation_is_typed(tmp_path):
 
     desk = idw.Verifier("hotel", issuer.trust_list())
     desk.add_status_list(issuer.status_list())
-    seen = desk.verify_text(qr.text)
+    seen = asyncio.run(desk.verify_text(qr.text))
     assert [c.id for c in seen.claims] == ["name", "id_number"]
     assert seen.portrait.startswith(b"\xff\xd8")
     assert seen.status == idw.StatusCheck.VALID()
-    assert desk.verify_image(qr.png).claims == seen.claims
+    assert asyncio.run(desk.verify_image(qr.png)).claims == seen.claims
 
     issuer.revoke(13, idw.DocumentKind.RESIDENT_ID_CARD)
     desk.add_status_list(issuer.status_list())
     with pytest.raises(idw.CredentialError.Revoked):
-        desk.verify_text(qr.text)
+        asyncio.run(desk.verify_text(qr.text))
     with pytest.raises(idw.CredentialError.Stale):
-        idw.Verifier("hotel", issuer.trust_list()).verify_text(qr.text, at=qr.created_at + 3600)
+        asyncio.run(idw.Verifier("hotel", issuer.trust_list()).verify_text(qr.text, at=qr.created_at + 3600))
 
 
 def test_a_locked_wallet_discloses_nothing_and_only_its_holder_enrols(tmp_path):
@@ -37,20 +37,20 @@ def test_a_locked_wallet_discloses_nothing_and_only_its_holder_enrols(tmp_path):
     asyncio.run(issuer.issue_citizen(wallet, 4, 3600, photo(face.id_photo)))
     with pytest.raises(idw.WalletError.FaceCheckRequired):
         asyncio.run(wallet.present(idw.DocumentKind.RESIDENT_ID_CARD, "police"))
-    assert wallet.activity(1)[0].kind == idw.ActivityKind.PRESENTED
+    assert asyncio.run(wallet.activity(1))[0].kind == idw.ActivityKind.PRESENTED
     # Someone else's live face is not the face in the issuer's reference portrait.
     with pytest.raises(idw.WalletError.FaceMismatch) as e:
-        asyncio.run(play(wallet.start_face_enrolment(face_models()), photo("impostor_2")))
+        asyncio.run(play(asyncio.run(wallet.start_face_enrolment(face_models())), photo("impostor_2")))
     assert e.value.similarity < 0.4
-    assert not wallet.is_face_enrolled()
-    asyncio.run(play(wallet.start_face_enrolment(face_models()), photo(face.live_photo)))
+    assert not asyncio.run(wallet.is_face_enrolled())
+    asyncio.run(play(asyncio.run(wallet.start_face_enrolment(face_models())), photo(face.live_photo)))
     assert asyncio.run(wallet.present(idw.DocumentKind.RESIDENT_ID_CARD, "police")).text.startswith("IDW1")
     wallet.lock()
     with pytest.raises(idw.WalletError.FaceCheckRequired):
         asyncio.run(wallet.present(idw.DocumentKind.RESIDENT_ID_CARD, "hotel"))
     with pytest.raises(idw.WalletError.FaceCheckRequired):
         asyncio.run(wallet.unenrol_face())
-    wallet.close_wallet()
+    asyncio.run(wallet.close_wallet())
 
 
 class AuthBoundKeyStore(PyKeyStore):
@@ -80,4 +80,4 @@ def test_the_platform_authentication_policy_needs_the_fingerprint_for_each_discl
         asyncio.run(wallet.present(idw.DocumentKind.RESIDENT_ID_CARD, "hotel"))
     keys.authenticated = True  # the platform's prompt succeeded
     assert asyncio.run(wallet.present(idw.DocumentKind.RESIDENT_ID_CARD, "hotel")).text.startswith("IDW1")
-    wallet.close_wallet()
+    asyncio.run(wallet.close_wallet())

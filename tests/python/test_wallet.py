@@ -65,23 +65,23 @@ def open_wallet(path, keys, create=True):
 def test_items_survive_reopen_with_a_python_key_store(tmp_path):
     keys = PyKeyStore()
     wallet = open_wallet(tmp_path / "w.db", keys)
-    wallet.put_item("membership", b"GOLD-123")
-    wallet.put_item("note", b"\x00\xff binary ok")
-    assert wallet.delete_item("membership")
-    wallet.close_wallet()
+    asyncio.run(wallet.put_item("membership", b"GOLD-123"))
+    asyncio.run(wallet.put_item("note", b"\x00\xff binary ok"))
+    assert asyncio.run(wallet.delete_item("membership"))
+    asyncio.run(wallet.close_wallet())
 
     wallet = open_wallet(tmp_path / "w.db", keys, create=False)
-    assert [(i.key, i.value) for i in wallet.items()] == [("note", b"\x00\xff binary ok")]
-    info = wallet.info()
+    assert [(i.key, i.value) for i in asyncio.run(wallet.items())] == [("note", b"\x00\xff binary ok")]
+    info = asyncio.run(wallet.info())
     assert info.records == [idw.KindCount(kind="item", count=1)]
     assert info.activity_entries == 4
-    kinds = [e.kind for e in wallet.activity(10)]
+    kinds = [e.kind for e in asyncio.run(wallet.activity(10))]
     assert kinds == [idw.ActivityKind.RECORD_DELETED, idw.ActivityKind.RECORD_STORED,
                      idw.ActivityKind.RECORD_STORED, idw.ActivityKind.WALLET_CREATED]
 
 
 def test_wrong_key_store_is_a_typed_error(tmp_path):
-    open_wallet(tmp_path / "w.db", PyKeyStore()).close_wallet()
+    asyncio.run(open_wallet(tmp_path / "w.db", PyKeyStore()).close_wallet())
     with pytest.raises(idw.WalletError.WrongKey):
         open_wallet(tmp_path / "w.db", PyKeyStore())
 
@@ -90,8 +90,8 @@ def test_damaged_wallet_is_corrupt(tmp_path):
     keys = PyKeyStore()
     wallet = open_wallet(tmp_path / "w.db", keys)
     for i in range(50):
-        wallet.put_item(f"k{i}", b"\x07" * 300)
-    wallet.close_wallet()
+        asyncio.run(wallet.put_item(f"k{i}", b"\x07" * 300))
+    asyncio.run(wallet.close_wallet())
     data = bytearray((tmp_path / "w.db").read_bytes())
     data[4096:3 * 4096] = b"\x5a" * (min(len(data), 3 * 4096) - 4096)
     (tmp_path / "w.db").write_bytes(bytes(data))
@@ -102,14 +102,14 @@ def test_damaged_wallet_is_corrupt(tmp_path):
 def test_missing_record_is_not_found(tmp_path):
     wallet = open_wallet(tmp_path / "w.db", PyKeyStore())
     with pytest.raises(idw.WalletError.NotFound) as e:
-        wallet.item("absent")
+        asyncio.run(wallet.item("absent"))
     assert e.value.reason == "no item record with that id"
 
 
 def test_log_lines_arrive_through_the_sink(tmp_path):
     sink = Sink()
     assert idw.set_log_sink(sink, idw.LogLevel.INFO)
-    open_wallet(tmp_path / "w.db", PyKeyStore()).close_wallet()
+    asyncio.run(open_wallet(tmp_path / "w.db", PyKeyStore()).close_wallet())
     idw.set_log_sink(None, idw.LogLevel.INFO)
     assert (idw.LogLevel.INFO, "idwallet::store", "wallet opened schema=1") in sink.lines
     assert all(level != idw.LogLevel.DEBUG for level, _, _ in sink.lines)
@@ -130,7 +130,7 @@ def test_software_key_store_signatures_verify_in_python(tmp_path):
 
 def test_an_undeclared_host_exception_becomes_a_typed_error(tmp_path):
     keys = PyKeyStore()
-    open_wallet(tmp_path / "w.db", keys).close_wallet()
+    asyncio.run(open_wallet(tmp_path / "w.db", keys).close_wallet())
     broken = BrokenKeyStore()
     broken._wrapping = keys._wrapping
     with pytest.raises(idw.WalletError.KeyStore) as e:

@@ -7,11 +7,12 @@ use std::sync::{Arc, Mutex};
 use idwallet_core::credential::qr::QrModules;
 use idwallet_core::credential::scan::ScanHint;
 use idwallet_core::credential::status::StatusUnknown;
-use idwallet_core::credential::{self as core, DisclosedClaim, Profile, StatusCheck, StatusRef, VerifiedPresentation};
-use idwallet_core::documents::{synthetic, DocumentKind};
+use idwallet_core::credential::{self as core, DisclosedClaim, Profile, StatusCheck, VerifiedPresentation};
+use idwallet_core::documents::DocumentKind;
 use idwallet_core::now_unix as now;
 
 use crate::errors::{CredentialError, WalletError};
+use crate::runtime::run_blocking;
 use crate::wallet::Wallet;
 
 /// The five kinds of document.
@@ -40,8 +41,8 @@ pub struct PresentationQr {
 #[uniffi::export]
 impl Wallet {
     /// Kinds of document held.
-    pub fn document_kinds(&self) -> Result<Vec<DocumentKind>, WalletError> {
-        self.with(|w| w.documents().map(|d| d.into_iter().map(|d| d.kind).collect()))
+    pub async fn document_kinds(&self) -> Result<Vec<DocumentKind>, WalletError> {
+        self.with_blocking(|w| w.documents().map(|d| d.into_iter().map(|d| d.kind).collect())).await
     }
 
     /// A fresh QR presentation of the `kind` document for `audience` ("hotel", "police"),
@@ -50,7 +51,7 @@ impl Wallet {
         let profile = Profile::named(&audience)
             .ok_or_else(|| WalletError::NotPresentable { reason: format!("unknown audience '{audience}'") })?;
         self.with_blocking(move |w| {
-            let p = w.present(kind, &profile, now())?;
+            let p = w.present(kind, &profile, w.now())?;
             let png = core::qr::to_png(&p.text, 4).map_err(idwallet_core::WalletError::from)?;
             Ok::<_, idwallet_core::WalletError>(PresentationQr {
                 text: p.text,
@@ -128,26 +129,32 @@ pub struct VerifiedPresentation {
 /// An offline verifier for one audience, holding cached issuer keys and status lists.
 #[derive(uniffi::Object)]
 pub struct Verifier {
-    inner: Mutex<core::Verifier>,
+    inner: Arc<Mutex<core::Verifier>>,
     /// The staff wallet whose activity log records each verification, if attached.
-    log_to: Mutex<Option<Arc<Wallet>>>,
+    log_to: Arc<Mutex<Option<Arc<Wallet>>>>,
 }
 
 impl Verifier {
-    pub(crate) fn with(inner: core::Verifier, log_to: Mutex<Option<Arc<Wallet>>>) -> Self {
-        Self { inner: Mutex::new(inner), log_to }
+    pub(crate) fn with(inner: core::Verifier, log_to: Option<Arc<Wallet>>) -> Self {
+        Self { inner: Arc::new(Mutex::new(inner)), log_to: Arc::new(Mutex::new(log_to)) }
     }
 
-    fn run(
+    /// Verify with `f` and log the verdict, off the caller's thread (decoding a camera
+    /// frame takes milliseconds, the log write a disk sync).
+    async fn run(
         &self,
-        f: impl FnOnce(&core::Verifier) -> Result<VerifiedPresentation, core::CredentialError>,
+        f: impl FnOnce(&core::Verifier) -> Result<VerifiedPresentation, core::CredentialError> + Send + 'static,
     ) -> Result<VerifiedPresentation, CredentialError> {
-        let v = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let result = f(&v);
-        if let Some(wallet) = self.log_to.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
-            log_verification(wallet, &v.profile.audience, &result);
-        }
-        Ok(result?)
+        let (inner, log_to) = (self.inner.clone(), self.log_to.clone());
+        run_blocking(move || {
+            let v = inner.lock().unwrap_or_else(|p| p.into_inner());
+            let result = f(&v);
+            if let Some(wallet) = log_to.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+                log_verification(wallet, &v.profile.audience, &result);
+            }
+            Ok(result?)
+        })
+        .await
     }
 }
 
@@ -160,7 +167,7 @@ impl Verifier {
         let profile = Profile::named(&audience)
             .ok_or_else(|| CredentialError::InvalidInput(format!("unknown audience '{audience}'")))?;
         let trust = core::TrustList::from_cbor(&trust_list)?;
-        Ok(Arc::new(Self::with(core::Verifier::new(profile, trust), Mutex::new(None))))
+        Ok(Arc::new(Self::with(core::Verifier::new(profile, trust), None)))
     }
 
     /// Record every later verification in `wallet`'s activity log (the desk's own audit).
@@ -177,15 +184,15 @@ impl Verifier {
 
     /// Verify QR text, at `at` (Unix seconds) or now.
     #[uniffi::method(default(at = None))]
-    pub fn verify_text(&self, text: String, at: Option<i64>) -> Result<VerifiedPresentation, CredentialError> {
-        self.run(|v| v.verify_text(&text, at.unwrap_or_else(now)))
+    pub async fn verify_text(&self, text: String, at: Option<i64>) -> Result<VerifiedPresentation, CredentialError> {
+        self.run(move |v| v.verify_text(&text, at.unwrap_or_else(now))).await
     }
 
     /// Find and verify the QR code meant for this audience in a camera frame's luma plane
     /// (the Y plane of NV21/NV12/I420 as CameraX or AVFoundation deliver it): `height` rows
     /// of `stride` bytes. Every code in view is read; `other_codes` counts the rest.
     #[uniffi::method(default(at = None))]
-    pub fn verify_frame(
+    pub async fn verify_frame(
         &self,
         y_plane: Vec<u8>,
         width: u32,
@@ -193,14 +200,14 @@ impl Verifier {
         stride: u32,
         at: Option<i64>,
     ) -> Result<VerifiedPresentation, CredentialError> {
-        self.run(|v| v.verify_frame(&y_plane, width, height, stride, at.unwrap_or_else(now)))
+        self.run(move |v| v.verify_frame(&y_plane, width, height, stride, at.unwrap_or_else(now))).await
     }
 
     /// Find and verify the QR code meant for this audience in a photo or screenshot
     /// (PNG/JPEG bytes); `other_codes` counts the other codes in it.
     #[uniffi::method(default(at = None))]
-    pub fn verify_image(&self, image: Vec<u8>, at: Option<i64>) -> Result<VerifiedPresentation, CredentialError> {
-        self.run(|v| v.verify_image(&image, at.unwrap_or_else(now)))
+    pub async fn verify_image(&self, image: Vec<u8>, at: Option<i64>) -> Result<VerifiedPresentation, CredentialError> {
+        self.run(move |v| v.verify_image(&image, at.unwrap_or_else(now))).await
     }
 }
 
@@ -270,7 +277,7 @@ impl QrScanner {
     #[uniffi::method(default(at = None))]
     pub async fn feed(&self, frame: crate::face::CameraFrame, at: Option<i64>) -> Result<ScanStep, CredentialError> {
         let inner = self.inner.clone();
-        crate::runtime::run_blocking(move || {
+        run_blocking(move || {
             let mut scan = inner.lock().unwrap_or_else(|p| p.into_inner());
             match scan.scanner.feed(&frame.into(), at.unwrap_or_else(now))? {
                 core::scan::ScanStep::Searching { hint } => Ok(ScanStep::Searching { hint }),
@@ -290,109 +297,4 @@ impl QrScanner {
     pub fn frames(&self) -> u32 {
         self.inner.lock().unwrap_or_else(|p| p.into_inner()).scanner.frames()
     }
-}
-
-/// Issues the core's synthetic, clearly fictitious citizens' documents — for demos and
-/// tests of apps before they reach a real issuer. Real keys, real signatures.
-#[derive(uniffi::Object)]
-pub struct SyntheticIssuer {
-    key: Arc<core::IssuerKey>,
-    uri: String,
-    revoked: Mutex<Vec<u64>>,
-}
-
-#[uniffi::export]
-impl SyntheticIssuer {
-    /// A new issuer with a fresh P-256 key named `name`, valid from a day ago for five years.
-    #[uniffi::constructor]
-    pub fn new(name: String) -> Arc<Self> {
-        let now = now();
-        Arc::new(Self {
-            key: Arc::new(core::IssuerKey::generate(&name, now - 86_400, now + 5 * 365 * 86_400)),
-            uri: "https://issuer.idwallet.example/status/1".into(),
-            revoked: Mutex::new(Vec::new()),
-        })
-    }
-
-    /// Issue all five documents of synthetic citizen `citizen` to `wallet`'s device key,
-    /// valid for `valid_secs` (negative: already expired, for tests). Status indexes are
-    /// `citizen * 8 + document number`. With `id_photo` (JPEG/PNG of a real face) the
-    /// citizen gets that face: the QR thumbnail and the reference portrait the holder's
-    /// live face must match to enrol, which is delivered to the wallet too. Without it the
-    /// thumbnail is drawn and no face can be enrolled.
-    #[uniffi::method(default(id_photo = None))]
-    pub async fn issue_citizen(
-        &self,
-        wallet: Arc<Wallet>,
-        citizen: u32,
-        valid_secs: i64,
-        id_photo: Option<Vec<u8>>,
-    ) -> Result<(), WalletError> {
-        let key =
-            core::IssuerKey::from_pkcs8(&self.key.name, self.key.pkcs8(), self.key.not_before, self.key.not_after)
-                .map_err(idwallet_core::WalletError::from)?;
-        let uri = self.uri.clone();
-        wallet
-            .with_blocking(move |w| {
-                let mut person = synthetic::citizen(citizen);
-                if let Some(photo) = id_photo {
-                    person = person.with_photo(&photo, None).map_err(core::CredentialError::from)?;
-                }
-                let reference = person.reference_portrait.clone();
-                let digest = reference.as_deref().map(idwallet_core::documents::reference::digest);
-                let device = w.device_public_key()?;
-                let now = now();
-                let (iat, exp) =
-                    if valid_secs < 0 { (now + valid_secs * 2, now + valid_secs) } else { (now, now + valid_secs) };
-                for claims in person.documents {
-                    let status =
-                        StatusRef { uri: uri.clone(), idx: u64::from(citizen) * 8 + u64::from(claims.kind().number()) };
-                    let portraits =
-                        core::Portraits { thumbnail: &person.portrait, reference_digest: digest.as_deref() };
-                    let cred = core::issue(&key, &claims, Some(portraits), &device, Some(&status), iat, exp)?;
-                    w.store_document(claims, cred)?;
-                }
-                if let Some(reference) = reference {
-                    w.store_reference_portrait(&reference)?;
-                }
-                Ok::<_, idwallet_core::WalletError>(())
-            })
-            .await
-    }
-
-    /// The trust list (CBOR) verifiers need for this issuer.
-    pub fn trust_list(&self) -> Vec<u8> {
-        core::TrustList::new(vec![self.key.trusted()]).to_cbor()
-    }
-
-    /// Revoke the `kind` document of `citizen`.
-    pub fn revoke(&self, citizen: u32, kind: DocumentKind) {
-        self.revoked.lock().unwrap_or_else(|p| p.into_inner()).push(u64::from(citizen) * 8 + u64::from(kind.number()));
-    }
-
-    /// A signed status list token reflecting revocations so far (ttl 1 hour).
-    pub fn status_list(&self) -> Result<Vec<u8>, CredentialError> {
-        let mut list = core::StatusList::new(1, 1 << 12)?;
-        for idx in self.revoked.lock().unwrap_or_else(|p| p.into_inner()).iter() {
-            list.set(*idx, core::status::INVALID)?;
-        }
-        let now = now();
-        Ok(core::status::sign_token(&self.key, &self.uri, &list, now, now + 86_400, 3600)?)
-    }
-}
-
-/// The registry photos that play synthetic citizen `citizen`'s face (fetched by
-/// `models/fetch.sh` as `photos/NAME.jpg`): `id_photo` for the issuer, `live_photo` for
-/// the holder in front of a [`crate::face::SyntheticCamera`].
-#[derive(uniffi::Record)]
-pub struct SyntheticFace {
-    pub id_photo: String,
-    pub live_photo: String,
-}
-
-/// The face synthetic citizen `citizen` has (the registry's three people in turn).
-#[uniffi::export]
-pub fn synthetic_face(citizen: u32) -> SyntheticFace {
-    let face = synthetic::real_face(citizen);
-    SyntheticFace { id_photo: face.id_photo.into(), live_photo: face.live_photo.into() }
 }

@@ -186,6 +186,8 @@ impl From<idwallet_core::WalletError> for WalletError {
             W::ReferencePortraitMismatch => Self::ReferencePortraitMismatch,
             W::InvalidPolicy => Self::InvalidInput { reason: text },
             W::Integrity(_) => Self::IntegrityUnavailable { reason: text },
+            W::SessionEnded => Self::SessionEnded,
+            W::Closed => Self::Closed,
             W::Report(r) => {
                 use idwallet_core::report::ReportError as R;
                 match r {

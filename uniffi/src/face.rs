@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use idwallet_core::face::liveness as live;
 use idwallet_core::face::{self as core, gate, Frame};
-use idwallet_core::wallet::FacePurpose;
+use idwallet_core::wallet::{FacePurpose, FaceStep};
 
 use crate::errors::{FaceError, WalletError};
 use crate::runtime::run_blocking;
@@ -15,7 +15,7 @@ use crate::wallet::Wallet;
 /// The face models, loaded once per process and shared.
 #[derive(uniffi::Object)]
 pub struct FaceModels {
-    inner: Arc<core::FaceModels>,
+    pub(crate) inner: Arc<core::FaceModels>,
 }
 
 /// Two faces compared.
@@ -112,14 +112,14 @@ impl From<DisclosurePolicy> for gate::DisclosurePolicy {
 impl Wallet {
     /// Whether the holder's face is enrolled (matched against the issuer's reference
     /// portrait, template sealed in this wallet) for unlocking.
-    pub fn is_face_enrolled(&self) -> Result<bool, WalletError> {
-        self.with(|w| w.is_face_enrolled())
+    pub async fn is_face_enrolled(&self) -> Result<bool, WalletError> {
+        self.with_blocking(|w| w.is_face_enrolled()).await
     }
 
     /// Delete the enrolled face; false if there was none. Needs a face unlock in the last
     /// two minutes (`FaceCheckRequired` otherwise): the passphrase alone never removes it.
     pub async fn unenrol_face(&self) -> Result<bool, WalletError> {
-        self.with_blocking(|w| w.unenrol_face(idwallet_core::now_unix())).await
+        self.with_blocking(|w| w.unenrol_face(w.now())).await
     }
 
     /// Start enrolling the holder's face: a liveness session whose live face must match the
@@ -128,27 +128,27 @@ impl Wallet {
     /// it ends `Unlocked` with the template stored. Replacing an enrolled face needs a face
     /// unlock in the last two minutes. Fails with `NoReferencePortrait`, `FaceCheckRequired`
     /// or `LockedOut { retryAfterSecs }`.
-    pub fn start_face_enrolment(&self, models: Arc<FaceModels>) -> Result<Arc<FaceSession>, WalletError> {
-        self.start_session(FacePurpose::Enrol, models)
+    pub async fn start_face_enrolment(&self, models: Arc<FaceModels>) -> Result<Arc<FaceSession>, WalletError> {
+        self.start_session(FacePurpose::Enrol, models).await
     }
 
     /// Start unlocking the eID with the holder's face: a liveness session with fresh
     /// random movements. Feed it camera frames; it answers with what to show. Fails with
     /// `NotEnrolled` or `LockedOut { retryAfterSecs }`.
-    pub fn start_face_unlock(&self, models: Arc<FaceModels>) -> Result<Arc<FaceSession>, WalletError> {
-        self.start_session(FacePurpose::Unlock, models)
+    pub async fn start_face_unlock(&self, models: Arc<FaceModels>) -> Result<Arc<FaceSession>, WalletError> {
+        self.start_session(FacePurpose::Unlock, models).await
     }
 
     /// Start the face check a visa report needs: an unlock that also makes the
     /// screen-colour challenge (`UnlockProgress.ShowColour`: fill the screen with each colour
     /// until its time). `requestVisaReport` refuses a plain unlock with `FaceCheckRequired`.
-    pub fn start_report_face_check(&self, models: Arc<FaceModels>) -> Result<Arc<FaceSession>, WalletError> {
-        self.start_session(FacePurpose::Report, models)
+    pub async fn start_report_face_check(&self, models: Arc<FaceModels>) -> Result<Arc<FaceSession>, WalletError> {
+        self.start_session(FacePurpose::Report, models).await
     }
 
     /// Until when the eID is unlocked (Unix seconds), if it is.
     pub fn unlocked_until(&self) -> Result<Option<i64>, WalletError> {
-        self.with(|w| Ok::<_, WalletError>(w.unlocked_until(idwallet_core::now_unix())))
+        self.with(|w| Ok::<_, WalletError>(w.unlocked_until(w.now())))
     }
 
     /// Lock the eID now: call it when the app goes to the background.
@@ -171,16 +171,17 @@ impl Wallet {
 }
 
 impl Wallet {
-    fn start_session(&self, purpose: FacePurpose, models: Arc<FaceModels>) -> Result<Arc<FaceSession>, WalletError> {
-        let now = idwallet_core::now_unix();
-        let session =
-            self.shared()?.begin_face_session(purpose, &models.inner, live::LivenessPolicy::default(), now)?;
-        Ok(Arc::new(FaceSession {
-            wallet: self.inner.clone(),
-            models: models.inner.clone(),
-            purpose,
-            session: Arc::new(Mutex::new(Some(session))),
-        }))
+    /// Begins by writing the gate's pending mark (a disk sync): off the caller's thread.
+    async fn start_session(
+        &self,
+        purpose: FacePurpose,
+        models: Arc<FaceModels>,
+    ) -> Result<Arc<FaceSession>, WalletError> {
+        let wallet = self.shared()?;
+        let attempt =
+            run_blocking(move || wallet.start_face(purpose, models.inner.clone(), live::LivenessPolicy::default()))
+                .await?;
+        Ok(Arc::new(FaceSession { purpose, attempt: Arc::new(Mutex::new(attempt)) }))
     }
 }
 
@@ -292,16 +293,12 @@ pub enum UnlockProgress {
 }
 
 /// One face enrolment or unlock in progress (`Wallet.startFaceEnrolment`,
-/// `Wallet.startFaceUnlock`, `Wallet.startReportFaceCheck`).
+/// `Wallet.startFaceUnlock`, `Wallet.startReportFaceCheck`). Core's `FaceAttempt`: it
+/// finishes itself; cancelled, or released unfinished, it counts as a failed attempt.
 #[derive(uniffi::Object)]
 pub struct FaceSession {
-    /// The wallet handle, not the wallet: a session left for the garbage collector must
-    /// not keep the wallet from closing.
-    wallet: Arc<std::sync::RwLock<Option<Arc<idwallet_core::Wallet>>>>,
-    models: Arc<core::FaceModels>,
     purpose: FacePurpose,
-    /// `None` once the session has ended (its outcome is counted exactly once).
-    session: Arc<Mutex<Option<live::LivenessSession>>>,
+    attempt: Arc<Mutex<idwallet_core::wallet::FaceAttempt>>,
 }
 
 #[uniffi::export]
@@ -313,42 +310,48 @@ impl FaceSession {
 
     /// The movements to ask for, in order.
     pub fn challenges(&self) -> Vec<Challenge> {
-        let guard = self.session.lock().unwrap_or_else(|p| p.into_inner());
-        guard.as_ref().map(|s| s.challenges().iter().map(|c| (*c).into()).collect()).unwrap_or_default()
+        let attempt = self.attempt.lock().unwrap_or_else(|p| p.into_inner());
+        attempt.challenges().iter().map(|c| (*c).into()).collect()
     }
 
     /// Feed one camera frame captured at `timestamp_ms` (a monotonic clock). Returns what
     /// to show next, or — when the session ends — `Unlocked` (an enrolment unlocks too),
     /// or throws `LivenessFailed`, `FaceMismatch` or `LockedOut` (each counted as a failed
     /// attempt). A frame that cannot be read throws `FaceNotUsable` and leaves the session
-    /// as it was.
+    /// as it was; after the end, `SessionEnded`.
     pub async fn feed(&self, frame: CameraFrame, timestamp_ms: u64) -> Result<UnlockProgress, WalletError> {
-        let (wallet, models, session) = (self.wallet.clone(), self.models.clone(), self.session.clone());
-        let purpose = self.purpose;
+        let attempt = self.attempt.clone();
         run_blocking(move || {
-            let mut guard = session.lock().unwrap_or_else(|p| p.into_inner());
-            let live = guard.as_mut().ok_or(WalletError::SessionEnded)?;
-            let progress = live.feed(&models, &frame.into(), timestamp_ms).map_err(FaceError::from)?;
-            let count = live.challenges().len() as u32;
-            Ok(match progress {
-                live::Progress::Searching { hint } => UnlockProgress::Searching { hint: hint.into() },
-                live::Progress::Moving { index, challenge, done, .. } => {
+            let mut attempt = attempt.lock().unwrap_or_else(|p| p.into_inner());
+            let count = attempt.challenges().len() as u32;
+            Ok(match attempt.feed(&frame.into(), timestamp_ms)? {
+                FaceStep::Unlocked(u) => UnlockProgress::Unlocked { until: u.until, similarity: u.similarity },
+                FaceStep::Progress(live::Progress::Searching { hint }) => {
+                    UnlockProgress::Searching { hint: hint.into() }
+                }
+                FaceStep::Progress(live::Progress::Moving { index, challenge, done, .. }) => {
                     UnlockProgress::Moving { index: index as u32, count, challenge: challenge.into(), done }
                 }
-                live::Progress::Returning { index, .. } => UnlockProgress::Returning { index: index as u32, count },
-                live::Progress::ShowColour { rgb: [red, green, blue], until_ms } => {
+                FaceStep::Progress(live::Progress::Returning { index, .. }) => {
+                    UnlockProgress::Returning { index: index as u32, count }
+                }
+                FaceStep::Progress(live::Progress::ShowColour { rgb: [red, green, blue], until_ms }) => {
                     UnlockProgress::ShowColour { red, green, blue, until_ms }
                 }
-                live::Progress::Passed(_) | live::Progress::Failed(_) => {
-                    let ended = guard.take().ok_or(WalletError::SessionEnded)?;
-                    let outcome = ended.outcome().ok_or(WalletError::SessionEnded)?;
-                    let wallet = wallet.read().unwrap_or_else(|p| p.into_inner()).clone().ok_or(WalletError::Closed)?;
-                    let u = wallet.finish_face_session(purpose, &models, outcome, idwallet_core::now_unix())?;
-                    UnlockProgress::Unlocked { until: u.until, similarity: u.similarity }
+                // The attempt finishes itself: an ended session is never a step.
+                FaceStep::Progress(live::Progress::Passed(_) | live::Progress::Failed(_)) => {
+                    return Err(WalletError::SessionEnded)
                 }
             })
         })
         .await
+    }
+
+    /// Give up (the holder closed the screen): counted as a failed attempt and logged, as
+    /// a session released unfinished is. Nothing happens once the session has ended.
+    pub async fn cancel(&self) -> Result<(), WalletError> {
+        let attempt = self.attempt.clone();
+        run_blocking(move || Ok::<_, WalletError>(attempt.lock().unwrap_or_else(|p| p.into_inner()).cancel()?)).await
     }
 }
 
@@ -360,78 +363,6 @@ impl From<live::Hint> for LivenessHint {
             live::Hint::MoveCloser => Self::MoveCloser,
             live::Hint::FaceTheCamera => Self::FaceTheCamera,
             live::Hint::HoldStill => Self::HoldStill,
-        }
-    }
-}
-
-/// How a [`SyntheticCamera`]'s subject behaves.
-#[derive(uniffi::Enum, Clone, Copy)]
-pub enum SyntheticAct {
-    /// A live holder: makes the movements asked for.
-    Genuine,
-    /// A print held still in front of the camera.
-    StillPrint,
-    /// The same frame again and again (a frozen or injected feed).
-    Frozen,
-}
-
-/// A camera for tests and demos that have none: SYNTHETIC frames of the person in a photo,
-/// re-rendered as a head that turns and blinks as the session asks. It can pass a liveness
-/// session, which is why it must never stand in for a real camera in an app.
-#[derive(uniffi::Object)]
-pub struct SyntheticCamera {
-    subject: Mutex<idwallet_core::face::synthetic::Subject>,
-}
-
-#[uniffi::export]
-impl SyntheticCamera {
-    /// A camera in front of the person in `photo` (JPEG/PNG), acting as `act`.
-    #[uniffi::constructor]
-    pub async fn create(models: Arc<FaceModels>, photo: Vec<u8>, act: SyntheticAct) -> Result<Arc<Self>, FaceError> {
-        use idwallet_core::face::synthetic::{Act, Subject};
-        let act = match act {
-            SyntheticAct::Genuine => Act::Genuine,
-            SyntheticAct::StillPrint => Act::StillPrint,
-            SyntheticAct::Frozen => Act::Frozen,
-        };
-        let m = models.inner.clone();
-        let subject = run_blocking(move || Subject::new(&m, Frame::Encoded(photo), act)).await?;
-        Ok(Arc::new(Self { subject: Mutex::new(subject) }))
-    }
-
-    /// The next frame, answering what the session said last (`null` before the first).
-    pub fn next_frame(&self, last: Option<UnlockProgress>) -> CameraFrame {
-        let progress = match last {
-            Some(UnlockProgress::Moving { index, count, challenge, done }) => live::Progress::Moving {
-                index: index as usize,
-                count: count as usize,
-                challenge: challenge.into(),
-                done,
-            },
-            Some(UnlockProgress::Returning { index, count }) => {
-                live::Progress::Returning { index: index as usize, count: count as usize }
-            }
-            Some(UnlockProgress::ShowColour { red, green, blue, until_ms }) => {
-                live::Progress::ShowColour { rgb: [red, green, blue], until_ms }
-            }
-            _ => live::Progress::Searching { hint: live::Hint::NoFace },
-        };
-        match self.subject.lock().unwrap_or_else(|p| p.into_inner()).next_frame(&progress) {
-            Frame::Encoded(bytes) => CameraFrame::Encoded { bytes },
-            Frame::Raw { format, width, height, stride, rotation, data } => {
-                CameraFrame::Raw { format: format.into(), width, height, stride, rotation, data }
-            }
-        }
-    }
-}
-
-impl From<Challenge> for live::Challenge {
-    fn from(c: Challenge) -> Self {
-        match c {
-            Challenge::TurnLeft => Self::TurnLeft,
-            Challenge::TurnRight => Self::TurnRight,
-            Challenge::LookUp => Self::LookUp,
-            Challenge::Blink => Self::Blink,
         }
     }
 }

@@ -12,12 +12,16 @@ mod online;
 mod platform;
 mod report;
 mod runtime;
+#[cfg(feature = "testing")]
+mod testing;
 mod wallet;
 
-pub use credential::{SyntheticIssuer, Verifier};
+pub use credential::Verifier;
 pub use errors::{CredentialError, FaceError, KeyStoreError, WalletError};
-pub use face::{FaceModels, FaceSession, SyntheticCamera};
+pub use face::{FaceModels, FaceSession};
 pub use platform::{KeyStore, LogSink, SoftwareKeyStore};
+#[cfg(feature = "testing")]
+pub use testing::{SyntheticCamera, SyntheticIssuer};
 pub use wallet::Wallet;
 
 uniffi::setup_scaffolding!("idwallet");

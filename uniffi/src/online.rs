@@ -2,7 +2,7 @@
 //! scores, as async functions (Kotlin `suspend`, Swift `async`) run on the idwallet runtime.
 //! Cancelling the caller's coroutine or task cancels the request.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use idwallet_core::score::{Benefit, Factor, Freshness, ScorePoint, ScoreView as CoreScoreView};
 use idwallet_core::wallet::Service;
@@ -145,8 +145,8 @@ impl Wallet {
     }
 
     /// The service this wallet is registered with, if any.
-    pub fn service(&self) -> Result<Option<Service>, WalletError> {
-        self.with(|w| w.service())
+    pub async fn service(&self) -> Result<Option<Service>, WalletError> {
+        self.with_blocking(|w| w.service()).await
     }
 
     /// Refresh the trust list and status lists, then download fresh credentials for every
@@ -158,8 +158,8 @@ impl Wallet {
     }
 
     /// Held documents, without their contents.
-    pub fn documents(&self) -> Result<Vec<DocumentSummary>, WalletError> {
-        self.with(|w| w.documents().map(|d| d.iter().map(Into::into).collect::<Vec<_>>()))
+    pub async fn documents(&self) -> Result<Vec<DocumentSummary>, WalletError> {
+        self.with_blocking(|w| w.documents().map(|d| d.iter().map(Into::into).collect::<Vec<_>>())).await
     }
 
     /// Refresh the trust list and status lists a staff verifier uses offline.
@@ -176,8 +176,8 @@ impl Wallet {
     }
 
     /// The last verified score from `provider`, without going online.
-    pub fn cached_score(&self, provider: String) -> Result<Option<ScoreReport>, WalletError> {
-        self.with(|w| w.cached_score(&provider).map(|v| v.map(Into::into)))
+    pub async fn cached_score(&self, provider: String) -> Result<Option<ScoreReport>, WalletError> {
+        self.with_blocking(move |w| w.cached_score(&provider).map(|v| v.map(Into::into))).await
     }
 
     /// What `provider`'s score unlocks (from a current cached score, or fetched).
@@ -193,10 +193,13 @@ impl Verifier {
     /// A staff verifier for `audience` from the trust list and status lists `wallet`
     /// synced last (see `syncTrust`); it logs each verification in that wallet.
     #[uniffi::constructor]
-    pub fn from_wallet(wallet: Arc<Wallet>, audience: String) -> Result<Arc<Self>, CredentialError> {
+    pub async fn from_wallet(wallet: Arc<Wallet>, audience: String) -> Result<Arc<Self>, CredentialError> {
         let profile = core::credential::Profile::named(&audience)
             .ok_or_else(|| CredentialError::InvalidInput(format!("unknown audience '{audience}'")))?;
-        let inner = wallet.with(|w| w.verifier(profile)).map_err(|e| CredentialError::InvalidInput(e.to_string()))?;
-        Ok(Arc::new(Verifier::with(inner, Mutex::new(Some(wallet)))))
+        let inner = wallet
+            .with_blocking(move |w| w.verifier(profile))
+            .await
+            .map_err(|e| CredentialError::InvalidInput(e.to_string()))?;
+        Ok(Arc::new(Verifier::with(inner, Some(wallet))))
     }
 }

@@ -1,7 +1,7 @@
 //! Visa reports across the FFI: request (async, needs a fresh face unlock), the kept
 //! reports, their PDF, and the consulate's offline check. Thin: the flow is core's.
 
-use idwallet_core::report::{self, Seal, Supplementary};
+use idwallet_core::report::{self, Education, IncomeBand, Seal, Supplementary};
 
 use std::sync::Arc;
 
@@ -10,15 +10,33 @@ use crate::platform::{HostIntegrity, PlatformIntegrity};
 use crate::runtime::run_async;
 use crate::wallet::Wallet;
 
+/// The highest education the holder declares (an app's picker lists `Education.entries`).
+#[uniffi::remote(Enum)]
+pub enum Education {
+    Secondary,
+    Vocational,
+    Bachelor,
+    Master,
+    Doctorate,
+}
+
+/// Annual income in CNY: below 100k, 100k–300k, 300k–600k, 600k–1m, above 1m.
+#[uniffi::remote(Enum)]
+pub enum IncomeBand {
+    Below100k,
+    From100kTo300k,
+    From300kTo600k,
+    From600kTo1m,
+    Above1m,
+}
+
 /// What the holder declares for a report. Free text in Latin script, as on the passport.
 #[uniffi::remote(Record)]
 pub struct Supplementary {
-    /// "secondary", "vocational", "bachelor", "master" or "doctorate".
-    pub education: String,
+    pub education: Education,
     pub employer: String,
     pub occupation: String,
-    /// "<100k", "100k-300k", "300k-600k", "600k-1m" or ">1m" (CNY a year).
-    pub income_band: String,
+    pub income_band: IncomeBand,
     pub assets: Vec<String>,
     pub phone: String,
     pub email: String,
@@ -94,8 +112,8 @@ impl Wallet {
     }
 
     /// The reports kept on this device, newest first (offline).
-    pub fn visa_reports(&self) -> Result<Vec<VisaReportSummary>, WalletError> {
-        self.with(|w| w.visa_reports().map(|v| v.iter().map(Into::into).collect()))
+    pub async fn visa_reports(&self) -> Result<Vec<VisaReportSummary>, WalletError> {
+        self.with_blocking(|w| w.visa_reports().map(|v| v.iter().map(Into::into).collect())).await
     }
 
     /// A kept report as a printable A4 PDF.
@@ -108,23 +126,12 @@ impl Wallet {
 /// present), a photo or scan of its QR seal (PNG/JPEG), or the seal's QR text, against the
 /// issuers' `trust_list` (CBOR).
 #[uniffi::export]
-pub fn verify_visa_report(pdf_or_qr_text: Vec<u8>, trust_list: Vec<u8>) -> Result<Seal, ReportError> {
+pub async fn verify_visa_report(pdf_or_qr_text: Vec<u8>, trust_list: Vec<u8>) -> Result<Seal, ReportError> {
     let trust = idwallet_core::credential::TrustList::from_cbor(&trust_list)
         .map_err(|_| ReportError::BadTrustList("the trust list is not the issuer's CBOR file".into()))?;
-    Ok(report::verify_any(&pdf_or_qr_text, &trust, idwallet_core::now_unix())?.0)
-}
-
-/// The values `Supplementary.education` and `Supplementary.incomeBand` accept, for the app's
-/// pickers (any other value is refused with `InvalidInput`).
-#[derive(uniffi::Record)]
-pub struct SupplementaryChoices {
-    pub education: Vec<String>,
-    pub income_bands: Vec<String>,
-}
-
-/// See [`SupplementaryChoices`].
-#[uniffi::export]
-pub fn supplementary_choices() -> SupplementaryChoices {
-    let owned = |values: &[&str]| values.iter().map(|v| (*v).to_owned()).collect();
-    SupplementaryChoices { education: owned(report::EDUCATION), income_bands: owned(report::INCOME_BANDS) }
+    // Parsing a PDF or decoding a photo: off the caller's thread.
+    let seal =
+        crate::runtime::run_blocking(move || report::verify_any(&pdf_or_qr_text, &trust, idwallet_core::now_unix()))
+            .await?;
+    Ok(seal.0)
 }

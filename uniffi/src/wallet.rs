@@ -135,45 +135,50 @@ impl Wallet {
     /// Flush and close the wallet file, reporting any error; later calls fail with
     /// `Closed`, and closing twice is harmless. (Releasing the object — Kotlin `close()`,
     /// Swift `deinit` — also closes the file, but silently.)
-    pub fn close_wallet(&self) -> Result<(), WalletError> {
-        let mut slot = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        let Some(wallet) = slot.take() else { return Ok(()) };
-        match Arc::try_unwrap(wallet) {
-            Ok(wallet) => Ok(wallet.close()?),
-            Err(in_use) => {
-                *slot = Some(in_use);
-                Err(WalletError::Busy)
+    /// The checkpoint of the write-ahead log into the file runs off the caller's thread.
+    pub async fn close_wallet(&self) -> Result<(), WalletError> {
+        let wallet = {
+            let mut slot = self.inner.write().unwrap_or_else(|p| p.into_inner());
+            let Some(wallet) = slot.take() else { return Ok(()) };
+            match Arc::try_unwrap(wallet) {
+                Ok(wallet) => wallet,
+                Err(in_use) => {
+                    *slot = Some(in_use);
+                    return Err(WalletError::Busy);
+                }
             }
-        }
+        };
+        run_blocking(move || Ok(wallet.close()?)).await
     }
 
     /// Counts and sizes, never contents.
-    pub fn info(&self) -> Result<WalletInfo, WalletError> {
-        self.with(|w| w.info())
+    pub async fn info(&self) -> Result<WalletInfo, WalletError> {
+        self.with_blocking(|w| w.info()).await
     }
 
     /// The newest `limit` activity entries, newest first.
-    pub fn activity(&self, limit: u32) -> Result<Vec<ActivityEntry>, WalletError> {
-        self.with(|w| w.activity(limit))
+    pub async fn activity(&self, limit: u32) -> Result<Vec<ActivityEntry>, WalletError> {
+        self.with_blocking(move |w| w.activity(limit)).await
     }
 
-    /// Store `value` sealed under `key`, replacing any earlier value.
-    pub fn put_item(&self, key: String, value: Vec<u8>) -> Result<Item, WalletError> {
-        self.with(|w| w.put_item(&key, &value))
+    /// Store `value` sealed under `key`, replacing any earlier value (durable when it
+    /// returns: the commit is synced to disk, off the caller's thread).
+    pub async fn put_item(&self, key: String, value: Vec<u8>) -> Result<Item, WalletError> {
+        self.with_blocking(move |w| w.put_item(&key, &value)).await
     }
 
     /// The item under `key`; `NotFound` if there is none.
-    pub fn item(&self, key: String) -> Result<Item, WalletError> {
-        self.with(|w| w.item(&key))
+    pub async fn item(&self, key: String) -> Result<Item, WalletError> {
+        self.with_blocking(move |w| w.item(&key)).await
     }
 
     /// All items, sorted by key.
-    pub fn items(&self) -> Result<Vec<Item>, WalletError> {
-        self.with(|w| w.items())
+    pub async fn items(&self) -> Result<Vec<Item>, WalletError> {
+        self.with_blocking(|w| w.items()).await
     }
 
     /// Delete the item under `key`; false if there was none.
-    pub fn delete_item(&self, key: String) -> Result<bool, WalletError> {
-        self.with(|w| w.delete_item(&key))
+    pub async fn delete_item(&self, key: String) -> Result<bool, WalletError> {
+        self.with_blocking(move |w| w.delete_item(&key)).await
     }
 }

@@ -1,27 +1,16 @@
-//! The issuing side (the reference server and tests): issuer keys and credentials.
+//! The issuing side (the reference server, the test issuer): issuer keys, credentials
+//! and the one status-index scheme. Behind the `issuer` feature: never in the app library.
 
 use ciborium::Value;
 use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
-use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::cbor::{canonical_map, encode};
+use super::issued::{claim, kid_of, Disclosure, IssuerCredential};
 use super::status::StatusRef;
 use super::{cose, CredentialError, TrustedIssuer};
 use crate::documents::{Claims, PORTRAIT, REFERENCE_PORTRAIT};
-
-/// CWT claim keys (RFC 8392, RFC 8747) and idwallet's private claims (< -65536).
-/// No `iss`: the protected key id names the issuer, and the trust list its name.
-pub(crate) mod claim {
-    pub const EXP: i64 = 4;
-    pub const IAT: i64 = 6;
-    pub const CNF: i64 = 8;
-    /// Token Status List reference (draft-ietf-oauth-status-list, requested assignment).
-    pub const STATUS: i64 = 65535;
-    pub const DOC_KIND: i64 = -65537;
-    pub const DIGESTS: i64 = -65538;
-}
 
 /// An issuer's signing key with its key id and validity.
 pub struct IssuerKey {
@@ -82,51 +71,6 @@ impl IssuerKey {
             .map_err(|_| super::malformed("signing failed"))
     }
 }
-
-/// Element digests are SHA-256 truncated to 128 bits, the byte budget's price (ADR 0003):
-/// a forger needs a second preimage of a salted value, 2^128 work.
-pub(crate) const DIGEST_LEN: usize = 16;
-
-pub(crate) fn digest_of(encoded_disclosure: &[u8]) -> Vec<u8> {
-    ring::digest::digest(&ring::digest::SHA256, encoded_disclosure).as_ref()[..DIGEST_LEN].to_vec()
-}
-
-pub(crate) fn kid_of(public_key: &[u8]) -> Vec<u8> {
-    ring::digest::digest(&ring::digest::SHA256, public_key).as_ref()[..8].to_vec()
-}
-
-/// One element with the salt that hides it until disclosed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Disclosure {
-    #[serde(with = "serde_bytes")]
-    pub salt: Vec<u8>,
-    pub id: String,
-    pub value: Value,
-}
-
-impl Disclosure {
-    pub(crate) fn to_value(&self) -> Value {
-        Value::Array(vec![Value::Bytes(self.salt.clone()), Value::Text(self.id.clone()), self.value.clone()])
-    }
-
-    /// `SHA-256(CBOR([salt, id, value]))` truncated to [`DIGEST_LEN`] bytes: what the
-    /// issuer signs in place of the value.
-    pub(crate) fn digest(&self) -> Vec<u8> {
-        digest_of(&encode(&self.to_value()))
-    }
-}
-
-/// What the holder keeps for one document: the issuer's COSE bytes and every element
-/// with its salt, to disclose some of them later.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct IssuerCredential {
-    #[serde(with = "serde_bytes")]
-    pub cose: Vec<u8>,
-    pub disclosures: Vec<Disclosure>,
-    pub issued_at: i64,
-    pub expires_at: i64,
-}
-
 /// The portraits an identity document's credential carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Portraits<'a> {
@@ -209,4 +153,107 @@ pub fn issue(
     let sign1 = cose::sign_es256(Some(&key.kid()), vec![], payload, &[], |data| key.sign(data))?;
     tracing::info!(target: "idwallet::credential", kind = claims.kind().code(), elements = disclosures.len(), "credential issued");
     Ok(IssuerCredential { cose: cose::to_bytes(sign1), disclosures, issued_at, expires_at })
+}
+
+/// Whose documents an [`Issuer`] issues: the holder's number in the issuer's register
+/// (from 1; it places the documents in the status list), the documents, and the portraits.
+#[derive(Debug, Clone, Copy)]
+pub struct Person<'a> {
+    pub number: u32,
+    pub documents: &'a [Claims],
+    /// The compact thumbnail identity documents carry.
+    pub thumbnail: &'a [u8],
+    /// The reference portrait delivered beside the credentials, if the issuer has one.
+    pub reference_portrait: Option<&'a [u8]>,
+}
+
+/// An issuing authority: its key, its status list's URI and the one status-index scheme
+/// (document `n` of person `p` at `(p − 1) × 5 + n`) the reference server and the test
+/// issuer both use.
+#[derive(Debug)]
+pub struct Issuer {
+    key: IssuerKey,
+    status_uri: String,
+}
+
+impl Issuer {
+    /// Two bits per document: [`super::status::VALID`], `INVALID` (revoked), `SUSPENDED`.
+    pub const STATUS_BITS: u8 = 2;
+    /// How long a signed status list may be relied on (its `ttl`), and its lifetime.
+    pub const STATUS_TTL_SECS: i64 = 3_600;
+    pub const STATUS_LIFETIME_SECS: i64 = 86_400;
+
+    pub fn new(key: IssuerKey, status_uri: impl Into<String>) -> Self {
+        Self { key, status_uri: status_uri.into() }
+    }
+
+    pub fn key(&self) -> &IssuerKey {
+        &self.key
+    }
+
+    pub fn status_uri(&self) -> &str {
+        &self.status_uri
+    }
+
+    /// The trust list verifiers need for this issuer.
+    pub fn trust_list(&self) -> super::TrustList {
+        super::TrustList::new(vec![self.key.trusted()])
+    }
+
+    /// Where document `kind` of person `number` sits in the status list.
+    pub fn status_ref(&self, number: u32, kind: crate::documents::DocumentKind) -> Result<StatusRef, CredentialError> {
+        let kinds = crate::documents::DocumentKind::ALL.len() as u64;
+        let person = u64::from(number.checked_sub(1).ok_or(super::malformed("people are numbered from 1"))?);
+        Ok(StatusRef { uri: self.status_uri.clone(), idx: person * kinds + u64::from(kind.number()) })
+    }
+
+    /// A status list with room for every document of `people` people, all valid.
+    pub fn new_status_list(&self, people: u32) -> Result<super::StatusList, CredentialError> {
+        let entries = people as usize * crate::documents::DocumentKind::ALL.len();
+        // Rounded up to whole bytes.
+        let per_byte = 8 / usize::from(Self::STATUS_BITS);
+        super::StatusList::new(Self::STATUS_BITS, entries.div_ceil(per_byte) * per_byte)
+    }
+
+    /// Set document `kind` of person `number` to `value` (revoke, suspend, reinstate).
+    pub fn set_status(
+        &self,
+        list: &mut super::StatusList,
+        number: u32,
+        kind: crate::documents::DocumentKind,
+        value: u8,
+    ) -> Result<(), CredentialError> {
+        list.set(self.status_ref(number, kind)?.idx, value)
+    }
+
+    /// `list`, signed now as a Status List Token.
+    pub fn status_token(&self, list: &super::StatusList, now: i64) -> Result<Vec<u8>, CredentialError> {
+        let expires = now + Self::STATUS_LIFETIME_SECS;
+        super::status::sign_token(&self.key, &self.status_uri, list, now, expires, Self::STATUS_TTL_SECS)
+    }
+
+    /// Credentials for every document of `person`, bound to `device_key` (SEC1 P-256),
+    /// valid `[issued_at, expires_at]`, each pointing at its status-list entry.
+    pub fn issue_documents(
+        &self,
+        person: &Person<'_>,
+        device_key: &[u8],
+        issued_at: i64,
+        expires_at: i64,
+    ) -> Result<Vec<(Claims, IssuerCredential)>, CredentialError> {
+        let reference = person.reference_portrait.map(crate::documents::reference::digest);
+        person
+            .documents
+            .iter()
+            .map(|claims| {
+                let status = self.status_ref(person.number, claims.kind())?;
+                let portraits = claims
+                    .kind()
+                    .has_portrait()
+                    .then_some(Portraits { thumbnail: person.thumbnail, reference_digest: reference.as_deref() });
+                let cred = issue(&self.key, claims, portraits, device_key, Some(&status), issued_at, expires_at)?;
+                Ok((claims.clone(), cred))
+            })
+            .collect()
+    }
 }

@@ -14,7 +14,9 @@
 
 pub(crate) mod cbor;
 pub mod cose;
+#[cfg(feature = "issuer")]
 mod issue;
+mod issued;
 mod present;
 pub mod qr;
 pub mod scan;
@@ -22,7 +24,9 @@ pub mod status;
 mod trust;
 mod verify;
 
-pub use issue::{issue, Disclosure, IssuerCredential, IssuerKey, Portraits};
+#[cfg(feature = "issuer")]
+pub use issue::{issue, Issuer, IssuerKey, Person, Portraits};
+pub use issued::{Disclosure, IssuerCredential};
 pub use present::{device_aad, present, Presentation, Profile};
 pub use status::{StatusCache, StatusCheck, StatusList, StatusRef};
 pub use trust::{TrustList, TrustedIssuer};

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use ciborium::Value;
 
 use super::cbor::encode;
-use super::issue::IssuerCredential;
+use super::issued::IssuerCredential;
 use super::{cose, qr, CredentialError};
 use crate::documents::{Claims, DocumentKind, PORTRAIT};
 use crate::platform::KeyStore;

@@ -9,8 +9,10 @@ use std::io::{Read, Write};
 
 use ciborium::Value;
 
-use super::cbor::{canonical_map, encode, get, int};
-use super::{cose, CredentialError, IssuerKey, TrustList};
+#[cfg(feature = "issuer")]
+use super::cbor::{canonical_map, encode};
+use super::cbor::{get, int};
+use super::{cose, CredentialError, TrustList};
 
 pub const VALID: u8 = 0;
 pub const INVALID: u8 = 1;
@@ -42,6 +44,7 @@ pub struct StatusRef {
 }
 
 impl StatusRef {
+    #[cfg(feature = "issuer")]
     /// The CWT `status` claim value: `{"status_list": {"idx": i, "uri": u}}`.
     pub(crate) fn to_claim(&self) -> Value {
         canonical_map(vec![(
@@ -147,6 +150,7 @@ impl StatusList {
         Self::from_value(&v)
     }
 
+    #[cfg(feature = "issuer")]
     /// The `status_list` claim: `{"bits": b, "lst": zlib bytes}`.
     fn to_value(&self) -> Value {
         canonical_map(vec![
@@ -177,8 +181,9 @@ pub struct StatusListToken {
 }
 
 /// Sign a Status List Token (COSE_Sign1, tagged, `typ: application/statuslist+cwt`).
+#[cfg(feature = "issuer")]
 pub fn sign_token(
-    key: &IssuerKey,
+    key: &super::IssuerKey,
     uri: &str,
     list: &StatusList,
     issued_at: i64,

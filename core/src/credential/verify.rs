@@ -8,7 +8,7 @@
 use ciborium::Value;
 
 use super::cbor::{decode_strict, get, int};
-use super::issue::{claim, digest_of};
+use super::issued::{claim, digest_of};
 use super::present::{device_aad, VERSION};
 use super::status::StatusRef;
 use super::{cose, malformed, qr, CredentialError, IssuerCredential, Profile, StatusCache, StatusCheck, TrustList};

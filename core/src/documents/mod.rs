@@ -6,12 +6,14 @@
 
 pub mod portrait;
 pub mod reference;
+#[cfg(feature = "testing")]
 pub mod synthetic;
 mod validate;
 
 use ciborium::Value;
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "issuer")]
 pub(crate) use validate::portrait as validate_portrait;
 pub use validate::{id_number_check_digit, vin_check_digit};
 
@@ -97,6 +99,16 @@ pub enum Sex {
     Male,
 }
 
+impl Sex {
+    /// As serialised and printed: `female`, `male`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Female => "female",
+            Self::Male => "male",
+        }
+    }
+}
+
 /// A calendar date, `YYYY-MM-DD`, checked to exist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date(time::Date);
@@ -121,6 +133,7 @@ impl Date {
         self.0.midnight().assume_utc().unix_timestamp()
     }
 
+    #[cfg(feature = "testing")]
     pub(crate) fn inner(self) -> time::Date {
         self.0
     }

@@ -1,6 +1,6 @@
 //! Field rules for each document kind. Errors name the field and the rule, never the value.
 
-use super::{invalid, Claims, DocumentError, Sex, MAX_PORTRAIT_BYTES};
+use super::{invalid, Claims, DocumentError, Sex};
 
 const ID_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const ID_CHECK: &[u8; 11] = b"10X98765432";
@@ -160,9 +160,10 @@ pub(super) fn claims(claims: &Claims) -> Result<(), DocumentError> {
     Ok(())
 }
 
+#[cfg(feature = "issuer")]
 /// A portrait must be a compact JPEG (see [`super::portrait`]) within the byte budget.
 pub(crate) fn portrait(bytes: &[u8]) -> Result<(), DocumentError> {
-    if bytes.len() > MAX_PORTRAIT_BYTES {
+    if bytes.len() > super::MAX_PORTRAIT_BYTES {
         return Err(invalid("portrait", "too large for a QR credential"));
     }
     match bytes {

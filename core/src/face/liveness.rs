@@ -31,8 +31,10 @@ use super::{align, detect, main_face, Face, FaceError, FaceModels, Frame, Templa
 /// instead of the one asked for: heads drift a little on the other axis.
 const WRONG_MOVEMENT: f32 = 1.3;
 
-/// A movement the holder is asked to make.
+/// A movement the holder is asked to make. Signed into report attestations by its
+/// [`Challenge::code`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Challenge {
     TurnLeft,
     TurnRight,

@@ -11,7 +11,7 @@ mod frame;
 pub mod gate;
 pub mod liveness;
 pub mod model;
-#[cfg(feature = "synthetic")]
+#[cfg(feature = "testing")]
 pub mod synthetic;
 mod track;
 

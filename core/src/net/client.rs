@@ -83,6 +83,8 @@ pub struct Client {
     key_store: Arc<dyn KeyStore>,
     keyid: String,
     options: ClientOptions,
+    /// Signatures' `created`, and the instant responses' `expires` are checked at.
+    clock: Arc<dyn crate::platform::Clock>,
 }
 
 impl std::fmt::Debug for Client {
@@ -118,7 +120,13 @@ impl Client {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|_| ClientError::BadUrl)?;
-        Ok(Self { http, base, server_key, key_store, keyid, options })
+        Ok(Self { http, base, server_key, key_store, keyid, options, clock: Arc::new(crate::platform::SystemClock) })
+    }
+
+    /// Sign and check by `clock` instead of the system's.
+    pub fn with_clock(mut self, clock: Arc<dyn crate::platform::Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     pub fn base_url(&self) -> &str {
@@ -159,9 +167,10 @@ impl Client {
         let nonce = URL_SAFE_NO_PAD.encode(crate::crypto::random_array::<16>());
         let (key_store, keyid) = (self.key_store.clone(), self.keyid.clone());
         let (m, u, b) = (method.clone(), url.clone(), body.clone());
+        let created = self.clock.now();
         let headers = crate::platform::off_runtime(move || {
             let sign = |base: &[u8]| Ok(key_store.sign(base)?);
-            policy::sign_request(m.as_str(), u.as_str(), b.as_deref(), &keyid, &nonce, crate::now_unix(), sign)
+            policy::sign_request(m.as_str(), u.as_str(), b.as_deref(), &keyid, &nonce, created, sign)
         })
         .await
         .ok_or(ClientError::Interrupted)?
@@ -205,7 +214,8 @@ impl Client {
             headers: &req.headers,
         };
         let response = Message { method: None, target_uri: None, status: Some(status), headers: &headers };
-        policy::check_response(&response, &bytes, &request, &self.server_key).map_err(ClientError::BadResponse)?;
+        policy::check_response(&response, &bytes, &request, &self.server_key, self.clock.now())
+            .map_err(ClientError::BadResponse)?;
         match status {
             200..=299 => Ok(bytes),
             400..=499 => {

@@ -1,14 +1,16 @@
-//! Services the host platform provides: the device key store, the log sink and the
-//! integrity verdict.
+//! Services the host platform provides: the device key store, the log sink, the
+//! integrity verdict and the clock.
 //!
 //! On phones these are implemented in Kotlin/Swift over Android Keystore and the Secure
 //! Enclave and reach Rust through foreign traits; [`SoftwareKeyStore`] is the real,
 //! passphrase-sealed implementation for desktop and tests.
 
+mod clock;
 pub mod integrity;
 mod log;
 mod software;
 
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use integrity::{IntegrityError, IntegrityKind, IntegrityToken, PlatformIntegrity};
 pub use log::{set_log_sink, LogLevel, LogSink};
 pub use software::{KdfParams, SoftwareKeyStore};

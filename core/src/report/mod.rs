@@ -11,14 +11,18 @@
 //!   presentations do) so the paper verifies offline, with no call to anyone.
 
 mod pdf;
+#[cfg(feature = "consulate")]
+mod pdf_read;
 
 use serde::{Deserialize, Serialize};
 
-use crate::credential::{cose, qr, CredentialError, IssuerKey, TrustList};
+use crate::credential::{cose, qr, CredentialError, TrustList};
 use crate::score::Score;
 use crate::store::Record;
 
-pub use pdf::{export_pdf, read_pdf};
+pub use pdf::export_pdf;
+#[cfg(feature = "consulate")]
+pub use pdf_read::{read_pdf, PdfContents};
 
 /// QR prefixes of a report seal (plain, zlib).
 pub const SEAL_PREFIXES: (&str, &str) = ("IDR1:", "IDR1Z:");
@@ -88,21 +92,77 @@ impl From<CredentialError> for ReportError {
     }
 }
 
-/// Education levels a holder may declare.
-pub const EDUCATION: &[&str] = &["secondary", "vocational", "bachelor", "master", "doctorate"];
-/// Annual income bands (CNY).
-pub const INCOME_BANDS: &[&str] = &["<100k", "100k-300k", "300k-600k", "600k-1m", ">1m"];
+/// The highest education a holder may declare (signed as its [`Education::code`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Education {
+    Secondary,
+    Vocational,
+    Bachelor,
+    Master,
+    Doctorate,
+}
+
+/// Annual income bands in CNY (signed as its [`IncomeBand::code`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IncomeBand {
+    #[serde(rename = "<100k")]
+    Below100k,
+    #[serde(rename = "100k-300k")]
+    From100kTo300k,
+    #[serde(rename = "300k-600k")]
+    From300kTo600k,
+    #[serde(rename = "600k-1m")]
+    From600kTo1m,
+    #[serde(rename = ">1m")]
+    Above1m,
+}
+
+impl Education {
+    pub const ALL: [Self; 5] = [Self::Secondary, Self::Vocational, Self::Bachelor, Self::Master, Self::Doctorate];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Secondary => "secondary",
+            Self::Vocational => "vocational",
+            Self::Bachelor => "bachelor",
+            Self::Master => "master",
+            Self::Doctorate => "doctorate",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.code() == code)
+    }
+}
+
+impl IncomeBand {
+    pub const ALL: [Self; 5] =
+        [Self::Below100k, Self::From100kTo300k, Self::From300kTo600k, Self::From600kTo1m, Self::Above1m];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Below100k => "<100k",
+            Self::From100kTo300k => "100k-300k",
+            Self::From300kTo600k => "300k-600k",
+            Self::From600kTo1m => "600k-1m",
+            Self::Above1m => ">1m",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|b| b.code() == code)
+    }
+}
 
 /// What the holder declares for a report. Free text is in Latin script, as on the passport
 /// the consulate reads next to it.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Supplementary {
-    /// One of [`EDUCATION`].
-    pub education: String,
+    pub education: Education,
     pub employer: String,
     pub occupation: String,
-    /// One of [`INCOME_BANDS`].
-    pub income_band: String,
+    pub income_band: IncomeBand,
     /// Declared assets (e.g. "apartment, Hangzhou"); may be empty, at most 8.
     pub assets: Vec<String>,
     pub phone: String,
@@ -125,17 +185,8 @@ impl Supplementary {
             }
             Ok(())
         };
-        let one_of = |field: &'static str, v: &str, allowed: &[&str]| -> Result<(), ReportError> {
-            text(field, v, 32)?;
-            allowed
-                .contains(&v)
-                .then_some(())
-                .ok_or(ReportError::BadSupplementary { field, why: "is not a known value" })
-        };
-        one_of("education", &self.education, EDUCATION)?;
         text("employer", &self.employer, 80)?;
         text("occupation", &self.occupation, 80)?;
-        one_of("income_band", &self.income_band, INCOME_BANDS)?;
         if self.assets.len() > 8 {
             return Err(ReportError::BadSupplementary { field: "assets", why: "lists more than 8" });
         }
@@ -167,8 +218,8 @@ pub struct LivenessAttestation {
     /// When the liveness session passed and the face matched.
     pub verified_at: i64,
     pub similarity: f32,
-    /// The movements made, e.g. `["turn_left", "look_up", "turn_right"]`.
-    pub challenges: Vec<String>,
+    /// The movements made, in order (signed as `["turn-left", "look-up", …]`).
+    pub challenges: Vec<crate::face::liveness::Challenge>,
     /// SHA-256 of the issuer's reference portrait the holder's face was enrolled against;
     /// the service checks it is the portrait it issued to this device's citizen.
     #[serde(with = "serde_bytes")]
@@ -250,13 +301,14 @@ impl LivenessAttestation {
 pub struct Holder {
     /// Hanyu Pinyin, surname first in capitals (e.g. "WANG XIUYING").
     pub name_latin: String,
-    pub sex: String,
+    pub sex: crate::documents::Sex,
     /// YYYY-MM-DD.
     pub birth_date: String,
     /// First 6 and last 4 characters of the resident ID number.
     pub id_number_masked: String,
 }
 
+#[cfg(feature = "issuer")]
 impl Holder {
     pub fn from_id_card(card: &crate::documents::ResidentIdCard) -> Self {
         let n = &card.id_number;
@@ -264,7 +316,7 @@ impl Holder {
             if n.len() == 18 && n.is_ascii() { format!("{}********{}", &n[..6], &n[14..]) } else { "*".repeat(18) };
         Self {
             name_latin: pinyin_name(&card.name),
-            sex: format!("{:?}", card.sex).to_lowercase(),
+            sex: card.sex,
             birth_date: card.birth_date.to_string(),
             id_number_masked: masked,
         }
@@ -273,6 +325,7 @@ impl Holder {
 
 /// A Chinese name in passport style: the (single-character) surname, then the given name,
 /// in plain pinyin capitals. Latin input passes through upper-cased.
+#[cfg(feature = "issuer")]
 pub fn pinyin_name(name: &str) -> String {
     use pinyin::ToPinyin;
     let syllables: Vec<String> = name
@@ -339,7 +392,8 @@ impl Record for SignedReport {
 
 impl SignedReport {
     /// Sign `report` and its seal with the issuer's key.
-    pub fn issue(report: VisaReport, issuer: &IssuerKey) -> Result<Self, ReportError> {
+    #[cfg(feature = "issuer")]
+    pub fn issue(report: VisaReport, issuer: &crate::credential::IssuerKey) -> Result<Self, ReportError> {
         let kid = &issuer.kid();
         let sign = |data: &[u8]| issuer.sign(data);
         let payload = to_cbor(&report);
@@ -375,8 +429,9 @@ impl SignedReport {
 
 /// Verify a report PDF as a consulate would: the seal in its QR code; and when the signed
 /// report is embedded, that it verifies and is the one the printed QR seals.
+#[cfg(feature = "consulate")]
 pub fn verify_pdf(bytes: &[u8], trust: &TrustList, now: i64) -> Result<(Seal, Option<VisaReport>), ReportError> {
-    let contents = read_pdf(bytes)?;
+    let contents = pdf_read::read_pdf(bytes)?;
     let prefix = SEAL_PREFIXES.0.trim_end_matches(':');
     let text = contents.qr_texts.iter().find(|t| t.starts_with(prefix)).ok_or(ReportError::NoQrCode)?;
     let seal = verify_seal(text, trust, now)?;
@@ -385,7 +440,7 @@ pub fn verify_pdf(bytes: &[u8], trust: &TrustList, now: i64) -> Result<(Seal, Op
             let report = SignedReport::verify(&signed, text, trust, now)?;
             // The consulate reads the page: it must be exactly what the signed report
             // renders to (the renderer is deterministic), every drawn character included.
-            if pdf::page_fingerprint(bytes)? != pdf::page_fingerprint(&export_pdf(&report)?)? {
+            if pdf_read::page_fingerprint(bytes)? != pdf_read::page_fingerprint(&export_pdf(&report)?)? {
                 return Err(ReportError::PageAltered);
             }
             Some(report.report)
@@ -399,9 +454,13 @@ pub fn verify_pdf(bytes: &[u8], trust: &TrustList, now: i64) -> Result<(Seal, Op
 /// PDF ([`verify_pdf`]), a seal's QR text ([`verify_seal`]), or a photo or scan of the
 /// printed page (PNG/JPEG: its seal, among any other codes in the picture). Only a PDF
 /// that embeds the signed report gives the report itself; the others give its seal.
+/// Without the `consulate` feature (the app library) a PDF is refused as `BadPdf`.
 pub fn verify_any(input: &[u8], trust: &TrustList, now: i64) -> Result<(Seal, Option<VisaReport>), ReportError> {
     if input.starts_with(b"%PDF-") {
+        #[cfg(feature = "consulate")]
         return verify_pdf(input, trust, now);
+        #[cfg(not(feature = "consulate"))]
+        return Err(ReportError::BadPdf { what: "this build reads no PDFs: give the seal's QR text or a photo of it" });
     }
     let prefix = SEAL_PREFIXES.0.trim_end_matches(':');
     if let Ok(text) = std::str::from_utf8(input) {

@@ -1,5 +1,6 @@
 use super::*;
 use crate::credential::IssuerKey;
+use crate::face::liveness::Challenge;
 use crate::score::Factor;
 
 const NOW: i64 = 1_790_000_000;
@@ -10,10 +11,10 @@ fn issuer() -> IssuerKey {
 
 fn supplementary() -> Supplementary {
     Supplementary {
-        education: "master".into(),
+        education: Education::Master,
         employer: "Hangzhou Example Technology Co.".into(),
         occupation: "software engineer".into(),
-        income_band: "300k-600k".into(),
+        income_band: IncomeBand::From300kTo600k,
         assets: vec!["apartment, Hangzhou".into(), "car".into()],
         phone: "+86 138 0000 0000".into(),
         email: "holder@example.com".into(),
@@ -27,7 +28,7 @@ fn report(id: &str) -> VisaReport {
         issuer: "Test Issuer".into(),
         holder: Holder {
             name_latin: pinyin_name("王秀英"),
-            sex: "female".into(),
+            sex: crate::documents::Sex::Female,
             birth_date: "1990-05-17".into(),
             id_number_masked: "330106********123X".into(),
         },
@@ -64,11 +65,6 @@ fn supplementary_information_is_checked_field_by_field() {
     type Spoil = fn(&mut Supplementary);
     let cases: Vec<(Spoil, ReportError)> = vec![
         (|s| s.employer.clear(), ReportError::MissingSupplementary { field: "employer" }),
-        (
-            |s| s.education = "phd".into(),
-            ReportError::BadSupplementary { field: "education", why: "is not a known value" },
-        ),
-        (|s| s.income_band.clear(), ReportError::MissingSupplementary { field: "income_band" }),
         (
             |s| s.occupation = "工程师".into(),
             ReportError::BadSupplementary { field: "occupation", why: "must be in Latin script" },
@@ -195,7 +191,7 @@ fn attestations_are_bound_to_device_nonce_and_time() {
         device_id: "dev-a".into(),
         verified_at: NOW - 10,
         similarity: 0.71,
-        challenges: vec!["turn_left".into(), "look_up".into(), "turn_right".into()],
+        challenges: vec![Challenge::TurnLeft, Challenge::LookUp, Challenge::TurnRight],
         reference_portrait: vec![3; 32],
         reference_similarity: 0.55,
         screen_colour: true,
@@ -250,7 +246,10 @@ fn a_pdf_whose_printed_page_was_edited_is_refused_though_its_seal_and_report_ver
     let signed = SignedReport::issue(report("r-1"), &key).unwrap();
     let pdf = export_pdf(&signed).unwrap();
     assert!(verify_pdf(&pdf, &trust(&key), NOW).is_ok());
-    assert_eq!(pdf::page_fingerprint(&pdf).unwrap(), pdf::page_fingerprint(&export_pdf(&signed).unwrap()).unwrap());
+    assert_eq!(
+        pdf_read::page_fingerprint(&pdf).unwrap(),
+        pdf_read::page_fingerprint(&export_pdf(&signed).unwrap()).unwrap()
+    );
 
     // The printed score changed from 781 to 981: the page's content stream rewritten and
     // re-compressed, the cross-reference table valid, the QR seal and embedded report intact.
@@ -300,4 +299,27 @@ fn whatever_the_desk_is_handed_is_told_apart_by_its_first_bytes() {
     assert_eq!(verify_any(&other, &trust, NOW), Err(ReportError::NoQrCode));
     assert_eq!(verify_any(b"IDW1:not a report", &trust, NOW), Err(ReportError::NotAReport));
     assert_eq!(verify_any(&[0, 159, 146, 150], &trust, NOW), Err(ReportError::NotAReport));
+}
+
+#[test]
+fn declared_values_travel_as_their_codes_and_unknown_ones_do_not_parse() {
+    for e in Education::ALL {
+        assert_eq!(serde_json::to_string(&e).unwrap(), format!("\"{}\"", e.code()));
+        assert_eq!(Education::from_code(e.code()), Some(e));
+    }
+    for b in IncomeBand::ALL {
+        assert_eq!(serde_json::to_string(&b).unwrap(), format!("\"{}\"", b.code()));
+        assert_eq!(IncomeBand::from_code(b.code()), Some(b));
+    }
+    let json = serde_json::to_value(supplementary()).unwrap();
+    assert_eq!(json["income_band"], "300k-600k");
+    for (field, value) in [("education", "phd"), ("income_band", "a lot")] {
+        let mut spoiled = json.clone();
+        spoiled[field] = value.into();
+        assert!(serde_json::from_value::<Supplementary>(spoiled).is_err(), "{field} = {value} parsed");
+    }
+    // The signed attestation names the movements as the wallet shows them.
+    let cbor = to_cbor(&vec![Challenge::TurnLeft, Challenge::LookUp]);
+    let names: Vec<String> = ciborium::from_reader(cbor.as_slice()).unwrap();
+    assert_eq!(names, [Challenge::TurnLeft.code(), Challenge::LookUp.code()]);
 }

@@ -48,8 +48,9 @@ pub struct ActivityEntry {
 }
 
 impl ActivityEntry {
-    pub fn now(kind: ActivityKind) -> Self {
-        Self { at: crate::now_unix(), kind, counterparty: None, outcome: Outcome::Success, detail: None }
+    /// An entry for something that happened `at` (Unix seconds).
+    pub fn new(at: i64, kind: ActivityKind) -> Self {
+        Self { at, kind, counterparty: None, outcome: Outcome::Success, detail: None }
     }
 
     pub fn detail(mut self, detail: impl Into<String>) -> Self {

@@ -20,7 +20,7 @@ pub use activity::{ActivityEntry, ActivityKind, Outcome};
 pub use schema::SCHEMA_VERSION;
 
 use crate::crypto::{derive_key, random_array, SealingKey, KEY_LEN};
-use crate::platform::{KeyStore, KeyStoreError};
+use crate::platform::{Clock, KeyStore, KeyStoreError, SystemClock};
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 const KEY_CHECK: &[u8] = b"idwallet key check";
@@ -108,6 +108,7 @@ pub struct Store {
     conn: Mutex<Connection>,
     keys: Keys,
     path: PathBuf,
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for Store {
@@ -122,11 +123,21 @@ impl Store {
     /// A new wallet is built under a temporary name and renamed into place, so a crash
     /// during creation never leaves a half-made file where a wallet should be.
     pub fn open(path: &Path, key_store: Arc<dyn KeyStore>, create_if_missing: bool) -> Result<Self, StoreError> {
+        Self::open_with_clock(path, key_store, create_if_missing, Arc::new(SystemClock))
+    }
+
+    /// [`Store::open`] with the clock that stamps records and the activity log.
+    pub fn open_with_clock(
+        path: &Path,
+        key_store: Arc<dyn KeyStore>,
+        create_if_missing: bool,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StoreError> {
         if !path.exists() {
             if !create_if_missing {
                 return Err(StoreError::NoWallet);
             }
-            create(path, key_store.as_ref())?;
+            create(path, key_store.as_ref(), clock.now())?;
         }
         check_header(path)?;
         let conn = connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
@@ -151,11 +162,20 @@ impl Store {
         }
         let keys = unlock(&conn, key_store.as_ref())?;
         tracing::info!(target: "idwallet::store", schema = SCHEMA_VERSION, "wallet opened");
-        Ok(Self { conn: Mutex::new(conn), keys, path: path.to_path_buf() })
+        Ok(Self { conn: Mutex::new(conn), keys, path: path.to_path_buf(), clock })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The time by this store's clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -168,7 +188,7 @@ impl Store {
     pub fn write<T>(&self, f: impl FnOnce(&Writer<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(map_sql)?;
-        let writer = Writer { tx, keys: &self.keys };
+        let writer = Writer { tx, keys: &self.keys, now: self.clock.now() };
         let out = f(&writer)?;
         writer.tx.commit().map_err(map_sql)?;
         Ok(out)
@@ -303,6 +323,8 @@ impl Store {
 pub struct Writer<'a> {
     tx: Transaction<'a>,
     keys: &'a Keys,
+    /// When the transaction began, by the store's clock: every row it writes says so.
+    now: i64,
 }
 
 impl Writer<'_> {
@@ -318,7 +340,7 @@ impl Writer<'_> {
                 "INSERT INTO records (row_key, kind, sealed_version, sealed, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT(row_key) DO UPDATE SET sealed_version = ?3, sealed = ?4, updated_at = ?5",
             )
-            .and_then(|mut stmt| stmt.execute(params![row_key, R::KIND, SCHEMA_VERSION, sealed, crate::now_unix()]))
+            .and_then(|mut stmt| stmt.execute(params![row_key, R::KIND, SCHEMA_VERSION, sealed, self.now]))
             .map_err(map_sql)?;
         Ok(())
     }
@@ -381,7 +403,7 @@ fn connect(path: &Path, flags: OpenFlags) -> Result<Connection, StoreError> {
 }
 
 /// Build a new wallet at a temporary path and rename it into place.
-fn create(path: &Path, key_store: &dyn KeyStore) -> Result<(), StoreError> {
+fn create(path: &Path, key_store: &dyn KeyStore, now: i64) -> Result<(), StoreError> {
     let mut tmp_name = path.file_name().ok_or(StoreError::Io { reason: "invalid wallet path".into() })?.to_owned();
     tmp_name.push(".creating");
     let tmp = path.with_file_name(tmp_name);
@@ -396,12 +418,11 @@ fn create(path: &Path, key_store: &dyn KeyStore) -> Result<(), StoreError> {
     let mut conn = connect(&tmp, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)?;
     let tx = conn.transaction().map_err(map_sql)?;
     schema::upgrade(&tx, 0).map_err(map_sql)?;
-    let now = crate::now_unix();
     let insert = "INSERT INTO meta (name, value) VALUES (?1, ?2)";
     tx.execute(insert, params!["wrapped_data_key", wrapped]).map_err(map_sql)?;
     tx.execute(insert, params!["key_check", keys.seal.seal(&meta_aad("key_check"), KEY_CHECK)]).map_err(map_sql)?;
     tx.execute(insert, params!["created_at", now.to_be_bytes().to_vec()]).map_err(map_sql)?;
-    Writer { tx, keys: &keys }.log_and_commit(&ActivityEntry::now(ActivityKind::WalletCreated))?;
+    Writer { tx, keys: &keys, now }.log_and_commit(&ActivityEntry::new(now, ActivityKind::WalletCreated))?;
     // Closing checkpoints the WAL into the file, so the rename moves one complete file.
     conn.close().map_err(|(_, e)| map_sql(e))?;
     // Owner-only (SQLite creates files 0644): nothing in it is plain, but it is the user's.

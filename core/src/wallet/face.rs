@@ -208,7 +208,7 @@ impl Wallet {
         }
         let mut state = self.gate_state(now)?;
         if state.pending {
-            let entry = ActivityEntry::now(purpose.activity());
+            let entry = ActivityEntry::new(self.store.now(), purpose.activity());
             state = self.count_failure(state, entry, "a face session was left unfinished", now)?;
             if let Some(retry_after_secs) = state.retry_after(now) {
                 return Err(WalletError::LockedOut { retry_after_secs });
@@ -233,7 +233,7 @@ impl Wallet {
     ) -> Result<Unlocked, WalletError> {
         let _span = tracing::info_span!(target: "idwallet::face", "face_session", ?purpose).entered();
         let state = self.gate_state(now)?;
-        let entry = ActivityEntry::now(purpose.activity());
+        let entry = ActivityEntry::new(self.store.now(), purpose.activity());
         // A session run under another policy than the purpose's (no colours shown) does not
         // count as one that made the challenge.
         let required = purpose.liveness_policy(LivenessPolicy::default()).colour.requirement;
@@ -337,7 +337,7 @@ impl Wallet {
             // The lockout stays; only the record of an enrolment goes.
             w.put(&GateState { enrolled: false, ..state })?;
             if existed {
-                let mut entry = ActivityEntry::now(ActivityKind::FaceRemoved);
+                let mut entry = ActivityEntry::new(self.store.now(), ActivityKind::FaceRemoved);
                 entry.detail = why.map(str::to_owned);
                 w.log(&entry)?;
             }
@@ -391,5 +391,112 @@ impl Wallet {
     /// Lock the eID now (an app calls this when it goes to the background).
     pub fn lock(&self) {
         *self.unlock.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+}
+
+/// What a [`FaceAttempt`] answers a frame with.
+#[derive(Debug, Clone)]
+pub enum FaceStep {
+    /// What to show next (never `Passed` or `Failed`: the attempt finishes itself).
+    Progress(crate::face::liveness::Progress),
+    /// Live and the holder: the gate is open (an enrolment stored the face too).
+    Unlocked(Unlocked),
+}
+
+/// One face enrolment, unlock or report check in progress ([`Wallet::start_face`]): it owns
+/// its liveness session, finishes itself with the wallet when the session ends, and keeps
+/// the evidence to itself — no caller hands the gate an outcome. Cancelled or dropped
+/// unfinished, it counts as a failed attempt at once and is logged as abandoned (a process
+/// killed mid-session is counted at the next start instead).
+pub struct FaceAttempt {
+    /// Weak: an attempt left to a garbage collector must not keep the wallet open.
+    wallet: std::sync::Weak<Wallet>,
+    models: std::sync::Arc<FaceModels>,
+    purpose: FacePurpose,
+    /// `None` once ended: its outcome is counted exactly once.
+    session: Option<LivenessSession>,
+}
+
+impl std::fmt::Debug for FaceAttempt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FaceAttempt").field("purpose", &self.purpose).finish_non_exhaustive()
+    }
+}
+
+impl Wallet {
+    /// Begin a `purpose` face session ([`Wallet::begin_face_session`]'s rules) as an
+    /// attempt that finishes itself.
+    pub fn start_face(
+        self: &std::sync::Arc<Self>,
+        purpose: FacePurpose,
+        models: std::sync::Arc<FaceModels>,
+        policy: LivenessPolicy,
+    ) -> Result<FaceAttempt, WalletError> {
+        let session = self.begin_face_session(purpose, &models, policy, self.now())?;
+        Ok(FaceAttempt { wallet: std::sync::Arc::downgrade(self), models, purpose, session: Some(session) })
+    }
+
+    /// Count a session begun and not finished as a failed attempt, now.
+    fn abandon_face_session(&self, purpose: FacePurpose) -> Result<(), WalletError> {
+        let now = self.now();
+        let state = self.gate_state(now)?;
+        if state.pending {
+            let entry = ActivityEntry::new(now, purpose.activity());
+            self.count_failure(state, entry, "the face session was abandoned", now)?;
+        }
+        Ok(())
+    }
+}
+
+impl FaceAttempt {
+    pub fn purpose(&self) -> FacePurpose {
+        self.purpose
+    }
+
+    /// The movements to ask for, in order (empty once ended).
+    pub fn challenges(&self) -> &[Challenge] {
+        self.session.as_ref().map_or(&[], |s| s.challenges())
+    }
+
+    /// Whether the attempt has ended (passed, failed or cancelled).
+    pub fn is_ended(&self) -> bool {
+        self.session.is_none()
+    }
+
+    /// Feed one camera frame captured at `timestamp_ms` (a monotonic clock). A frame that
+    /// cannot be read is `WalletError::Face` and leaves the attempt as it was; when the
+    /// session ends, the attempt finishes: `Unlocked`, or the gate's refusal (counted).
+    pub fn feed(&mut self, frame: &Frame, timestamp_ms: u64) -> Result<FaceStep, WalletError> {
+        let session = self.session.as_mut().ok_or(WalletError::SessionEnded)?;
+        match session.feed(&self.models, frame, timestamp_ms)? {
+            crate::face::liveness::Progress::Passed(_) | crate::face::liveness::Progress::Failed(_) => {
+                let ended = self.session.take().ok_or(WalletError::SessionEnded)?;
+                let outcome = ended.outcome().ok_or(WalletError::SessionEnded)?;
+                let wallet = self.wallet.upgrade().ok_or(WalletError::Closed)?;
+                let unlocked = wallet.finish_face_session(self.purpose, &self.models, outcome, wallet.now())?;
+                Ok(FaceStep::Unlocked(unlocked))
+            }
+            progress => Ok(FaceStep::Progress(progress)),
+        }
+    }
+
+    /// Give up: counted as a failed attempt and logged. Nothing to do once ended.
+    pub fn cancel(&mut self) -> Result<(), WalletError> {
+        if self.session.take().is_none() {
+            return Ok(());
+        }
+        match self.wallet.upgrade() {
+            Some(wallet) => wallet.abandon_face_session(self.purpose),
+            // Closed: the pending mark counts it when the wallet next starts a session.
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for FaceAttempt {
+    fn drop(&mut self) {
+        if let Err(e) = self.cancel() {
+            tracing::warn!(target: "idwallet::face", error = %e, "an abandoned face session could not be counted now");
+        }
     }
 }

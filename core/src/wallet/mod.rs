@@ -7,7 +7,7 @@
 mod face;
 mod online;
 mod report;
-#[cfg(feature = "synthetic")]
+#[cfg(feature = "testing")]
 mod synthetic;
 
 use std::path::{Path, PathBuf};
@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
-pub use face::{FacePurpose, Unlocked};
+pub use face::{FaceAttempt, FacePurpose, FaceStep, Unlocked};
 pub use online::{Service, TrustSnapshot};
 
 use crate::credential::{
@@ -125,6 +125,12 @@ pub enum WalletError {
     NoReferencePortrait,
     #[error("the reference portrait is not the one the issuer signed")]
     ReferencePortraitMismatch,
+    /// A [`FaceAttempt`] fed after it ended (passed, failed or cancelled).
+    #[error("this face session has ended: start a new one")]
+    SessionEnded,
+    /// The wallet a [`FaceAttempt`] belongs to was closed.
+    #[error("the wallet was closed")]
+    Closed,
 }
 
 impl From<crate::KeyStoreError> for WalletError {
@@ -163,10 +169,21 @@ impl Wallet {
         key_store: Arc<dyn KeyStore>,
         options: OpenOptions,
     ) -> Result<Self, StoreError> {
+        Self::open_with_clock(path, key_store, options, Arc::new(crate::platform::SystemClock))
+    }
+
+    /// [`Wallet::open`] with `clock` for every timestamp, expiry and window the wallet
+    /// checks that its caller does not pass as `now` (the system clock by default).
+    pub fn open_with_clock(
+        path: impl AsRef<Path>,
+        key_store: Arc<dyn KeyStore>,
+        options: OpenOptions,
+        clock: Arc<dyn crate::platform::Clock>,
+    ) -> Result<Self, StoreError> {
         let _span = tracing::info_span!(target: "idwallet::wallet", "open").entered();
         crate::fault::arm_from_env();
         Ok(Self {
-            store: Store::open(path.as_ref(), key_store.clone(), options.create_if_missing)?,
+            store: Store::open_with_clock(path.as_ref(), key_store.clone(), options.create_if_missing, clock)?,
             key_store,
             client_options: ClientOptions::default(),
             client: Mutex::new(None),
@@ -194,6 +211,11 @@ impl Wallet {
         }
         *self.disclosure.lock().unwrap_or_else(|p| p.into_inner()) = policy;
         Ok(())
+    }
+
+    /// The time by the wallet's clock (Unix seconds).
+    pub fn now(&self) -> i64 {
+        self.store.now()
     }
 
     pub fn disclosure_policy(&self) -> crate::face::gate::DisclosurePolicy {
@@ -242,8 +264,9 @@ impl Wallet {
 
     /// Store `value` under `key`, replacing any earlier value.
     pub fn put_item(&self, key: &str, value: &[u8]) -> Result<Item, StoreError> {
-        let item = Item { key: key.to_owned(), value: value.to_vec(), updated_at: crate::now_unix() };
-        self.store.put(&item, Some(ActivityEntry::now(ActivityKind::RecordStored).detail(Item::KIND)))?;
+        let item = Item { key: key.to_owned(), value: value.to_vec(), updated_at: self.store.now() };
+        self.store
+            .put(&item, Some(ActivityEntry::new(self.store.now(), ActivityKind::RecordStored).detail(Item::KIND)))?;
         tracing::debug!(target: "idwallet::wallet", bytes = value.len(), "item stored");
         Ok(item)
     }
@@ -274,7 +297,10 @@ impl Wallet {
 
     /// Delete the item under `key`; false if there was none.
     pub fn delete_item(&self, key: &str) -> Result<bool, StoreError> {
-        self.store.delete::<Item>(key, Some(ActivityEntry::now(ActivityKind::RecordDeleted).detail(Item::KIND)))
+        self.store.delete::<Item>(
+            key,
+            Some(ActivityEntry::new(self.store.now(), ActivityKind::RecordDeleted).detail(Item::KIND)),
+        )
     }
 
     /// The device key this wallet's credentials are bound to (SEC1 P-256).
@@ -285,8 +311,8 @@ impl Wallet {
     /// Keep a document and its issuer credential (replacing the one of the same kind).
     pub fn store_document(&self, claims: Claims, credential: IssuerCredential) -> Result<HeldDocument, WalletError> {
         claims.validate().map_err(CredentialError::from)?;
-        let doc = HeldDocument { kind: claims.kind(), claims, credential, stored_at: crate::now_unix() };
-        let entry = ActivityEntry::now(ActivityKind::DocumentStored).detail(doc.kind.code());
+        let doc = HeldDocument { kind: claims.kind(), claims, credential, stored_at: self.store.now() };
+        let entry = ActivityEntry::new(self.store.now(), ActivityKind::DocumentStored).detail(doc.kind.code());
         self.store.put(&doc, Some(entry))?;
         Ok(doc)
     }
@@ -318,7 +344,7 @@ impl Wallet {
             Ok(_) => Outcome::Success,
             Err(e) => Outcome::Failure { reason: e.to_string() },
         };
-        let entry = ActivityEntry::now(ActivityKind::Presented)
+        let entry = ActivityEntry::new(self.store.now(), ActivityKind::Presented)
             .counterparty(profile.audience.as_str())
             .detail(kind.code())
             .outcome(outcome);
@@ -343,7 +369,8 @@ impl Wallet {
             Ok(v) => (Outcome::Success, Some(v.kind.code())),
             Err(e) => (Outcome::Failure { reason: e.to_string() }, None),
         };
-        let mut entry = ActivityEntry::now(ActivityKind::Verified).counterparty(audience).outcome(outcome);
+        let mut entry =
+            ActivityEntry::new(self.store.now(), ActivityKind::Verified).counterparty(audience).outcome(outcome);
         entry.detail = detail.map(str::to_owned);
         self.store.write(|w| w.log(&entry))
     }

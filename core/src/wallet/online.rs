@@ -72,13 +72,14 @@ impl Wallet {
         if server_key.len() != 65 || server_key[0] != 4 {
             return Err(WalletError::BadServerKey);
         }
-        let client = Client::new(base_url, server_key.to_vec(), self.key_store.clone(), self.client_options)?;
+        let client = Client::new(base_url, server_key.to_vec(), self.key_store.clone(), self.client_options)?
+            .with_clock(self.store.clock());
         let request = wire::RegisterRequest {
             public_key: B64(self.key_store.device_public_key()?),
             activation_code: activation_code.to_owned(),
         };
         let result = client.post::<_, wire::RegisterResponse>(path::DEVICES, &request).await;
-        let entry = ActivityEntry::now(ActivityKind::Registered).counterparty(host_of(base_url));
+        let entry = ActivityEntry::new(self.store.now(), ActivityKind::Registered).counterparty(host_of(base_url));
         let response = match result {
             Ok(r) if r.device_id == client.device_id() => r,
             Ok(_) => return Err(ClientError::Malformed { what: "device id" }.into()),
@@ -119,14 +120,18 @@ impl Wallet {
             return Ok(client.clone());
         }
         let service = self.service()?.ok_or(WalletError::NotRegistered)?;
-        let client =
-            Arc::new(Client::new(&service.base_url, service.server_key, self.key_store.clone(), self.client_options)?);
+        let client = Arc::new(
+            Client::new(&service.base_url, service.server_key, self.key_store.clone(), self.client_options)?
+                .with_clock(self.store.clock()),
+        );
         *cached = Some(client.clone());
         Ok(client)
     }
 
     fn log_fetch(&self, client: &Client, what: &str) -> Result<(), WalletError> {
-        let entry = ActivityEntry::now(ActivityKind::Fetched).counterparty(host_of(client.base_url())).detail(what);
+        let entry = ActivityEntry::new(self.store.now(), ActivityKind::Fetched)
+            .counterparty(host_of(client.base_url()))
+            .detail(what);
         Ok(self.store.write(|w| w.log(&entry))?)
     }
 
@@ -135,7 +140,7 @@ impl Wallet {
         let client = self.client()?;
         let trust: wire::TrustListResponse = client.get(path::TRUST_LIST).await?;
         let status: wire::StatusListsResponse = client.get(path::STATUS_LISTS).await?;
-        let now = crate::now_unix();
+        let now = self.store.now();
         let list = TrustList::from_cbor(&trust.trust_list.0)?;
         for token in &status.tokens {
             credential::status::verify_token(&token.0, &list, now)?;
@@ -182,7 +187,7 @@ impl Wallet {
         let response: wire::DocumentsResponse = client.get(path::DOCUMENTS).await?;
         let trust = TrustList::from_cbor(&snapshot.trust_list)?;
         let device_key = self.key_store.device_public_key()?;
-        let now = crate::now_unix();
+        let now = self.store.now();
         let mut docs = Vec::with_capacity(response.documents.len());
         for issued in response.documents {
             let credential: IssuerCredential = ciborium::from_reader(issued.credential.0.as_slice())
@@ -203,7 +208,7 @@ impl Wallet {
             for doc in &docs {
                 w.put(doc)?;
                 w.log(
-                    &ActivityEntry::now(ActivityKind::DocumentStored)
+                    &ActivityEntry::new(self.store.now(), ActivityKind::DocumentStored)
                         .counterparty(host_of(client.base_url()))
                         .detail(doc.kind.code()),
                 )?;
@@ -220,7 +225,7 @@ impl Wallet {
         score::provider(provider)?;
         let client = self.client()?;
         let result = client.get::<wire::ScoreResponse>(&format!("{}/{provider}", path::SCORES)).await;
-        let now = crate::now_unix();
+        let now = self.store.now();
         match result {
             Ok(response) => {
                 if response.score.provider != provider {
@@ -228,7 +233,7 @@ impl Wallet {
                 }
                 response.score.validate()?;
                 let snapshot = ScoreSnapshot { score: response.score, history: response.history, fetched_at: now };
-                let entry = ActivityEntry::now(ActivityKind::Fetched)
+                let entry = ActivityEntry::new(self.store.now(), ActivityKind::Fetched)
                     .counterparty(host_of(client.base_url()))
                     .detail(format!("score {provider}"));
                 self.store.put(&snapshot, Some(entry))?;
@@ -258,6 +263,6 @@ impl Wallet {
     pub fn cached_score(&self, provider: &str) -> Result<Option<ScoreView>, WalletError> {
         score::provider(provider)?;
         let cached = self.store.find::<ScoreSnapshot>(provider)?;
-        Ok(cached.map(|s| ScoreView::new(s, crate::now_unix(), true)).transpose()?)
+        Ok(cached.map(|s| ScoreView::new(s, self.store.now(), true)).transpose()?)
     }
 }

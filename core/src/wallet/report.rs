@@ -23,7 +23,7 @@ impl Wallet {
     ) -> Result<SignedReport, WalletError> {
         supplementary.validate()?;
         crate::score::provider(provider)?;
-        let now = crate::now_unix();
+        let now = self.store.now();
         self.gate_state(now)?;
         let check = self
             .face_check(now)
@@ -34,7 +34,7 @@ impl Wallet {
         }
         let client = self.client()?;
         let integrity = self.integrity.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let entry = ActivityEntry::now(ActivityKind::ReportRequested)
+        let entry = ActivityEntry::new(self.store.now(), ActivityKind::ReportRequested)
             .counterparty(host_of(client.base_url()))
             .detail(format!("{provider} → {}", supplementary.destination));
         let result = async {
@@ -61,7 +61,7 @@ impl Wallet {
                 device_id: client.device_id().to_owned(),
                 verified_at: check.at,
                 similarity: check.similarity,
-                challenges: check.challenges.iter().map(|c| c.code().to_owned()).collect(),
+                challenges: check.challenges.clone(),
                 reference_portrait: check.reference_digest.clone(),
                 reference_similarity: check.reference_similarity,
                 screen_colour: true,
@@ -114,7 +114,7 @@ impl Wallet {
     /// against the cached trust list, its seal, its validity, and that it is this device's.
     fn accept_report(&self, response: &wire::ReportResponse, provider: &str) -> Result<SignedReport, WalletError> {
         let trust = self.cached_trust_list()?;
-        let report = SignedReport::verify(&response.report.0, &response.seal, &trust, crate::now_unix())?;
+        let report = SignedReport::verify(&response.report.0, &response.seal, &trust, self.store.now())?;
         if report.report.device_id != self.client()?.device_id() {
             return Err(ReportError::Malformed { what: "report for another device" }.into());
         }
@@ -134,7 +134,7 @@ impl Wallet {
     /// One kept report, re-verified against the cached trust list (offline).
     pub fn visa_report(&self, id: &str) -> Result<SignedReport, WalletError> {
         let stored: SignedReport = self.store.get(id)?;
-        Ok(SignedReport::verify(&stored.signed, &stored.seal, &self.cached_trust_list()?, crate::now_unix())?)
+        Ok(SignedReport::verify(&stored.signed, &stored.seal, &self.cached_trust_list()?, self.store.now())?)
     }
 
     /// A kept report as a printable PDF.

@@ -816,9 +816,16 @@ public func FfiConverterTypeFaceModels_lower(_ value: FaceModels) -> UInt64 {
 
 /**
  * One face enrolment or unlock in progress (`Wallet.startFaceEnrolment`,
- * `Wallet.startFaceUnlock`, `Wallet.startReportFaceCheck`).
+ * `Wallet.startFaceUnlock`, `Wallet.startReportFaceCheck`). Core's `FaceAttempt`: it
+ * finishes itself; cancelled, or released unfinished, it counts as a failed attempt.
  */
 public protocol FaceSessionProtocol: AnyObject, Sendable {
+    
+    /**
+     * Give up (the holder closed the screen): counted as a failed attempt and logged, as
+     * a session released unfinished is. Nothing happens once the session has ended.
+     */
+    func cancel() async throws 
     
     /**
      * The movements to ask for, in order.
@@ -830,7 +837,7 @@ public protocol FaceSessionProtocol: AnyObject, Sendable {
      * to show next, or — when the session ends — `Unlocked` (an enrolment unlocks too),
      * or throws `LivenessFailed`, `FaceMismatch` or `LockedOut` (each counted as a failed
      * attempt). A frame that cannot be read throws `FaceNotUsable` and leaves the session
-     * as it was.
+     * as it was; after the end, `SessionEnded`.
      */
     func feed(frame: CameraFrame, timestampMs: UInt64) async throws  -> UnlockProgress
     
@@ -842,7 +849,8 @@ public protocol FaceSessionProtocol: AnyObject, Sendable {
 }
 /**
  * One face enrolment or unlock in progress (`Wallet.startFaceEnrolment`,
- * `Wallet.startFaceUnlock`, `Wallet.startReportFaceCheck`).
+ * `Wallet.startFaceUnlock`, `Wallet.startReportFaceCheck`). Core's `FaceAttempt`: it
+ * finishes itself; cancelled, or released unfinished, it counts as a failed attempt.
  */
 open class FaceSession: FaceSessionProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -898,6 +906,26 @@ open class FaceSession: FaceSessionProtocol, @unchecked Sendable {
 
     
     /**
+     * Give up (the holder closed the screen): counted as a failed attempt and logged, as
+     * a session released unfinished is. Nothing happens once the session has ended.
+     */
+open func cancel()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_facesession_cancel(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_void,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_void,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
+}
+    
+    /**
      * The movements to ask for, in order.
      */
 open func challenges() -> [Challenge]  {
@@ -914,7 +942,7 @@ open func challenges() -> [Challenge]  {
      * to show next, or — when the session ends — `Unlocked` (an enrolment unlocks too),
      * or throws `LivenessFailed`, `FaceMismatch` or `LockedOut` (each counted as a failed
      * attempt). A frame that cannot be read throws `FaceNotUsable` and leaves the session
-     * as it was.
+     * as it was; after the end, `SessionEnded`.
      */
 open func feed(frame: CameraFrame, timestampMs: UInt64)async throws  -> UnlockProgress  {
     return
@@ -2430,370 +2458,6 @@ public func FfiConverterTypeSoftwareKeyStore_lower(_ value: SoftwareKeyStore) ->
 
 
 /**
- * A camera for tests and demos that have none: SYNTHETIC frames of the person in a photo,
- * re-rendered as a head that turns and blinks as the session asks. It can pass a liveness
- * session, which is why it must never stand in for a real camera in an app.
- */
-public protocol SyntheticCameraProtocol: AnyObject, Sendable {
-    
-    /**
-     * The next frame, answering what the session said last (`null` before the first).
-     */
-    func nextFrame(last: UnlockProgress?)  -> CameraFrame
-    
-}
-/**
- * A camera for tests and demos that have none: SYNTHETIC frames of the person in a photo,
- * re-rendered as a head that turns and blinks as the session asks. It can pass a liveness
- * session, which is why it must never stand in for a real camera in an app.
- */
-open class SyntheticCamera: SyntheticCameraProtocol, @unchecked Sendable {
-    fileprivate let handle: UInt64
-
-    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public struct NoHandle {
-        public init() {}
-    }
-
-    // TODO: We'd like this to be `private` but for Swifty reasons,
-    // we can't implement `FfiConverter` without making this `required` and we can't
-    // make it `required` without making it `public`.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    required public init(unsafeFromHandle handle: UInt64) {
-        self.handle = handle
-    }
-
-    // This constructor can be used to instantiate a fake object.
-    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
-    //
-    // - Warning:
-    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public init(noHandle: NoHandle) {
-        self.handle = 0
-    }
-
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public func uniffiCloneHandle() -> UInt64 {
-        return try! rustCall { uniffi_idwallet_ffi_fn_clone_syntheticcamera(self.handle, $0) }
-    }
-    // No primary constructor declared for this class.
-
-    deinit {
-        if handle == 0 {
-            // Mock objects have handle=0 don't try to free them
-            return
-        }
-
-        try! rustCall { uniffi_idwallet_ffi_fn_free_syntheticcamera(handle, $0) }
-    }
-
-    
-    /**
-     * A camera in front of the person in `photo` (JPEG/PNG), acting as `act`.
-     */
-public static func create(models: FaceModels, photo: Data, act: SyntheticAct)async throws  -> SyntheticCamera  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_idwallet_ffi_fn_constructor_syntheticcamera_create(FfiConverterTypeFaceModels_lower(models),FfiConverterData.lower(photo),FfiConverterTypeSyntheticAct_lower(act)
-                )
-            },
-            pollFunc: ffi_idwallet_ffi_rust_future_poll_u64,
-            completeFunc: ffi_idwallet_ffi_rust_future_complete_u64,
-            freeFunc: ffi_idwallet_ffi_rust_future_free_u64,
-            liftFunc: FfiConverterTypeSyntheticCamera_lift,
-            errorHandler: FfiConverterTypeFaceError_lift
-        )
-}
-    
-
-    
-    /**
-     * The next frame, answering what the session said last (`null` before the first).
-     */
-open func nextFrame(last: UnlockProgress?) -> CameraFrame  {
-    return try!  FfiConverterTypeCameraFrame_lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_idwallet_ffi_fn_method_syntheticcamera_next_frame(
-            self.uniffiCloneHandle(),
-        FfiConverterOptionTypeUnlockProgress.lower(last),uniffiCallStatus
-    )
-})
-}
-    
-
-    
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeSyntheticCamera: FfiConverter {
-    typealias FfiType = UInt64
-    typealias SwiftType = SyntheticCamera
-
-    public static func lift(_ handle: UInt64) throws -> SyntheticCamera {
-        return SyntheticCamera(unsafeFromHandle: handle)
-    }
-
-    public static func lower(_ value: SyntheticCamera) -> UInt64 {
-        return value.uniffiCloneHandle()
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyntheticCamera {
-        let handle: UInt64 = try readInt(&buf)
-        return try lift(handle)
-    }
-
-    public static func write(_ value: SyntheticCamera, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSyntheticCamera_lift(_ handle: UInt64) throws -> SyntheticCamera {
-    return try FfiConverterTypeSyntheticCamera.lift(handle)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSyntheticCamera_lower(_ value: SyntheticCamera) -> UInt64 {
-    return FfiConverterTypeSyntheticCamera.lower(value)
-}
-
-
-
-
-
-
-/**
- * Issues the core's synthetic, clearly fictitious citizens' documents — for demos and
- * tests of apps before they reach a real issuer. Real keys, real signatures.
- */
-public protocol SyntheticIssuerProtocol: AnyObject, Sendable {
-    
-    /**
-     * Issue all five documents of synthetic citizen `citizen` to `wallet`'s device key,
-     * valid for `valid_secs` (negative: already expired, for tests). Status indexes are
-     * `citizen * 8 + document number`. With `id_photo` (JPEG/PNG of a real face) the
-     * citizen gets that face: the QR thumbnail and the reference portrait the holder's
-     * live face must match to enrol, which is delivered to the wallet too. Without it the
-     * thumbnail is drawn and no face can be enrolled.
-     */
-    func issueCitizen(wallet: Wallet, citizen: UInt32, validSecs: Int64, idPhoto: Data?) async throws 
-    
-    /**
-     * Revoke the `kind` document of `citizen`.
-     */
-    func revoke(citizen: UInt32, kind: DocumentKind) 
-    
-    /**
-     * A signed status list token reflecting revocations so far (ttl 1 hour).
-     */
-    func statusList() throws  -> Data
-    
-    /**
-     * The trust list (CBOR) verifiers need for this issuer.
-     */
-    func trustList()  -> Data
-    
-}
-/**
- * Issues the core's synthetic, clearly fictitious citizens' documents — for demos and
- * tests of apps before they reach a real issuer. Real keys, real signatures.
- */
-open class SyntheticIssuer: SyntheticIssuerProtocol, @unchecked Sendable {
-    fileprivate let handle: UInt64
-
-    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public struct NoHandle {
-        public init() {}
-    }
-
-    // TODO: We'd like this to be `private` but for Swifty reasons,
-    // we can't implement `FfiConverter` without making this `required` and we can't
-    // make it `required` without making it `public`.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    required public init(unsafeFromHandle handle: UInt64) {
-        self.handle = handle
-    }
-
-    // This constructor can be used to instantiate a fake object.
-    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
-    //
-    // - Warning:
-    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public init(noHandle: NoHandle) {
-        self.handle = 0
-    }
-
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public func uniffiCloneHandle() -> UInt64 {
-        return try! rustCall { uniffi_idwallet_ffi_fn_clone_syntheticissuer(self.handle, $0) }
-    }
-    /**
-     * A new issuer with a fresh P-256 key named `name`, valid from a day ago for five years.
-     */
-public convenience init(name: String) {
-    let handle =
-        try! rustCall() {
-        uniffiCallStatus in
-    uniffi_idwallet_ffi_fn_constructor_syntheticissuer_new(
-        FfiConverterString.lower(name),uniffiCallStatus
-    )
-}
-    self.init(unsafeFromHandle: handle)
-}
-
-    deinit {
-        if handle == 0 {
-            // Mock objects have handle=0 don't try to free them
-            return
-        }
-
-        try! rustCall { uniffi_idwallet_ffi_fn_free_syntheticissuer(handle, $0) }
-    }
-
-    
-
-    
-    /**
-     * Issue all five documents of synthetic citizen `citizen` to `wallet`'s device key,
-     * valid for `valid_secs` (negative: already expired, for tests). Status indexes are
-     * `citizen * 8 + document number`. With `id_photo` (JPEG/PNG of a real face) the
-     * citizen gets that face: the QR thumbnail and the reference portrait the holder's
-     * live face must match to enrol, which is delivered to the wallet too. Without it the
-     * thumbnail is drawn and no face can be enrolled.
-     */
-open func issueCitizen(wallet: Wallet, citizen: UInt32, validSecs: Int64, idPhoto: Data? = nil)async throws   {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_idwallet_ffi_fn_method_syntheticissuer_issue_citizen(
-                        self.uniffiCloneHandle(),FfiConverterTypeWallet_lower(wallet),FfiConverterUInt32.lower(citizen),FfiConverterInt64.lower(validSecs),FfiConverterOptionData.lower(idPhoto)
-                )
-            },
-            pollFunc: ffi_idwallet_ffi_rust_future_poll_void,
-            completeFunc: ffi_idwallet_ffi_rust_future_complete_void,
-            freeFunc: ffi_idwallet_ffi_rust_future_free_void,
-            liftFunc: { $0 },
-            errorHandler: FfiConverterTypeWalletError_lift
-        )
-}
-    
-    /**
-     * Revoke the `kind` document of `citizen`.
-     */
-open func revoke(citizen: UInt32, kind: DocumentKind)  {try! rustCall() {
-        uniffiCallStatus in
-    uniffi_idwallet_ffi_fn_method_syntheticissuer_revoke(
-            self.uniffiCloneHandle(),
-        FfiConverterUInt32.lower(citizen),
-        FfiConverterTypeDocumentKind_lower(kind),uniffiCallStatus
-    )
-}
-}
-    
-    /**
-     * A signed status list token reflecting revocations so far (ttl 1 hour).
-     */
-open func statusList()throws  -> Data  {
-    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeCredentialError_lift) {
-        uniffiCallStatus in
-    uniffi_idwallet_ffi_fn_method_syntheticissuer_status_list(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * The trust list (CBOR) verifiers need for this issuer.
-     */
-open func trustList() -> Data  {
-    return try!  FfiConverterData.lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_idwallet_ffi_fn_method_syntheticissuer_trust_list(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-
-    
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeSyntheticIssuer: FfiConverter {
-    typealias FfiType = UInt64
-    typealias SwiftType = SyntheticIssuer
-
-    public static func lift(_ handle: UInt64) throws -> SyntheticIssuer {
-        return SyntheticIssuer(unsafeFromHandle: handle)
-    }
-
-    public static func lower(_ value: SyntheticIssuer) -> UInt64 {
-        return value.uniffiCloneHandle()
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyntheticIssuer {
-        let handle: UInt64 = try readInt(&buf)
-        return try lift(handle)
-    }
-
-    public static func write(_ value: SyntheticIssuer, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSyntheticIssuer_lift(_ handle: UInt64) throws -> SyntheticIssuer {
-    return try FfiConverterTypeSyntheticIssuer.lift(handle)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSyntheticIssuer_lower(_ value: SyntheticIssuer) -> UInt64 {
-    return FfiConverterTypeSyntheticIssuer.lower(value)
-}
-
-
-
-
-
-
-/**
  * An offline verifier for one audience, holding cached issuer keys and status lists.
  */
 public protocol VerifierProtocol: AnyObject, Sendable {
@@ -2813,18 +2477,18 @@ public protocol VerifierProtocol: AnyObject, Sendable {
      * (the Y plane of NV21/NV12/I420 as CameraX or AVFoundation deliver it): `height` rows
      * of `stride` bytes. Every code in view is read; `other_codes` counts the rest.
      */
-    func verifyFrame(yPlane: Data, width: UInt32, height: UInt32, stride: UInt32, at: Int64?) throws  -> VerifiedPresentation
+    func verifyFrame(yPlane: Data, width: UInt32, height: UInt32, stride: UInt32, at: Int64?) async throws  -> VerifiedPresentation
     
     /**
      * Find and verify the QR code meant for this audience in a photo or screenshot
      * (PNG/JPEG bytes); `other_codes` counts the other codes in it.
      */
-    func verifyImage(image: Data, at: Int64?) throws  -> VerifiedPresentation
+    func verifyImage(image: Data, at: Int64?) async throws  -> VerifiedPresentation
     
     /**
      * Verify QR text, at `at` (Unix seconds) or now.
      */
-    func verifyText(text: String, at: Int64?) throws  -> VerifiedPresentation
+    func verifyText(text: String, at: Int64?) async throws  -> VerifiedPresentation
     
 }
 /**
@@ -2899,14 +2563,19 @@ public convenience init(audience: String, trustList: Data)throws  {
      * A staff verifier for `audience` from the trust list and status lists `wallet`
      * synced last (see `syncTrust`); it logs each verification in that wallet.
      */
-public static func fromWallet(wallet: Wallet, audience: String)throws  -> Verifier  {
-    return try  FfiConverterTypeVerifier_lift(try rustCallWithError(FfiConverterTypeCredentialError_lift) {
-        uniffiCallStatus in
-    uniffi_idwallet_ffi_fn_constructor_verifier_from_wallet(
-        FfiConverterTypeWallet_lower(wallet),
-        FfiConverterString.lower(audience),uniffiCallStatus
-    )
-})
+public static func fromWallet(wallet: Wallet, audience: String)async throws  -> Verifier  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_constructor_verifier_from_wallet(FfiConverterTypeWallet_lower(wallet),FfiConverterString.lower(audience)
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_u64,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_u64,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeVerifier_lift,
+            errorHandler: FfiConverterTypeCredentialError_lift
+        )
 }
     
 
@@ -2941,47 +2610,59 @@ open func logTo(wallet: Wallet)  {try! rustCall() {
      * (the Y plane of NV21/NV12/I420 as CameraX or AVFoundation deliver it): `height` rows
      * of `stride` bytes. Every code in view is read; `other_codes` counts the rest.
      */
-open func verifyFrame(yPlane: Data, width: UInt32, height: UInt32, stride: UInt32, at: Int64? = nil)throws  -> VerifiedPresentation  {
-    return try  FfiConverterTypeVerifiedPresentation_lift(try rustCallWithError(FfiConverterTypeCredentialError_lift) {
-        uniffiCallStatus in
-    uniffi_idwallet_ffi_fn_method_verifier_verify_frame(
-            self.uniffiCloneHandle(),
-        FfiConverterData.lower(yPlane),
-        FfiConverterUInt32.lower(width),
-        FfiConverterUInt32.lower(height),
-        FfiConverterUInt32.lower(stride),
-        FfiConverterOptionInt64.lower(at),uniffiCallStatus
-    )
-})
+open func verifyFrame(yPlane: Data, width: UInt32, height: UInt32, stride: UInt32, at: Int64? = nil)async throws  -> VerifiedPresentation  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_verifier_verify_frame(
+                        self.uniffiCloneHandle(),FfiConverterData.lower(yPlane),FfiConverterUInt32.lower(width),FfiConverterUInt32.lower(height),FfiConverterUInt32.lower(stride),FfiConverterOptionInt64.lower(at)
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeVerifiedPresentation_lift,
+            errorHandler: FfiConverterTypeCredentialError_lift
+        )
 }
     
     /**
      * Find and verify the QR code meant for this audience in a photo or screenshot
      * (PNG/JPEG bytes); `other_codes` counts the other codes in it.
      */
-open func verifyImage(image: Data, at: Int64? = nil)throws  -> VerifiedPresentation  {
-    return try  FfiConverterTypeVerifiedPresentation_lift(try rustCallWithError(FfiConverterTypeCredentialError_lift) {
-        uniffiCallStatus in
-    uniffi_idwallet_ffi_fn_method_verifier_verify_image(
-            self.uniffiCloneHandle(),
-        FfiConverterData.lower(image),
-        FfiConverterOptionInt64.lower(at),uniffiCallStatus
-    )
-})
+open func verifyImage(image: Data, at: Int64? = nil)async throws  -> VerifiedPresentation  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_verifier_verify_image(
+                        self.uniffiCloneHandle(),FfiConverterData.lower(image),FfiConverterOptionInt64.lower(at)
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeVerifiedPresentation_lift,
+            errorHandler: FfiConverterTypeCredentialError_lift
+        )
 }
     
     /**
      * Verify QR text, at `at` (Unix seconds) or now.
      */
-open func verifyText(text: String, at: Int64? = nil)throws  -> VerifiedPresentation  {
-    return try  FfiConverterTypeVerifiedPresentation_lift(try rustCallWithError(FfiConverterTypeCredentialError_lift) {
-        uniffiCallStatus in
-    uniffi_idwallet_ffi_fn_method_verifier_verify_text(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(text),
-        FfiConverterOptionInt64.lower(at),uniffiCallStatus
-    )
-})
+open func verifyText(text: String, at: Int64? = nil)async throws  -> VerifiedPresentation  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_verifier_verify_text(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(text),FfiConverterOptionInt64.lower(at)
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeVerifiedPresentation_lift,
+            errorHandler: FfiConverterTypeCredentialError_lift
+        )
 }
     
 
@@ -3042,7 +2723,7 @@ public protocol WalletProtocol: AnyObject, Sendable {
     /**
      * Kinds of document held.
      */
-    func documentKinds() throws  -> [DocumentKind]
+    func documentKinds() async throws  -> [DocumentKind]
     
     /**
      * A fresh QR presentation of the `kind` document for `audience` ("hotel", "police"),
@@ -3059,7 +2740,7 @@ public protocol WalletProtocol: AnyObject, Sendable {
      * Whether the holder's face is enrolled (matched against the issuer's reference
      * portrait, template sealed in this wallet) for unlocking.
      */
-    func isFaceEnrolled() throws  -> Bool
+    func isFaceEnrolled() async throws  -> Bool
     
     /**
      * Lock the eID now: call it when the app goes to the background.
@@ -3079,21 +2760,21 @@ public protocol WalletProtocol: AnyObject, Sendable {
      * unlock in the last two minutes. Fails with `NoReferencePortrait`, `FaceCheckRequired`
      * or `LockedOut { retryAfterSecs }`.
      */
-    func startFaceEnrolment(models: FaceModels) throws  -> FaceSession
+    func startFaceEnrolment(models: FaceModels) async throws  -> FaceSession
     
     /**
      * Start unlocking the eID with the holder's face: a liveness session with fresh
      * random movements. Feed it camera frames; it answers with what to show. Fails with
      * `NotEnrolled` or `LockedOut { retryAfterSecs }`.
      */
-    func startFaceUnlock(models: FaceModels) throws  -> FaceSession
+    func startFaceUnlock(models: FaceModels) async throws  -> FaceSession
     
     /**
      * Start the face check a visa report needs: an unlock that also makes the
      * screen-colour challenge (`UnlockProgress.ShowColour`: fill the screen with each colour
      * until its time). `requestVisaReport` refuses a plain unlock with `FaceCheckRequired`.
      */
-    func startReportFaceCheck(models: FaceModels) throws  -> FaceSession
+    func startReportFaceCheck(models: FaceModels) async throws  -> FaceSession
     
     /**
      * Delete the enrolled face; false if there was none. Needs a face unlock in the last
@@ -3114,12 +2795,12 @@ public protocol WalletProtocol: AnyObject, Sendable {
     /**
      * The last verified score from `provider`, without going online.
      */
-    func cachedScore(provider: String) throws  -> ScoreReport?
+    func cachedScore(provider: String) async throws  -> ScoreReport?
     
     /**
      * Held documents, without their contents.
      */
-    func documents() throws  -> [DocumentSummary]
+    func documents() async throws  -> [DocumentSummary]
     
     /**
      * `provider`'s current score ("sesame", "paypoint"); offline, the last verified one
@@ -3143,7 +2824,7 @@ public protocol WalletProtocol: AnyObject, Sendable {
     /**
      * The service this wallet is registered with, if any.
      */
-    func service() throws  -> Service?
+    func service() async throws  -> Service?
     
     /**
      * Refresh the trust list and status lists a staff verifier uses offline.
@@ -3173,44 +2854,46 @@ public protocol WalletProtocol: AnyObject, Sendable {
     /**
      * The reports kept on this device, newest first (offline).
      */
-    func visaReports() throws  -> [VisaReportSummary]
+    func visaReports() async throws  -> [VisaReportSummary]
     
     /**
      * The newest `limit` activity entries, newest first.
      */
-    func activity(limit: UInt32) throws  -> [ActivityEntry]
+    func activity(limit: UInt32) async throws  -> [ActivityEntry]
     
     /**
      * Flush and close the wallet file, reporting any error; later calls fail with
      * `Closed`, and closing twice is harmless. (Releasing the object — Kotlin `close()`,
      * Swift `deinit` — also closes the file, but silently.)
+     * The checkpoint of the write-ahead log into the file runs off the caller's thread.
      */
-    func closeWallet() throws 
+    func closeWallet() async throws 
     
     /**
      * Delete the item under `key`; false if there was none.
      */
-    func deleteItem(key: String) throws  -> Bool
+    func deleteItem(key: String) async throws  -> Bool
     
     /**
      * Counts and sizes, never contents.
      */
-    func info() throws  -> WalletInfo
+    func info() async throws  -> WalletInfo
     
     /**
      * The item under `key`; `NotFound` if there is none.
      */
-    func item(key: String) throws  -> Item
+    func item(key: String) async throws  -> Item
     
     /**
      * All items, sorted by key.
      */
-    func items() throws  -> [Item]
+    func items() async throws  -> [Item]
     
     /**
-     * Store `value` sealed under `key`, replacing any earlier value.
+     * Store `value` sealed under `key`, replacing any earlier value (durable when it
+     * returns: the commit is synced to disk, off the caller's thread).
      */
-    func putItem(key: String, value: Data) throws  -> Item
+    func putItem(key: String, value: Data) async throws  -> Item
     
 }
 /**
@@ -3291,13 +2974,20 @@ public static func `open`(path: String, keyStore: KeyStore, options: OpenOptions
     /**
      * Kinds of document held.
      */
-open func documentKinds()throws  -> [DocumentKind]  {
-    return try  FfiConverterSequenceTypeDocumentKind.lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
-        uniffiCallStatus in
-    uniffi_idwallet_ffi_fn_method_wallet_document_kinds(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func documentKinds()async throws  -> [DocumentKind]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_wallet_document_kinds(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeDocumentKind.lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
 }
     
     /**
@@ -3336,13 +3026,20 @@ open func disclosurePolicy()throws  -> DisclosurePolicy  {
      * Whether the holder's face is enrolled (matched against the issuer's reference
      * portrait, template sealed in this wallet) for unlocking.
      */
-open func isFaceEnrolled()throws  -> Bool  {
-    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
-        uniffiCallStatus in
-    uniffi_idwallet_ffi_fn_method_wallet_is_face_enrolled(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func isFaceEnrolled()async throws  -> Bool  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_wallet_is_face_enrolled(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_i8,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_i8,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_i8,
+            liftFunc: FfiConverterBool.lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
 }
     
     /**
@@ -3376,14 +3073,20 @@ open func setDisclosurePolicy(policy: DisclosurePolicy)throws   {try rustCallWit
      * unlock in the last two minutes. Fails with `NoReferencePortrait`, `FaceCheckRequired`
      * or `LockedOut { retryAfterSecs }`.
      */
-open func startFaceEnrolment(models: FaceModels)throws  -> FaceSession  {
-    return try  FfiConverterTypeFaceSession_lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
-        uniffiCallStatus in
-    uniffi_idwallet_ffi_fn_method_wallet_start_face_enrolment(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeFaceModels_lower(models),uniffiCallStatus
-    )
-})
+open func startFaceEnrolment(models: FaceModels)async throws  -> FaceSession  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_wallet_start_face_enrolment(
+                        self.uniffiCloneHandle(),FfiConverterTypeFaceModels_lower(models)
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_u64,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_u64,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeFaceSession_lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
 }
     
     /**
@@ -3391,14 +3094,20 @@ open func startFaceEnrolment(models: FaceModels)throws  -> FaceSession  {
      * random movements. Feed it camera frames; it answers with what to show. Fails with
      * `NotEnrolled` or `LockedOut { retryAfterSecs }`.
      */
-open func startFaceUnlock(models: FaceModels)throws  -> FaceSession  {
-    return try  FfiConverterTypeFaceSession_lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
-        uniffiCallStatus in
-    uniffi_idwallet_ffi_fn_method_wallet_start_face_unlock(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeFaceModels_lower(models),uniffiCallStatus
-    )
-})
+open func startFaceUnlock(models: FaceModels)async throws  -> FaceSession  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_wallet_start_face_unlock(
+                        self.uniffiCloneHandle(),FfiConverterTypeFaceModels_lower(models)
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_u64,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_u64,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeFaceSession_lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
 }
     
     /**
@@ -3406,14 +3115,20 @@ open func startFaceUnlock(models: FaceModels)throws  -> FaceSession  {
      * screen-colour challenge (`UnlockProgress.ShowColour`: fill the screen with each colour
      * until its time). `requestVisaReport` refuses a plain unlock with `FaceCheckRequired`.
      */
-open func startReportFaceCheck(models: FaceModels)throws  -> FaceSession  {
-    return try  FfiConverterTypeFaceSession_lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
-        uniffiCallStatus in
-    uniffi_idwallet_ffi_fn_method_wallet_start_report_face_check(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeFaceModels_lower(models),uniffiCallStatus
-    )
-})
+open func startReportFaceCheck(models: FaceModels)async throws  -> FaceSession  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_wallet_start_report_face_check(
+                        self.uniffiCloneHandle(),FfiConverterTypeFaceModels_lower(models)
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_u64,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_u64,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeFaceSession_lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
 }
     
     /**
@@ -3470,26 +3185,39 @@ open func benefits(provider: String)async throws  -> [BenefitInfo]  {
     /**
      * The last verified score from `provider`, without going online.
      */
-open func cachedScore(provider: String)throws  -> ScoreReport?  {
-    return try  FfiConverterOptionTypeScoreReport.lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
-        uniffiCallStatus in
-    uniffi_idwallet_ffi_fn_method_wallet_cached_score(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(provider),uniffiCallStatus
-    )
-})
+open func cachedScore(provider: String)async throws  -> ScoreReport?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_wallet_cached_score(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(provider)
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeScoreReport.lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
 }
     
     /**
      * Held documents, without their contents.
      */
-open func documents()throws  -> [DocumentSummary]  {
-    return try  FfiConverterSequenceTypeDocumentSummary.lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
-        uniffiCallStatus in
-    uniffi_idwallet_ffi_fn_method_wallet_documents(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func documents()async throws  -> [DocumentSummary]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_wallet_documents(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeDocumentSummary.lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
 }
     
     /**
@@ -3556,13 +3284,20 @@ open func register(serverUrl: String, serverKey: Data, activationCode: String)as
     /**
      * The service this wallet is registered with, if any.
      */
-open func service()throws  -> Service?  {
-    return try  FfiConverterOptionTypeService.lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
-        uniffiCallStatus in
-    uniffi_idwallet_ffi_fn_method_wallet_service(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func service()async throws  -> Service?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_wallet_service(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeService.lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
 }
     
     /**
@@ -3642,103 +3377,157 @@ open func setPlatformIntegrity(integrity: PlatformIntegrity?)throws   {try rustC
     /**
      * The reports kept on this device, newest first (offline).
      */
-open func visaReports()throws  -> [VisaReportSummary]  {
-    return try  FfiConverterSequenceTypeVisaReportSummary.lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
-        uniffiCallStatus in
-    uniffi_idwallet_ffi_fn_method_wallet_visa_reports(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func visaReports()async throws  -> [VisaReportSummary]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_wallet_visa_reports(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeVisaReportSummary.lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
 }
     
     /**
      * The newest `limit` activity entries, newest first.
      */
-open func activity(limit: UInt32)throws  -> [ActivityEntry]  {
-    return try  FfiConverterSequenceTypeActivityEntry.lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
-        uniffiCallStatus in
-    uniffi_idwallet_ffi_fn_method_wallet_activity(
-            self.uniffiCloneHandle(),
-        FfiConverterUInt32.lower(limit),uniffiCallStatus
-    )
-})
+open func activity(limit: UInt32)async throws  -> [ActivityEntry]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_wallet_activity(
+                        self.uniffiCloneHandle(),FfiConverterUInt32.lower(limit)
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeActivityEntry.lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
 }
     
     /**
      * Flush and close the wallet file, reporting any error; later calls fail with
      * `Closed`, and closing twice is harmless. (Releasing the object — Kotlin `close()`,
      * Swift `deinit` — also closes the file, but silently.)
+     * The checkpoint of the write-ahead log into the file runs off the caller's thread.
      */
-open func closeWallet()throws   {try rustCallWithError(FfiConverterTypeWalletError_lift) {
-        uniffiCallStatus in
-    uniffi_idwallet_ffi_fn_method_wallet_close_wallet(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-}
+open func closeWallet()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_wallet_close_wallet(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_void,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_void,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
 }
     
     /**
      * Delete the item under `key`; false if there was none.
      */
-open func deleteItem(key: String)throws  -> Bool  {
-    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
-        uniffiCallStatus in
-    uniffi_idwallet_ffi_fn_method_wallet_delete_item(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(key),uniffiCallStatus
-    )
-})
+open func deleteItem(key: String)async throws  -> Bool  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_wallet_delete_item(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(key)
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_i8,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_i8,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_i8,
+            liftFunc: FfiConverterBool.lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
 }
     
     /**
      * Counts and sizes, never contents.
      */
-open func info()throws  -> WalletInfo  {
-    return try  FfiConverterTypeWalletInfo_lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
-        uniffiCallStatus in
-    uniffi_idwallet_ffi_fn_method_wallet_info(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func info()async throws  -> WalletInfo  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_wallet_info(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeWalletInfo_lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
 }
     
     /**
      * The item under `key`; `NotFound` if there is none.
      */
-open func item(key: String)throws  -> Item  {
-    return try  FfiConverterTypeItem_lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
-        uniffiCallStatus in
-    uniffi_idwallet_ffi_fn_method_wallet_item(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(key),uniffiCallStatus
-    )
-})
+open func item(key: String)async throws  -> Item  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_wallet_item(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(key)
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeItem_lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
 }
     
     /**
      * All items, sorted by key.
      */
-open func items()throws  -> [Item]  {
-    return try  FfiConverterSequenceTypeItem.lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
-        uniffiCallStatus in
-    uniffi_idwallet_ffi_fn_method_wallet_items(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func items()async throws  -> [Item]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_wallet_items(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeItem.lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
 }
     
     /**
-     * Store `value` sealed under `key`, replacing any earlier value.
+     * Store `value` sealed under `key`, replacing any earlier value (durable when it
+     * returns: the commit is synced to disk, off the caller's thread).
      */
-open func putItem(key: String, value: Data)throws  -> Item  {
-    return try  FfiConverterTypeItem_lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
-        uniffiCallStatus in
-    uniffi_idwallet_ffi_fn_method_wallet_put_item(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(key),
-        FfiConverterData.lower(value),uniffiCallStatus
-    )
-})
+open func putItem(key: String, value: Data)async throws  -> Item  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_wallet_put_item(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(key),FfiConverterData.lower(value)
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeItem_lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
 }
     
 
@@ -5015,16 +4804,10 @@ public func FfiConverterTypeService_lower(_ value: Service) -> RustBuffer {
  * What the holder declares for a report. Free text in Latin script, as on the passport.
  */
 public struct Supplementary: Equatable, Hashable {
-    /**
-     * "secondary", "vocational", "bachelor", "master" or "doctorate".
-     */
-    public var education: String
+    public var education: Education
     public var employer: String
     public var occupation: String
-    /**
-     * "<100k", "100k-300k", "300k-600k", "600k-1m" or ">1m" (CNY a year).
-     */
-    public var incomeBand: String
+    public var incomeBand: IncomeBand
     public var assets: [String]
     public var phone: String
     public var email: String
@@ -5035,13 +4818,7 @@ public struct Supplementary: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(
-        /**
-         * "secondary", "vocational", "bachelor", "master" or "doctorate".
-         */education: String, employer: String, occupation: String, 
-        /**
-         * "<100k", "100k-300k", "300k-600k", "600k-1m" or ">1m" (CNY a year).
-         */incomeBand: String, assets: [String], phone: String, email: String, 
+    public init(education: Education, employer: String, occupation: String, incomeBand: IncomeBand, assets: [String], phone: String, email: String, 
         /**
          * ISO 3166-1 alpha-2 code, e.g. "FR".
          */destination: String) {
@@ -5071,10 +4848,10 @@ public struct FfiConverterTypeSupplementary: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Supplementary {
         return
             try Supplementary(
-                education: FfiConverterString.read(from: &buf), 
+                education: FfiConverterTypeEducation.read(from: &buf), 
                 employer: FfiConverterString.read(from: &buf), 
                 occupation: FfiConverterString.read(from: &buf), 
-                incomeBand: FfiConverterString.read(from: &buf), 
+                incomeBand: FfiConverterTypeIncomeBand.read(from: &buf), 
                 assets: FfiConverterSequenceString.read(from: &buf), 
                 phone: FfiConverterString.read(from: &buf), 
                 email: FfiConverterString.read(from: &buf), 
@@ -5083,10 +4860,10 @@ public struct FfiConverterTypeSupplementary: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: Supplementary, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.education, into: &buf)
+        FfiConverterTypeEducation.write(value.education, into: &buf)
         FfiConverterString.write(value.employer, into: &buf)
         FfiConverterString.write(value.occupation, into: &buf)
-        FfiConverterString.write(value.incomeBand, into: &buf)
+        FfiConverterTypeIncomeBand.write(value.incomeBand, into: &buf)
         FfiConverterSequenceString.write(value.assets, into: &buf)
         FfiConverterString.write(value.phone, into: &buf)
         FfiConverterString.write(value.email, into: &buf)
@@ -5107,123 +4884,6 @@ public func FfiConverterTypeSupplementary_lift(_ buf: RustBuffer) throws -> Supp
 #endif
 public func FfiConverterTypeSupplementary_lower(_ value: Supplementary) -> RustBuffer {
     return FfiConverterTypeSupplementary.lower(value)
-}
-
-
-/**
- * The values `Supplementary.education` and `Supplementary.incomeBand` accept, for the app's
- * pickers (any other value is refused with `InvalidInput`).
- */
-public struct SupplementaryChoices: Equatable, Hashable {
-    public var education: [String]
-    public var incomeBands: [String]
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(education: [String], incomeBands: [String]) {
-        self.education = education
-        self.incomeBands = incomeBands
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension SupplementaryChoices: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeSupplementaryChoices: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SupplementaryChoices {
-        return
-            try SupplementaryChoices(
-                education: FfiConverterSequenceString.read(from: &buf), 
-                incomeBands: FfiConverterSequenceString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: SupplementaryChoices, into buf: inout [UInt8]) {
-        FfiConverterSequenceString.write(value.education, into: &buf)
-        FfiConverterSequenceString.write(value.incomeBands, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSupplementaryChoices_lift(_ buf: RustBuffer) throws -> SupplementaryChoices {
-    return try FfiConverterTypeSupplementaryChoices.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSupplementaryChoices_lower(_ value: SupplementaryChoices) -> RustBuffer {
-    return FfiConverterTypeSupplementaryChoices.lower(value)
-}
-
-
-/**
- * The registry photos that play synthetic citizen `citizen`'s face (fetched by
- * `models/fetch.sh` as `photos/NAME.jpg`): `id_photo` for the issuer, `live_photo` for
- * the holder in front of a [`crate::face::SyntheticCamera`].
- */
-public struct SyntheticFace: Equatable, Hashable {
-    public var idPhoto: String
-    public var livePhoto: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(idPhoto: String, livePhoto: String) {
-        self.idPhoto = idPhoto
-        self.livePhoto = livePhoto
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension SyntheticFace: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeSyntheticFace: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyntheticFace {
-        return
-            try SyntheticFace(
-                idPhoto: FfiConverterString.read(from: &buf), 
-                livePhoto: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: SyntheticFace, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.idPhoto, into: &buf)
-        FfiConverterString.write(value.livePhoto, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSyntheticFace_lift(_ buf: RustBuffer) throws -> SyntheticFace {
-    return try FfiConverterTypeSyntheticFace.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSyntheticFace_lower(_ value: SyntheticFace) -> RustBuffer {
-    return FfiConverterTypeSyntheticFace.lower(value)
 }
 
 
@@ -6069,6 +5729,96 @@ public func FfiConverterTypeDocumentKind_lower(_ value: DocumentKind) -> RustBuf
 
 
 /**
+ * The highest education the holder declares (an app's picker lists `Education.entries`).
+ */
+
+public enum Education: Equatable, Hashable {
+    
+    case secondary
+    case vocational
+    case bachelor
+    case master
+    case doctorate
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Education: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEducation: FfiConverterRustBuffer {
+    typealias SwiftType = Education
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Education {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .secondary
+        
+        case 2: return .vocational
+        
+        case 3: return .bachelor
+        
+        case 4: return .master
+        
+        case 5: return .doctorate
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Education, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .secondary:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .vocational:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .bachelor:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .master:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .doctorate:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEducation_lift(_ buf: RustBuffer) throws -> Education {
+    return try FfiConverterTypeEducation.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEducation_lower(_ value: Education) -> RustBuffer {
+    return FfiConverterTypeEducation.lower(value)
+}
+
+
+
+/**
  * Why the service refused a request (`WalletError.Rejected.code`); `Unknown` for a code
  * a newer service sends that this version does not know.
  */
@@ -6526,6 +6276,96 @@ public func FfiConverterTypeFaceProblem_lift(_ buf: RustBuffer) throws -> FacePr
 #endif
 public func FfiConverterTypeFaceProblem_lower(_ value: FaceProblem) -> RustBuffer {
     return FfiConverterTypeFaceProblem.lower(value)
+}
+
+
+
+/**
+ * Annual income in CNY: below 100k, 100k–300k, 300k–600k, 600k–1m, above 1m.
+ */
+
+public enum IncomeBand: Equatable, Hashable {
+    
+    case below100k
+    case from100kTo300k
+    case from300kTo600k
+    case from600kTo1m
+    case above1m
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension IncomeBand: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeIncomeBand: FfiConverterRustBuffer {
+    typealias SwiftType = IncomeBand
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IncomeBand {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .below100k
+        
+        case 2: return .from100kTo300k
+        
+        case 3: return .from300kTo600k
+        
+        case 4: return .from600kTo1m
+        
+        case 5: return .above1m
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: IncomeBand, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .below100k:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .from100kTo300k:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .from300kTo600k:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .from600kTo1m:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .above1m:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIncomeBand_lift(_ buf: RustBuffer) throws -> IncomeBand {
+    return try FfiConverterTypeIncomeBand.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIncomeBand_lower(_ value: IncomeBand) -> RustBuffer {
+    return FfiConverterTypeIncomeBand.lower(value)
 }
 
 
@@ -7659,91 +7499,6 @@ public func FfiConverterTypeStatusUnknown_lower(_ value: StatusUnknown) -> RustB
 
 
 /**
- * How a [`SyntheticCamera`]'s subject behaves.
- */
-
-public enum SyntheticAct: Equatable, Hashable {
-    
-    /**
-     * A live holder: makes the movements asked for.
-     */
-    case genuine
-    /**
-     * A print held still in front of the camera.
-     */
-    case stillPrint
-    /**
-     * The same frame again and again (a frozen or injected feed).
-     */
-    case frozen
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension SyntheticAct: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeSyntheticAct: FfiConverterRustBuffer {
-    typealias SwiftType = SyntheticAct
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyntheticAct {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .genuine
-        
-        case 2: return .stillPrint
-        
-        case 3: return .frozen
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: SyntheticAct, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .genuine:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .stillPrint:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .frozen:
-            writeInt(&buf, Int32(3))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSyntheticAct_lift(_ buf: RustBuffer) throws -> SyntheticAct {
-    return try FfiConverterTypeSyntheticAct.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSyntheticAct_lower(_ value: SyntheticAct) -> RustBuffer {
-    return FfiConverterTypeSyntheticAct.lower(value)
-}
-
-
-
-/**
  * What the UI shows after a frame.
  */
 
@@ -8578,30 +8333,6 @@ fileprivate struct FfiConverterOptionTypeService: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionTypeUnlockProgress: FfiConverterRustBuffer {
-    typealias SwiftType = UnlockProgress?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeUnlockProgress.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeUnlockProgress.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterSequenceBool: FfiConverterRustBuffer {
     typealias SwiftType = [Bool]
 
@@ -9009,17 +8740,6 @@ public func qrModules(text: String)throws  -> QrModules  {
 })
 }
 /**
- * The face synthetic citizen `citizen` has (the registry's three people in turn).
- */
-public func syntheticFace(citizen: UInt32) -> SyntheticFace  {
-    return try!  FfiConverterTypeSyntheticFace_lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_idwallet_ffi_fn_func_synthetic_face(
-        FfiConverterUInt32.lower(citizen),uniffiCallStatus
-    )
-})
-}
-/**
  * Send idwallet's logs at `max_level` and above to `sink`; `None` stops logging.
  * Returns false if the process already had another `tracing` subscriber.
  */
@@ -9033,28 +8753,23 @@ public func setLogSink(sink: LogSink?, maxLevel: LogLevel) -> Bool  {
 })
 }
 /**
- * See [`SupplementaryChoices`].
- */
-public func supplementaryChoices() -> SupplementaryChoices  {
-    return try!  FfiConverterTypeSupplementaryChoices_lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_idwallet_ffi_fn_func_supplementary_choices(uniffiCallStatus
-    )
-})
-}
-/**
  * The consulate's check, offline: a report PDF (its QR seal, and the embedded report when
  * present), a photo or scan of its QR seal (PNG/JPEG), or the seal's QR text, against the
  * issuers' `trust_list` (CBOR).
  */
-public func verifyVisaReport(pdfOrQrText: Data, trustList: Data)throws  -> Seal  {
-    return try  FfiConverterTypeSeal_lift(try rustCallWithError(FfiConverterTypeReportError_lift) {
-        uniffiCallStatus in
-    uniffi_idwallet_ffi_fn_func_verify_visa_report(
-        FfiConverterData.lower(pdfOrQrText),
-        FfiConverterData.lower(trustList),uniffiCallStatus
-    )
-})
+public func verifyVisaReport(pdfOrQrText: Data, trustList: Data)async throws  -> Seal  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_func_verify_visa_report(FfiConverterData.lower(pdfOrQrText),FfiConverterData.lower(trustList)
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSeal_lift,
+            errorHandler: FfiConverterTypeReportError_lift
+        )
 }
 
 private enum InitializationResult {
@@ -9075,16 +8790,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_func_qr_modules() != 48376) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_func_synthetic_face() != 12487) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_idwallet_ffi_checksum_func_set_log_sink() != 28879) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_func_supplementary_choices() != 23578) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_idwallet_ffi_checksum_func_verify_visa_report() != 40638) {
+    if (uniffi_idwallet_ffi_checksum_func_verify_visa_report() != 38392) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_qrscanner_feed() != 20140) {
@@ -9093,49 +8802,37 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_method_qrscanner_frames() != 34050) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_syntheticissuer_issue_citizen() != 54904) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_idwallet_ffi_checksum_method_syntheticissuer_revoke() != 18308) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_idwallet_ffi_checksum_method_syntheticissuer_status_list() != 3200) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_idwallet_ffi_checksum_method_syntheticissuer_trust_list() != 40990) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_idwallet_ffi_checksum_method_verifier_add_status_list() != 21492) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_verifier_log_to() != 64373) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_verifier_verify_frame() != 5165) {
+    if (uniffi_idwallet_ffi_checksum_method_verifier_verify_frame() != 62139) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_verifier_verify_image() != 33112) {
+    if (uniffi_idwallet_ffi_checksum_method_verifier_verify_image() != 60364) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_verifier_verify_text() != 22527) {
+    if (uniffi_idwallet_ffi_checksum_method_verifier_verify_text() != 39072) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_facemodels_compare() != 31676) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_idwallet_ffi_checksum_method_facesession_cancel() != 27687) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_idwallet_ffi_checksum_method_facesession_challenges() != 3458) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_facesession_feed() != 2634) {
+    if (uniffi_idwallet_ffi_checksum_method_facesession_feed() != 54269) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_facesession_is_enrolment() != 50724) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_progresslistener_on_progress() != 21832) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_idwallet_ffi_checksum_method_syntheticcamera_next_frame() != 27261) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_keystore_device_public_key() != 40602) {
@@ -9177,7 +8874,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_method_softwarekeystore_wrap_key() != 36748) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_wallet_document_kinds() != 63534) {
+    if (uniffi_idwallet_ffi_checksum_method_wallet_document_kinds() != 54262) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_wallet_present() != 42555) {
@@ -9186,7 +8883,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_method_wallet_disclosure_policy() != 48843) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_wallet_is_face_enrolled() != 22855) {
+    if (uniffi_idwallet_ffi_checksum_method_wallet_is_face_enrolled() != 5238) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_wallet_lock() != 63236) {
@@ -9195,13 +8892,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_method_wallet_set_disclosure_policy() != 27725) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_wallet_start_face_enrolment() != 43272) {
+    if (uniffi_idwallet_ffi_checksum_method_wallet_start_face_enrolment() != 48795) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_wallet_start_face_unlock() != 52029) {
+    if (uniffi_idwallet_ffi_checksum_method_wallet_start_face_unlock() != 25886) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_wallet_start_report_face_check() != 13136) {
+    if (uniffi_idwallet_ffi_checksum_method_wallet_start_report_face_check() != 11052) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_wallet_unenrol_face() != 13899) {
@@ -9213,10 +8910,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_method_wallet_benefits() != 42812) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_wallet_cached_score() != 58481) {
+    if (uniffi_idwallet_ffi_checksum_method_wallet_cached_score() != 39200) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_wallet_documents() != 8702) {
+    if (uniffi_idwallet_ffi_checksum_method_wallet_documents() != 52566) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_wallet_fetch_score() != 11239) {
@@ -9228,7 +8925,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_method_wallet_register() != 18911) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_wallet_service() != 31911) {
+    if (uniffi_idwallet_ffi_checksum_method_wallet_service() != 4928) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_wallet_sync_trust() != 54005) {
@@ -9243,46 +8940,40 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_method_wallet_set_platform_integrity() != 61697) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_wallet_visa_reports() != 47989) {
+    if (uniffi_idwallet_ffi_checksum_method_wallet_visa_reports() != 35046) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_wallet_activity() != 22347) {
+    if (uniffi_idwallet_ffi_checksum_method_wallet_activity() != 63461) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_wallet_close_wallet() != 45633) {
+    if (uniffi_idwallet_ffi_checksum_method_wallet_close_wallet() != 40266) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_wallet_delete_item() != 48366) {
+    if (uniffi_idwallet_ffi_checksum_method_wallet_delete_item() != 65037) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_wallet_info() != 6365) {
+    if (uniffi_idwallet_ffi_checksum_method_wallet_info() != 9016) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_wallet_item() != 17597) {
+    if (uniffi_idwallet_ffi_checksum_method_wallet_item() != 17768) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_wallet_items() != 34311) {
+    if (uniffi_idwallet_ffi_checksum_method_wallet_items() != 49417) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_method_wallet_put_item() != 21791) {
+    if (uniffi_idwallet_ffi_checksum_method_wallet_put_item() != 48916) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_constructor_qrscanner_new() != 11709) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_constructor_syntheticissuer_new() != 61457) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_idwallet_ffi_checksum_constructor_verifier_new() != 46406) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_constructor_verifier_from_wallet() != 38864) {
+    if (uniffi_idwallet_ffi_checksum_constructor_verifier_from_wallet() != 8486) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_constructor_facemodels_load() != 44770) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_idwallet_ffi_checksum_constructor_syntheticcamera_create() != 17106) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_constructor_softwarekeystore_create() != 25854) {

@@ -372,41 +372,6 @@ uint64_t uniffi_idwallet_ffi_fn_method_qrscanner_feed(uint64_t ptr, RustBuffer f
 uint32_t uniffi_idwallet_ffi_fn_method_qrscanner_frames(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_SYNTHETICISSUER
-#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_SYNTHETICISSUER
-uint64_t uniffi_idwallet_ffi_fn_clone_syntheticissuer(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FREE_SYNTHETICISSUER
-#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FREE_SYNTHETICISSUER
-void uniffi_idwallet_ffi_fn_free_syntheticissuer(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CONSTRUCTOR_SYNTHETICISSUER_NEW
-#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CONSTRUCTOR_SYNTHETICISSUER_NEW
-uint64_t uniffi_idwallet_ffi_fn_constructor_syntheticissuer_new(RustBuffer name, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_SYNTHETICISSUER_ISSUE_CITIZEN
-#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_SYNTHETICISSUER_ISSUE_CITIZEN
-uint64_t uniffi_idwallet_ffi_fn_method_syntheticissuer_issue_citizen(uint64_t ptr, uint64_t wallet, uint32_t citizen, int64_t valid_secs, RustBuffer id_photo
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_SYNTHETICISSUER_REVOKE
-#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_SYNTHETICISSUER_REVOKE
-void uniffi_idwallet_ffi_fn_method_syntheticissuer_revoke(uint64_t ptr, uint32_t citizen, RustBuffer kind, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_SYNTHETICISSUER_STATUS_LIST
-#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_SYNTHETICISSUER_STATUS_LIST
-RustBuffer uniffi_idwallet_ffi_fn_method_syntheticissuer_status_list(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_SYNTHETICISSUER_TRUST_LIST
-#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_SYNTHETICISSUER_TRUST_LIST
-RustBuffer uniffi_idwallet_ffi_fn_method_syntheticissuer_trust_list(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_VERIFIER
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_VERIFIER
 uint64_t uniffi_idwallet_ffi_fn_clone_verifier(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -424,7 +389,7 @@ uint64_t uniffi_idwallet_ffi_fn_constructor_verifier_new(RustBuffer audience, Ru
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CONSTRUCTOR_VERIFIER_FROM_WALLET
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CONSTRUCTOR_VERIFIER_FROM_WALLET
-uint64_t uniffi_idwallet_ffi_fn_constructor_verifier_from_wallet(uint64_t wallet, RustBuffer audience, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_idwallet_ffi_fn_constructor_verifier_from_wallet(uint64_t wallet, RustBuffer audience
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_VERIFIER_ADD_STATUS_LIST
@@ -439,17 +404,17 @@ void uniffi_idwallet_ffi_fn_method_verifier_log_to(uint64_t ptr, uint64_t wallet
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_VERIFIER_VERIFY_FRAME
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_VERIFIER_VERIFY_FRAME
-RustBuffer uniffi_idwallet_ffi_fn_method_verifier_verify_frame(uint64_t ptr, RustBuffer y_plane, uint32_t width, uint32_t height, uint32_t stride, RustBuffer at, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_idwallet_ffi_fn_method_verifier_verify_frame(uint64_t ptr, RustBuffer y_plane, uint32_t width, uint32_t height, uint32_t stride, RustBuffer at
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_VERIFIER_VERIFY_IMAGE
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_VERIFIER_VERIFY_IMAGE
-RustBuffer uniffi_idwallet_ffi_fn_method_verifier_verify_image(uint64_t ptr, RustBuffer image, RustBuffer at, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_idwallet_ffi_fn_method_verifier_verify_image(uint64_t ptr, RustBuffer image, RustBuffer at
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_VERIFIER_VERIFY_TEXT
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_VERIFIER_VERIFY_TEXT
-RustBuffer uniffi_idwallet_ffi_fn_method_verifier_verify_text(uint64_t ptr, RustBuffer text, RustBuffer at, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_idwallet_ffi_fn_method_verifier_verify_text(uint64_t ptr, RustBuffer text, RustBuffer at
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_FACEMODELS
@@ -480,6 +445,11 @@ uint64_t uniffi_idwallet_ffi_fn_clone_facesession(uint64_t handle, RustCallStatu
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FREE_FACESESSION
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FREE_FACESESSION
 void uniffi_idwallet_ffi_fn_free_facesession(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_FACESESSION_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_FACESESSION_CANCEL
+uint64_t uniffi_idwallet_ffi_fn_method_facesession_cancel(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_FACESESSION_CHALLENGES
@@ -515,26 +485,6 @@ void uniffi_idwallet_ffi_fn_init_callback_vtable_progresslistener(const UniffiVT
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_PROGRESSLISTENER_ON_PROGRESS
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_PROGRESSLISTENER_ON_PROGRESS
 void uniffi_idwallet_ffi_fn_method_progresslistener_on_progress(uint64_t ptr, uint32_t done, uint32_t total, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_SYNTHETICCAMERA
-#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_SYNTHETICCAMERA
-uint64_t uniffi_idwallet_ffi_fn_clone_syntheticcamera(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FREE_SYNTHETICCAMERA
-#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FREE_SYNTHETICCAMERA
-void uniffi_idwallet_ffi_fn_free_syntheticcamera(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CONSTRUCTOR_SYNTHETICCAMERA_CREATE
-#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CONSTRUCTOR_SYNTHETICCAMERA_CREATE
-uint64_t uniffi_idwallet_ffi_fn_constructor_syntheticcamera_create(uint64_t models, RustBuffer photo, RustBuffer act
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_SYNTHETICCAMERA_NEXT_FRAME
-#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_SYNTHETICCAMERA_NEXT_FRAME
-RustBuffer uniffi_idwallet_ffi_fn_method_syntheticcamera_next_frame(uint64_t ptr, RustBuffer last, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_CLONE_KEYSTORE
@@ -684,7 +634,7 @@ uint64_t uniffi_idwallet_ffi_fn_constructor_wallet_open(RustBuffer path, uint64_
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_DOCUMENT_KINDS
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_DOCUMENT_KINDS
-RustBuffer uniffi_idwallet_ffi_fn_method_wallet_document_kinds(uint64_t ptr, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_idwallet_ffi_fn_method_wallet_document_kinds(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_PRESENT
@@ -699,7 +649,7 @@ RustBuffer uniffi_idwallet_ffi_fn_method_wallet_disclosure_policy(uint64_t ptr, 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_IS_FACE_ENROLLED
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_IS_FACE_ENROLLED
-int8_t uniffi_idwallet_ffi_fn_method_wallet_is_face_enrolled(uint64_t ptr, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_idwallet_ffi_fn_method_wallet_is_face_enrolled(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_LOCK
@@ -714,17 +664,17 @@ void uniffi_idwallet_ffi_fn_method_wallet_set_disclosure_policy(uint64_t ptr, Ru
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_START_FACE_ENROLMENT
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_START_FACE_ENROLMENT
-uint64_t uniffi_idwallet_ffi_fn_method_wallet_start_face_enrolment(uint64_t ptr, uint64_t models, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_idwallet_ffi_fn_method_wallet_start_face_enrolment(uint64_t ptr, uint64_t models
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_START_FACE_UNLOCK
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_START_FACE_UNLOCK
-uint64_t uniffi_idwallet_ffi_fn_method_wallet_start_face_unlock(uint64_t ptr, uint64_t models, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_idwallet_ffi_fn_method_wallet_start_face_unlock(uint64_t ptr, uint64_t models
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_START_REPORT_FACE_CHECK
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_START_REPORT_FACE_CHECK
-uint64_t uniffi_idwallet_ffi_fn_method_wallet_start_report_face_check(uint64_t ptr, uint64_t models, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_idwallet_ffi_fn_method_wallet_start_report_face_check(uint64_t ptr, uint64_t models
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_UNENROL_FACE
@@ -744,12 +694,12 @@ uint64_t uniffi_idwallet_ffi_fn_method_wallet_benefits(uint64_t ptr, RustBuffer 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_CACHED_SCORE
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_CACHED_SCORE
-RustBuffer uniffi_idwallet_ffi_fn_method_wallet_cached_score(uint64_t ptr, RustBuffer provider, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_idwallet_ffi_fn_method_wallet_cached_score(uint64_t ptr, RustBuffer provider
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_DOCUMENTS
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_DOCUMENTS
-RustBuffer uniffi_idwallet_ffi_fn_method_wallet_documents(uint64_t ptr, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_idwallet_ffi_fn_method_wallet_documents(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_FETCH_SCORE
@@ -769,7 +719,7 @@ uint64_t uniffi_idwallet_ffi_fn_method_wallet_register(uint64_t ptr, RustBuffer 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_SERVICE
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_SERVICE
-RustBuffer uniffi_idwallet_ffi_fn_method_wallet_service(uint64_t ptr, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_idwallet_ffi_fn_method_wallet_service(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_SYNC_TRUST
@@ -794,42 +744,42 @@ void uniffi_idwallet_ffi_fn_method_wallet_set_platform_integrity(uint64_t ptr, R
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_VISA_REPORTS
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_VISA_REPORTS
-RustBuffer uniffi_idwallet_ffi_fn_method_wallet_visa_reports(uint64_t ptr, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_idwallet_ffi_fn_method_wallet_visa_reports(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_ACTIVITY
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_ACTIVITY
-RustBuffer uniffi_idwallet_ffi_fn_method_wallet_activity(uint64_t ptr, uint32_t limit, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_idwallet_ffi_fn_method_wallet_activity(uint64_t ptr, uint32_t limit
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_CLOSE_WALLET
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_CLOSE_WALLET
-void uniffi_idwallet_ffi_fn_method_wallet_close_wallet(uint64_t ptr, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_idwallet_ffi_fn_method_wallet_close_wallet(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_DELETE_ITEM
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_DELETE_ITEM
-int8_t uniffi_idwallet_ffi_fn_method_wallet_delete_item(uint64_t ptr, RustBuffer key, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_idwallet_ffi_fn_method_wallet_delete_item(uint64_t ptr, RustBuffer key
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_INFO
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_INFO
-RustBuffer uniffi_idwallet_ffi_fn_method_wallet_info(uint64_t ptr, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_idwallet_ffi_fn_method_wallet_info(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_ITEM
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_ITEM
-RustBuffer uniffi_idwallet_ffi_fn_method_wallet_item(uint64_t ptr, RustBuffer key, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_idwallet_ffi_fn_method_wallet_item(uint64_t ptr, RustBuffer key
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_ITEMS
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_ITEMS
-RustBuffer uniffi_idwallet_ffi_fn_method_wallet_items(uint64_t ptr, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_idwallet_ffi_fn_method_wallet_items(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_PUT_ITEM
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_WALLET_PUT_ITEM
-RustBuffer uniffi_idwallet_ffi_fn_method_wallet_put_item(uint64_t ptr, RustBuffer key, RustBuffer value, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_idwallet_ffi_fn_method_wallet_put_item(uint64_t ptr, RustBuffer key, RustBuffer value
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_METHOD_FACEERROR_UNIFFI_TRAIT_DISPLAY
@@ -857,25 +807,14 @@ RustBuffer uniffi_idwallet_ffi_fn_method_integrityerror_uniffi_trait_display(Rus
 RustBuffer uniffi_idwallet_ffi_fn_func_qr_modules(RustBuffer text, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FUNC_SYNTHETIC_FACE
-#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FUNC_SYNTHETIC_FACE
-RustBuffer uniffi_idwallet_ffi_fn_func_synthetic_face(uint32_t citizen, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FUNC_SET_LOG_SINK
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FUNC_SET_LOG_SINK
 int8_t uniffi_idwallet_ffi_fn_func_set_log_sink(RustBuffer sink, RustBuffer max_level, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FUNC_SUPPLEMENTARY_CHOICES
-#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FUNC_SUPPLEMENTARY_CHOICES
-RustBuffer uniffi_idwallet_ffi_fn_func_supplementary_choices(RustCallStatus *_Nonnull out_status
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FUNC_VERIFY_VISA_REPORT
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_FN_FUNC_VERIFY_VISA_REPORT
-RustBuffer uniffi_idwallet_ffi_fn_func_verify_visa_report(RustBuffer pdf_or_qr_text, RustBuffer trust_list, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_idwallet_ffi_fn_func_verify_visa_report(RustBuffer pdf_or_qr_text, RustBuffer trust_list
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_IDWALLET_FFI_RUSTBUFFER_ALLOC
@@ -1144,21 +1083,9 @@ uint16_t uniffi_idwallet_ffi_checksum_func_qr_modules(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_FUNC_SYNTHETIC_FACE
-#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_FUNC_SYNTHETIC_FACE
-uint16_t uniffi_idwallet_ffi_checksum_func_synthetic_face(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_FUNC_SET_LOG_SINK
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_FUNC_SET_LOG_SINK
 uint16_t uniffi_idwallet_ffi_checksum_func_set_log_sink(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_FUNC_SUPPLEMENTARY_CHOICES
-#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_FUNC_SUPPLEMENTARY_CHOICES
-uint16_t uniffi_idwallet_ffi_checksum_func_supplementary_choices(void
     
 );
 #endif
@@ -1177,30 +1104,6 @@ uint16_t uniffi_idwallet_ffi_checksum_method_qrscanner_feed(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_QRSCANNER_FRAMES
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_QRSCANNER_FRAMES
 uint16_t uniffi_idwallet_ffi_checksum_method_qrscanner_frames(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_SYNTHETICISSUER_ISSUE_CITIZEN
-#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_SYNTHETICISSUER_ISSUE_CITIZEN
-uint16_t uniffi_idwallet_ffi_checksum_method_syntheticissuer_issue_citizen(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_SYNTHETICISSUER_REVOKE
-#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_SYNTHETICISSUER_REVOKE
-uint16_t uniffi_idwallet_ffi_checksum_method_syntheticissuer_revoke(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_SYNTHETICISSUER_STATUS_LIST
-#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_SYNTHETICISSUER_STATUS_LIST
-uint16_t uniffi_idwallet_ffi_checksum_method_syntheticissuer_status_list(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_SYNTHETICISSUER_TRUST_LIST
-#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_SYNTHETICISSUER_TRUST_LIST
-uint16_t uniffi_idwallet_ffi_checksum_method_syntheticissuer_trust_list(void
     
 );
 #endif
@@ -1240,6 +1143,12 @@ uint16_t uniffi_idwallet_ffi_checksum_method_facemodels_compare(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_FACESESSION_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_FACESESSION_CANCEL
+uint16_t uniffi_idwallet_ffi_checksum_method_facesession_cancel(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_FACESESSION_CHALLENGES
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_FACESESSION_CHALLENGES
 uint16_t uniffi_idwallet_ffi_checksum_method_facesession_challenges(void
@@ -1261,12 +1170,6 @@ uint16_t uniffi_idwallet_ffi_checksum_method_facesession_is_enrolment(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_PROGRESSLISTENER_ON_PROGRESS
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_PROGRESSLISTENER_ON_PROGRESS
 uint16_t uniffi_idwallet_ffi_checksum_method_progresslistener_on_progress(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_SYNTHETICCAMERA_NEXT_FRAME
-#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_METHOD_SYNTHETICCAMERA_NEXT_FRAME
-uint16_t uniffi_idwallet_ffi_checksum_method_syntheticcamera_next_frame(void
     
 );
 #endif
@@ -1534,12 +1437,6 @@ uint16_t uniffi_idwallet_ffi_checksum_constructor_qrscanner_new(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_CONSTRUCTOR_SYNTHETICISSUER_NEW
-#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_CONSTRUCTOR_SYNTHETICISSUER_NEW
-uint16_t uniffi_idwallet_ffi_checksum_constructor_syntheticissuer_new(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_CONSTRUCTOR_VERIFIER_NEW
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_CONSTRUCTOR_VERIFIER_NEW
 uint16_t uniffi_idwallet_ffi_checksum_constructor_verifier_new(void
@@ -1555,12 +1452,6 @@ uint16_t uniffi_idwallet_ffi_checksum_constructor_verifier_from_wallet(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_CONSTRUCTOR_FACEMODELS_LOAD
 #define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_CONSTRUCTOR_FACEMODELS_LOAD
 uint16_t uniffi_idwallet_ffi_checksum_constructor_facemodels_load(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_CONSTRUCTOR_SYNTHETICCAMERA_CREATE
-#define UNIFFI_FFIDEF_UNIFFI_IDWALLET_FFI_CHECKSUM_CONSTRUCTOR_SYNTHETICCAMERA_CREATE
-uint16_t uniffi_idwallet_ffi_checksum_constructor_syntheticcamera_create(void
     
 );
 #endif

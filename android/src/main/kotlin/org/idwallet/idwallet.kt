@@ -803,25 +803,13 @@ internal object IntegrityCheckingUniffiLib {
     internal fun ensureInitialized() = Unit
     external fun uniffi_idwallet_ffi_checksum_func_qr_modules(
     ): Int
-    external fun uniffi_idwallet_ffi_checksum_func_synthetic_face(
-    ): Int
     external fun uniffi_idwallet_ffi_checksum_func_set_log_sink(
-    ): Int
-    external fun uniffi_idwallet_ffi_checksum_func_supplementary_choices(
     ): Int
     external fun uniffi_idwallet_ffi_checksum_func_verify_visa_report(
     ): Int
     external fun uniffi_idwallet_ffi_checksum_method_qrscanner_feed(
     ): Int
     external fun uniffi_idwallet_ffi_checksum_method_qrscanner_frames(
-    ): Int
-    external fun uniffi_idwallet_ffi_checksum_method_syntheticissuer_issue_citizen(
-    ): Int
-    external fun uniffi_idwallet_ffi_checksum_method_syntheticissuer_revoke(
-    ): Int
-    external fun uniffi_idwallet_ffi_checksum_method_syntheticissuer_status_list(
-    ): Int
-    external fun uniffi_idwallet_ffi_checksum_method_syntheticissuer_trust_list(
     ): Int
     external fun uniffi_idwallet_ffi_checksum_method_verifier_add_status_list(
     ): Int
@@ -835,6 +823,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_idwallet_ffi_checksum_method_facemodels_compare(
     ): Int
+    external fun uniffi_idwallet_ffi_checksum_method_facesession_cancel(
+    ): Int
     external fun uniffi_idwallet_ffi_checksum_method_facesession_challenges(
     ): Int
     external fun uniffi_idwallet_ffi_checksum_method_facesession_feed(
@@ -842,8 +832,6 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_idwallet_ffi_checksum_method_facesession_is_enrolment(
     ): Int
     external fun uniffi_idwallet_ffi_checksum_method_progresslistener_on_progress(
-    ): Int
-    external fun uniffi_idwallet_ffi_checksum_method_syntheticcamera_next_frame(
     ): Int
     external fun uniffi_idwallet_ffi_checksum_method_keystore_device_public_key(
     ): Int
@@ -933,15 +921,11 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_idwallet_ffi_checksum_constructor_qrscanner_new(
     ): Int
-    external fun uniffi_idwallet_ffi_checksum_constructor_syntheticissuer_new(
-    ): Int
     external fun uniffi_idwallet_ffi_checksum_constructor_verifier_new(
     ): Int
     external fun uniffi_idwallet_ffi_checksum_constructor_verifier_from_wallet(
     ): Int
     external fun uniffi_idwallet_ffi_checksum_constructor_facemodels_load(
-    ): Int
-    external fun uniffi_idwallet_ffi_checksum_constructor_syntheticcamera_create(
     ): Int
     external fun uniffi_idwallet_ffi_checksum_constructor_softwarekeystore_create(
     ): Int
@@ -983,38 +967,24 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_idwallet_ffi_fn_method_qrscanner_frames(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Int
-    external fun uniffi_idwallet_ffi_fn_clone_syntheticissuer(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
-    external fun uniffi_idwallet_ffi_fn_free_syntheticissuer(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_idwallet_ffi_fn_constructor_syntheticissuer_new(`name`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
-    external fun uniffi_idwallet_ffi_fn_method_syntheticissuer_issue_citizen(`ptr`: Long,`wallet`: Long,`citizen`: Int,`validSecs`: Long,`idPhoto`: RustBuffer.ByValue,
-    ): Long
-    external fun uniffi_idwallet_ffi_fn_method_syntheticissuer_revoke(`ptr`: Long,`citizen`: Int,`kind`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_idwallet_ffi_fn_method_syntheticissuer_status_list(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_idwallet_ffi_fn_method_syntheticissuer_trust_list(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
     external fun uniffi_idwallet_ffi_fn_clone_verifier(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_idwallet_ffi_fn_free_verifier(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_idwallet_ffi_fn_constructor_verifier_new(`audience`: RustBuffer.ByValue,`trustList`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_idwallet_ffi_fn_constructor_verifier_from_wallet(`wallet`: Long,`audience`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_idwallet_ffi_fn_constructor_verifier_from_wallet(`wallet`: Long,`audience`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_idwallet_ffi_fn_method_verifier_add_status_list(`ptr`: Long,`token`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_idwallet_ffi_fn_method_verifier_log_to(`ptr`: Long,`wallet`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_idwallet_ffi_fn_method_verifier_verify_frame(`ptr`: Long,`yPlane`: RustBuffer.ByValue,`width`: Int,`height`: Int,`stride`: Int,`at`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_idwallet_ffi_fn_method_verifier_verify_image(`ptr`: Long,`image`: RustBuffer.ByValue,`at`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_idwallet_ffi_fn_method_verifier_verify_text(`ptr`: Long,`text`: RustBuffer.ByValue,`at`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_idwallet_ffi_fn_method_verifier_verify_frame(`ptr`: Long,`yPlane`: RustBuffer.ByValue,`width`: Int,`height`: Int,`stride`: Int,`at`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_idwallet_ffi_fn_method_verifier_verify_image(`ptr`: Long,`image`: RustBuffer.ByValue,`at`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_idwallet_ffi_fn_method_verifier_verify_text(`ptr`: Long,`text`: RustBuffer.ByValue,`at`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_idwallet_ffi_fn_clone_facemodels(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_idwallet_ffi_fn_free_facemodels(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1027,6 +997,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_idwallet_ffi_fn_free_facesession(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_idwallet_ffi_fn_method_facesession_cancel(`ptr`: Long,
+    ): Long
     external fun uniffi_idwallet_ffi_fn_method_facesession_challenges(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_idwallet_ffi_fn_method_facesession_feed(`ptr`: Long,`frame`: RustBuffer.ByValue,`timestampMs`: Long,
@@ -1041,14 +1013,6 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_idwallet_ffi_fn_method_progresslistener_on_progress(`ptr`: Long,`done`: Int,`total`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_idwallet_ffi_fn_clone_syntheticcamera(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
-    external fun uniffi_idwallet_ffi_fn_free_syntheticcamera(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_idwallet_ffi_fn_constructor_syntheticcamera_create(`models`: Long,`photo`: RustBuffer.ByValue,`act`: RustBuffer.ByValue,
-    ): Long
-    external fun uniffi_idwallet_ffi_fn_method_syntheticcamera_next_frame(`ptr`: Long,`last`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
     external fun uniffi_idwallet_ffi_fn_clone_keystore(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_idwallet_ffi_fn_free_keystore(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1107,23 +1071,23 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_idwallet_ffi_fn_constructor_wallet_open(`path`: RustBuffer.ByValue,`keyStore`: Long,`options`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_idwallet_ffi_fn_method_wallet_document_kinds(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_idwallet_ffi_fn_method_wallet_document_kinds(`ptr`: Long,
+    ): Long
     external fun uniffi_idwallet_ffi_fn_method_wallet_present(`ptr`: Long,`kind`: RustBuffer.ByValue,`audience`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_idwallet_ffi_fn_method_wallet_disclosure_policy(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_idwallet_ffi_fn_method_wallet_is_face_enrolled(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Byte
+    external fun uniffi_idwallet_ffi_fn_method_wallet_is_face_enrolled(`ptr`: Long,
+    ): Long
     external fun uniffi_idwallet_ffi_fn_method_wallet_lock(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_idwallet_ffi_fn_method_wallet_set_disclosure_policy(`ptr`: Long,`policy`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_idwallet_ffi_fn_method_wallet_start_face_enrolment(`ptr`: Long,`models`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_idwallet_ffi_fn_method_wallet_start_face_enrolment(`ptr`: Long,`models`: Long,
     ): Long
-    external fun uniffi_idwallet_ffi_fn_method_wallet_start_face_unlock(`ptr`: Long,`models`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_idwallet_ffi_fn_method_wallet_start_face_unlock(`ptr`: Long,`models`: Long,
     ): Long
-    external fun uniffi_idwallet_ffi_fn_method_wallet_start_report_face_check(`ptr`: Long,`models`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_idwallet_ffi_fn_method_wallet_start_report_face_check(`ptr`: Long,`models`: Long,
     ): Long
     external fun uniffi_idwallet_ffi_fn_method_wallet_unenrol_face(`ptr`: Long,
     ): Long
@@ -1131,18 +1095,18 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_idwallet_ffi_fn_method_wallet_benefits(`ptr`: Long,`provider`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_idwallet_ffi_fn_method_wallet_cached_score(`ptr`: Long,`provider`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_idwallet_ffi_fn_method_wallet_documents(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_idwallet_ffi_fn_method_wallet_cached_score(`ptr`: Long,`provider`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_idwallet_ffi_fn_method_wallet_documents(`ptr`: Long,
+    ): Long
     external fun uniffi_idwallet_ffi_fn_method_wallet_fetch_score(`ptr`: Long,`provider`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_idwallet_ffi_fn_method_wallet_refresh_documents(`ptr`: Long,
     ): Long
     external fun uniffi_idwallet_ffi_fn_method_wallet_register(`ptr`: Long,`serverUrl`: RustBuffer.ByValue,`serverKey`: RustBuffer.ByValue,`activationCode`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_idwallet_ffi_fn_method_wallet_service(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_idwallet_ffi_fn_method_wallet_service(`ptr`: Long,
+    ): Long
     external fun uniffi_idwallet_ffi_fn_method_wallet_sync_trust(`ptr`: Long,
     ): Long
     external fun uniffi_idwallet_ffi_fn_method_wallet_export_visa_report_pdf(`ptr`: Long,`id`: RustBuffer.ByValue,
@@ -1151,22 +1115,22 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_idwallet_ffi_fn_method_wallet_set_platform_integrity(`ptr`: Long,`integrity`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_idwallet_ffi_fn_method_wallet_visa_reports(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_idwallet_ffi_fn_method_wallet_activity(`ptr`: Long,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_idwallet_ffi_fn_method_wallet_close_wallet(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_idwallet_ffi_fn_method_wallet_delete_item(`ptr`: Long,`key`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Byte
-    external fun uniffi_idwallet_ffi_fn_method_wallet_info(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_idwallet_ffi_fn_method_wallet_item(`ptr`: Long,`key`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_idwallet_ffi_fn_method_wallet_items(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_idwallet_ffi_fn_method_wallet_put_item(`ptr`: Long,`key`: RustBuffer.ByValue,`value`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_idwallet_ffi_fn_method_wallet_visa_reports(`ptr`: Long,
+    ): Long
+    external fun uniffi_idwallet_ffi_fn_method_wallet_activity(`ptr`: Long,`limit`: Int,
+    ): Long
+    external fun uniffi_idwallet_ffi_fn_method_wallet_close_wallet(`ptr`: Long,
+    ): Long
+    external fun uniffi_idwallet_ffi_fn_method_wallet_delete_item(`ptr`: Long,`key`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_idwallet_ffi_fn_method_wallet_info(`ptr`: Long,
+    ): Long
+    external fun uniffi_idwallet_ffi_fn_method_wallet_item(`ptr`: Long,`key`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_idwallet_ffi_fn_method_wallet_items(`ptr`: Long,
+    ): Long
+    external fun uniffi_idwallet_ffi_fn_method_wallet_put_item(`ptr`: Long,`key`: RustBuffer.ByValue,`value`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_idwallet_ffi_fn_method_faceerror_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_idwallet_ffi_fn_method_keystoreerror_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1177,14 +1141,10 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_idwallet_ffi_fn_func_qr_modules(`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_idwallet_ffi_fn_func_synthetic_face(`citizen`: Int,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
     external fun uniffi_idwallet_ffi_fn_func_set_log_sink(`sink`: RustBuffer.ByValue,`maxLevel`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
-    external fun uniffi_idwallet_ffi_fn_func_supplementary_choices(uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_idwallet_ffi_fn_func_verify_visa_report(`pdfOrQrText`: RustBuffer.ByValue,`trustList`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_idwallet_ffi_fn_func_verify_visa_report(`pdfOrQrText`: RustBuffer.ByValue,`trustList`: RustBuffer.ByValue,
+    ): Long
     external fun ffi_idwallet_ffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_idwallet_ffi_rustbuffer_from_bytes(`bytes`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -2171,9 +2131,16 @@ public object FfiConverterTypeFaceModels: FfiConverter<FaceModels, Long> {
 
 /**
  * One face enrolment or unlock in progress (`Wallet.startFaceEnrolment`,
- * `Wallet.startFaceUnlock`, `Wallet.startReportFaceCheck`).
+ * `Wallet.startFaceUnlock`, `Wallet.startReportFaceCheck`). Core's `FaceAttempt`: it
+ * finishes itself; cancelled, or released unfinished, it counts as a failed attempt.
  */
 public interface FaceSessionInterface {
+    
+    /**
+     * Give up (the holder closed the screen): counted as a failed attempt and logged, as
+     * a session released unfinished is. Nothing happens once the session has ended.
+     */
+    suspend fun `cancel`()
     
     /**
      * The movements to ask for, in order.
@@ -2185,7 +2152,7 @@ public interface FaceSessionInterface {
      * to show next, or — when the session ends — `Unlocked` (an enrolment unlocks too),
      * or throws `LivenessFailed`, `FaceMismatch` or `LockedOut` (each counted as a failed
      * attempt). A frame that cannot be read throws `FaceNotUsable` and leaves the session
-     * as it was.
+     * as it was; after the end, `SessionEnded`.
      */
     suspend fun `feed`(`frame`: CameraFrame, `timestampMs`: kotlin.ULong): UnlockProgress
     
@@ -2199,7 +2166,8 @@ public interface FaceSessionInterface {
 
 /**
  * One face enrolment or unlock in progress (`Wallet.startFaceEnrolment`,
- * `Wallet.startFaceUnlock`, `Wallet.startReportFaceCheck`).
+ * `Wallet.startFaceUnlock`, `Wallet.startReportFaceCheck`). Core's `FaceAttempt`: it
+ * finishes itself; cancelled, or released unfinished, it counts as a failed attempt.
  */
 open class FaceSession: Disposable, AutoCloseable, FaceSessionInterface
 {
@@ -2304,6 +2272,32 @@ open class FaceSession: Disposable, AutoCloseable, FaceSessionInterface
 
     
     /**
+     * Give up (the holder closed the screen): counted as a failed attempt and logged, as
+     * a session released unfinished is. Nothing happens once the session has ended.
+     */
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `cancel`() {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_idwallet_ffi_fn_method_facesession_cancel(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        WalletException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * The movements to ask for, in order.
      */override fun `challenges`(): List<Challenge> {
             return FfiConverterSequenceTypeChallenge.lift(
@@ -2324,7 +2318,7 @@ open class FaceSession: Disposable, AutoCloseable, FaceSessionInterface
      * to show next, or — when the session ends — `Unlocked` (an enrolment unlocks too),
      * or throws `LivenessFailed`, `FaceMismatch` or `LockedOut` (each counted as a failed
      * attempt). A frame that cannot be read throws `FaceNotUsable` and leaves the session
-     * as it was.
+     * as it was; after the end, `SessionEnded`.
      */
     @Throws(WalletException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -4683,667 +4677,6 @@ public object FfiConverterTypeSoftwareKeyStore: FfiConverter<SoftwareKeyStore, L
 
 
 /**
- * A camera for tests and demos that have none: SYNTHETIC frames of the person in a photo,
- * re-rendered as a head that turns and blinks as the session asks. It can pass a liveness
- * session, which is why it must never stand in for a real camera in an app.
- */
-public interface SyntheticCameraInterface {
-    
-    /**
-     * The next frame, answering what the session said last (`null` before the first).
-     */
-    fun `nextFrame`(`last`: UnlockProgress?): CameraFrame
-    
-    companion object
-}
-
-/**
- * A camera for tests and demos that have none: SYNTHETIC frames of the person in a photo,
- * re-rendered as a head that turns and blinks as the session asks. It can pass a liveness
- * session, which is why it must never stand in for a real camera in an app.
- */
-open class SyntheticCamera: Disposable, AutoCloseable, SyntheticCameraInterface
-{
-
-    @Suppress("UNUSED_PARAMETER")
-    /**
-     * @suppress
-     */
-    constructor(withHandle: UniffiWithHandle, handle: Long) {
-        this.handle = handle
-        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
-    }
-
-    /**
-     * @suppress
-     *
-     * This constructor can be used to instantiate a fake object. Only used for tests. Any
-     * attempt to actually use an object constructed this way will fail as there is no
-     * connected Rust object.
-     */
-    @Suppress("UNUSED_PARAMETER")
-    constructor(noHandle: NoHandle) {
-        this.handle = 0
-        this.cleanable = null
-    }
-
-    protected val handle: Long
-    protected val cleanable: UniffiCleaner.Cleanable?
-
-    private val wasDestroyed = AtomicBoolean(false)
-    private val callCounter = AtomicLong(1)
-
-    /**
-     * Whether the current object has been destroyed and its reference is gone in the Rust side.
-     */
-    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
-
-    override fun destroy() {
-        // Only allow a single call to this method.
-        // TODO: maybe we should log a warning if called more than once?
-        if (this.wasDestroyed.compareAndSet(false, true)) {
-            // This decrement always matches the initial count of 1 given at creation time.
-            if (this.callCounter.decrementAndGet() == 0L) {
-                cleanable?.clean()
-            }
-        }
-    }
-
-    @Synchronized
-    override fun close() {
-        this.destroy()
-    }
-
-    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
-        // Check and increment the call counter, to keep the object alive.
-        // This needs a compare-and-set retry loop in case of concurrent updates.
-        do {
-            val c = this.callCounter.get()
-            if (c == 0L) {
-                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
-            }
-            if (c == Long.MAX_VALUE) {
-                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
-            }
-        } while (! this.callCounter.compareAndSet(c, c + 1L))
-        // Now we can safely do the method call without the handle being freed concurrently.
-        try {
-            return block(this.uniffiCloneHandle())
-        } finally {
-            // This decrement always matches the increment we performed above.
-            if (this.callCounter.decrementAndGet() == 0L) {
-                cleanable?.clean()
-            }
-        }
-    }
-
-    // Use a static inner class instead of a closure so as not to accidentally
-    // capture `this` as part of the cleanable's action.
-    private class UniffiCleanAction(private val handle: Long) : Runnable {
-        override fun run() {
-            if (handle == 0.toLong()) {
-                // Fake object created with `NoHandle`, don't try to free.
-                return;
-            }
-            uniffiRustCall { status ->
-                UniffiLib.uniffi_idwallet_ffi_fn_free_syntheticcamera(handle, status)
-            }
-        }
-    }
-
-    /**
-     * @suppress
-     */
-    fun uniffiCloneHandle(): Long {
-        if (handle == 0.toLong()) {
-            throw InternalException("uniffiCloneHandle() called on NoHandle object");
-        }
-        return uniffiRustCall() { status ->
-            UniffiLib.uniffi_idwallet_ffi_fn_clone_syntheticcamera(handle, status)
-        }
-    }
-
-    
-    /**
-     * The next frame, answering what the session said last (`null` before the first).
-     */override fun `nextFrame`(`last`: UnlockProgress?): CameraFrame {
-            return FfiConverterTypeCameraFrame.lift(
-    callWithHandle {
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_idwallet_ffi_fn_method_syntheticcamera_next_frame(
-        it,
-        
-        FfiConverterOptionalTypeUnlockProgress.lower(`last`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-
-    
-
-
-    
-    companion object {
-        
-    /**
-     * A camera in front of the person in `photo` (JPEG/PNG), acting as `act`.
-     */
-    @Throws(FaceException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-     suspend fun `create`(`models`: FaceModels, `photo`: kotlin.ByteArray, `act`: SyntheticAct) : SyntheticCamera {
-        return uniffiRustCallAsync(
-        UniffiLib.uniffi_idwallet_ffi_fn_constructor_syntheticcamera_create(
-        FfiConverterTypeFaceModels.lower(`models`),
-        FfiConverterByteArray.lower(`photo`),
-        FfiConverterTypeSyntheticAct.lower(`act`),),
-        { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_u64(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_u64(future, continuation) },
-        { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_u64(future) },
-        // lift function
-        { FfiConverterTypeSyntheticCamera.lift(it) },
-        // Error FFI converter
-        FaceException.ErrorHandler,
-    )
-    }
-
-        
-    }
-    
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeSyntheticCamera: FfiConverter<SyntheticCamera, Long> {
-    override fun lower(value: SyntheticCamera): Long {
-        return value.uniffiCloneHandle()
-    }
-
-    override fun lift(value: Long): SyntheticCamera {
-        return SyntheticCamera(UniffiWithHandle, value)
-    }
-
-    override fun read(buf: ByteBuffer): SyntheticCamera {
-        return lift(buf.getLong())
-    }
-
-    override fun allocationSize(value: SyntheticCamera) = 8UL
-
-    override fun write(value: SyntheticCamera, buf: ByteBuffer) {
-        buf.putLong(lower(value))
-    }
-}
-
-
-// This template implements a class for working with a Rust struct via a handle
-// to the live Rust struct on the other side of the FFI.
-//
-// There's some subtlety here, because we have to be careful not to operate on a Rust
-// struct after it has been dropped, and because we must expose a public API for freeing
-// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
-//
-//   * Each instance holds an opaque handle to the underlying Rust struct.
-//     Method calls need to read this handle from the object's state and pass it in to
-//     the Rust FFI.
-//
-//   * When an instance is no longer needed, its handle should be passed to a
-//     special destructor function provided by the Rust FFI, which will drop the
-//     underlying Rust struct.
-//
-//   * Given an instance, calling code is expected to call the special
-//     `destroy` method in order to free it after use, either by calling it explicitly
-//     or by using a higher-level helper like the `use` method. Failing to do so risks
-//     leaking the underlying Rust struct.
-//
-//   * We can't assume that calling code will do the right thing, and must be prepared
-//     to handle Kotlin method calls executing concurrently with or even after a call to
-//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
-//
-//   * We must never allow Rust code to operate on the underlying Rust struct after
-//     the destructor has been called, and must never call the destructor more than once.
-//     Doing so may trigger memory unsafety.
-//
-//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
-//     is implemented to call the destructor when the Kotlin object becomes unreachable.
-//     This is done in a background thread. This is not a panacea, and client code should be aware that
-//      1. the thread may starve if some there are objects that have poorly performing
-//     `drop` methods or do significant work in their `drop` methods.
-//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
-//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
-//
-// If we try to implement this with mutual exclusion on access to the handle, there is the
-// possibility of a race between a method call and a concurrent call to `destroy`:
-//
-//    * Thread A starts a method call, reads the value of the handle, but is interrupted
-//      before it can pass the handle over the FFI to Rust.
-//    * Thread B calls `destroy` and frees the underlying Rust struct.
-//    * Thread A resumes, passing the already-read handle value to Rust and triggering
-//      a use-after-free.
-//
-// One possible solution would be to use a `ReadWriteLock`, with each method call taking
-// a read lock (and thus allowed to run concurrently) and the special `destroy` method
-// taking a write lock (and thus blocking on live method calls). However, we aim not to
-// generate methods with any hidden blocking semantics, and a `destroy` method that might
-// block if called incorrectly seems to meet that bar.
-//
-// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
-// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
-// has been called. These are updated according to the following rules:
-//
-//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
-//      The initial value for the flag is false.
-//
-//    * At the start of each method call, we atomically check the counter.
-//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
-//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
-//
-//    * At the end of each method call, we atomically decrement and check the counter.
-//      If it has reached zero then we destroy the underlying Rust struct.
-//
-//    * When `destroy` is called, we atomically flip the flag from false to true.
-//      If the flag was already true we silently fail.
-//      Otherwise we atomically decrement and check the counter.
-//      If it has reached zero then we destroy the underlying Rust struct.
-//
-// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
-// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
-//
-// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
-// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
-// of the underlying Rust code.
-//
-// This makes a cleaner a better alternative to _not_ calling `destroy()` as
-// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
-// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
-// thread may be starved, and the app will leak memory.
-//
-// In this case, `destroy`ing manually may be a better solution.
-//
-// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
-// with Rust peers are reclaimed:
-//
-// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
-// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
-// 3. The memory is reclaimed when the process terminates.
-//
-// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
-//
-
-
-/**
- * Issues the core's synthetic, clearly fictitious citizens' documents — for demos and
- * tests of apps before they reach a real issuer. Real keys, real signatures.
- */
-public interface SyntheticIssuerInterface {
-    
-    /**
-     * Issue all five documents of synthetic citizen `citizen` to `wallet`'s device key,
-     * valid for `valid_secs` (negative: already expired, for tests). Status indexes are
-     * `citizen * 8 + document number`. With `id_photo` (JPEG/PNG of a real face) the
-     * citizen gets that face: the QR thumbnail and the reference portrait the holder's
-     * live face must match to enrol, which is delivered to the wallet too. Without it the
-     * thumbnail is drawn and no face can be enrolled.
-     */
-    suspend fun `issueCitizen`(`wallet`: Wallet, `citizen`: kotlin.UInt, `validSecs`: kotlin.Long, `idPhoto`: kotlin.ByteArray? = null)
-    
-    /**
-     * Revoke the `kind` document of `citizen`.
-     */
-    fun `revoke`(`citizen`: kotlin.UInt, `kind`: DocumentKind)
-    
-    /**
-     * A signed status list token reflecting revocations so far (ttl 1 hour).
-     */
-    fun `statusList`(): kotlin.ByteArray
-    
-    /**
-     * The trust list (CBOR) verifiers need for this issuer.
-     */
-    fun `trustList`(): kotlin.ByteArray
-    
-    companion object
-}
-
-/**
- * Issues the core's synthetic, clearly fictitious citizens' documents — for demos and
- * tests of apps before they reach a real issuer. Real keys, real signatures.
- */
-open class SyntheticIssuer: Disposable, AutoCloseable, SyntheticIssuerInterface
-{
-
-    @Suppress("UNUSED_PARAMETER")
-    /**
-     * @suppress
-     */
-    constructor(withHandle: UniffiWithHandle, handle: Long) {
-        this.handle = handle
-        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
-    }
-
-    /**
-     * @suppress
-     *
-     * This constructor can be used to instantiate a fake object. Only used for tests. Any
-     * attempt to actually use an object constructed this way will fail as there is no
-     * connected Rust object.
-     */
-    @Suppress("UNUSED_PARAMETER")
-    constructor(noHandle: NoHandle) {
-        this.handle = 0
-        this.cleanable = null
-    }
-    /**
-     * A new issuer with a fresh P-256 key named `name`, valid from a day ago for five years.
-     */
-    constructor(`name`: kotlin.String) :
-        this(UniffiWithHandle, 
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_idwallet_ffi_fn_constructor_syntheticissuer_new(
-    
-        
-        FfiConverterString.lower(`name`),_status)
-}
-    )
-
-    protected val handle: Long
-    protected val cleanable: UniffiCleaner.Cleanable?
-
-    private val wasDestroyed = AtomicBoolean(false)
-    private val callCounter = AtomicLong(1)
-
-    /**
-     * Whether the current object has been destroyed and its reference is gone in the Rust side.
-     */
-    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
-
-    override fun destroy() {
-        // Only allow a single call to this method.
-        // TODO: maybe we should log a warning if called more than once?
-        if (this.wasDestroyed.compareAndSet(false, true)) {
-            // This decrement always matches the initial count of 1 given at creation time.
-            if (this.callCounter.decrementAndGet() == 0L) {
-                cleanable?.clean()
-            }
-        }
-    }
-
-    @Synchronized
-    override fun close() {
-        this.destroy()
-    }
-
-    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
-        // Check and increment the call counter, to keep the object alive.
-        // This needs a compare-and-set retry loop in case of concurrent updates.
-        do {
-            val c = this.callCounter.get()
-            if (c == 0L) {
-                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
-            }
-            if (c == Long.MAX_VALUE) {
-                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
-            }
-        } while (! this.callCounter.compareAndSet(c, c + 1L))
-        // Now we can safely do the method call without the handle being freed concurrently.
-        try {
-            return block(this.uniffiCloneHandle())
-        } finally {
-            // This decrement always matches the increment we performed above.
-            if (this.callCounter.decrementAndGet() == 0L) {
-                cleanable?.clean()
-            }
-        }
-    }
-
-    // Use a static inner class instead of a closure so as not to accidentally
-    // capture `this` as part of the cleanable's action.
-    private class UniffiCleanAction(private val handle: Long) : Runnable {
-        override fun run() {
-            if (handle == 0.toLong()) {
-                // Fake object created with `NoHandle`, don't try to free.
-                return;
-            }
-            uniffiRustCall { status ->
-                UniffiLib.uniffi_idwallet_ffi_fn_free_syntheticissuer(handle, status)
-            }
-        }
-    }
-
-    /**
-     * @suppress
-     */
-    fun uniffiCloneHandle(): Long {
-        if (handle == 0.toLong()) {
-            throw InternalException("uniffiCloneHandle() called on NoHandle object");
-        }
-        return uniffiRustCall() { status ->
-            UniffiLib.uniffi_idwallet_ffi_fn_clone_syntheticissuer(handle, status)
-        }
-    }
-
-    
-    /**
-     * Issue all five documents of synthetic citizen `citizen` to `wallet`'s device key,
-     * valid for `valid_secs` (negative: already expired, for tests). Status indexes are
-     * `citizen * 8 + document number`. With `id_photo` (JPEG/PNG of a real face) the
-     * citizen gets that face: the QR thumbnail and the reference portrait the holder's
-     * live face must match to enrol, which is delivered to the wallet too. Without it the
-     * thumbnail is drawn and no face can be enrolled.
-     */
-    @Throws(WalletException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `issueCitizen`(`wallet`: Wallet, `citizen`: kotlin.UInt, `validSecs`: kotlin.Long, `idPhoto`: kotlin.ByteArray?) {
-        return uniffiRustCallAsync(
-        callWithHandle { uniffiHandle ->
-            UniffiLib.uniffi_idwallet_ffi_fn_method_syntheticissuer_issue_citizen(
-                uniffiHandle,
-                
-        FfiConverterTypeWallet.lower(`wallet`),
-        FfiConverterUInt.lower(`citizen`),
-        FfiConverterLong.lower(`validSecs`),
-        FfiConverterOptionalByteArray.lower(`idPhoto`),
-            )
-        },
-        { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_void(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_void(future, continuation) },
-        { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_void(future) },
-        // lift function
-        { },
-        
-        // Error FFI converter
-        WalletException.ErrorHandler,
-    )
-    }
-
-    
-    /**
-     * Revoke the `kind` document of `citizen`.
-     */override fun `revoke`(`citizen`: kotlin.UInt, `kind`: DocumentKind)
-        = 
-    callWithHandle {
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_idwallet_ffi_fn_method_syntheticissuer_revoke(
-        it,
-        
-        FfiConverterUInt.lower(`citizen`),
-        FfiConverterTypeDocumentKind.lower(`kind`),_status)
-}
-    }
-    
-    
-
-    
-    /**
-     * A signed status list token reflecting revocations so far (ttl 1 hour).
-     */
-    @Throws(CredentialException::class)override fun `statusList`(): kotlin.ByteArray {
-            return FfiConverterByteArray.lift(
-    callWithHandle {
-    uniffiRustCallWithError(CredentialException) { _status ->
-    UniffiLib.uniffi_idwallet_ffi_fn_method_syntheticissuer_status_list(
-        it,
-        _status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * The trust list (CBOR) verifiers need for this issuer.
-     */override fun `trustList`(): kotlin.ByteArray {
-            return FfiConverterByteArray.lift(
-    callWithHandle {
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_idwallet_ffi_fn_method_syntheticissuer_trust_list(
-        it,
-        _status)
-}
-    }
-    )
-    }
-    
-
-    
-
-    
-
-
-    
-    
-    /**
-     * @suppress
-     */
-    companion object
-    
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeSyntheticIssuer: FfiConverter<SyntheticIssuer, Long> {
-    override fun lower(value: SyntheticIssuer): Long {
-        return value.uniffiCloneHandle()
-    }
-
-    override fun lift(value: Long): SyntheticIssuer {
-        return SyntheticIssuer(UniffiWithHandle, value)
-    }
-
-    override fun read(buf: ByteBuffer): SyntheticIssuer {
-        return lift(buf.getLong())
-    }
-
-    override fun allocationSize(value: SyntheticIssuer) = 8UL
-
-    override fun write(value: SyntheticIssuer, buf: ByteBuffer) {
-        buf.putLong(lower(value))
-    }
-}
-
-
-// This template implements a class for working with a Rust struct via a handle
-// to the live Rust struct on the other side of the FFI.
-//
-// There's some subtlety here, because we have to be careful not to operate on a Rust
-// struct after it has been dropped, and because we must expose a public API for freeing
-// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
-//
-//   * Each instance holds an opaque handle to the underlying Rust struct.
-//     Method calls need to read this handle from the object's state and pass it in to
-//     the Rust FFI.
-//
-//   * When an instance is no longer needed, its handle should be passed to a
-//     special destructor function provided by the Rust FFI, which will drop the
-//     underlying Rust struct.
-//
-//   * Given an instance, calling code is expected to call the special
-//     `destroy` method in order to free it after use, either by calling it explicitly
-//     or by using a higher-level helper like the `use` method. Failing to do so risks
-//     leaking the underlying Rust struct.
-//
-//   * We can't assume that calling code will do the right thing, and must be prepared
-//     to handle Kotlin method calls executing concurrently with or even after a call to
-//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
-//
-//   * We must never allow Rust code to operate on the underlying Rust struct after
-//     the destructor has been called, and must never call the destructor more than once.
-//     Doing so may trigger memory unsafety.
-//
-//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
-//     is implemented to call the destructor when the Kotlin object becomes unreachable.
-//     This is done in a background thread. This is not a panacea, and client code should be aware that
-//      1. the thread may starve if some there are objects that have poorly performing
-//     `drop` methods or do significant work in their `drop` methods.
-//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
-//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
-//
-// If we try to implement this with mutual exclusion on access to the handle, there is the
-// possibility of a race between a method call and a concurrent call to `destroy`:
-//
-//    * Thread A starts a method call, reads the value of the handle, but is interrupted
-//      before it can pass the handle over the FFI to Rust.
-//    * Thread B calls `destroy` and frees the underlying Rust struct.
-//    * Thread A resumes, passing the already-read handle value to Rust and triggering
-//      a use-after-free.
-//
-// One possible solution would be to use a `ReadWriteLock`, with each method call taking
-// a read lock (and thus allowed to run concurrently) and the special `destroy` method
-// taking a write lock (and thus blocking on live method calls). However, we aim not to
-// generate methods with any hidden blocking semantics, and a `destroy` method that might
-// block if called incorrectly seems to meet that bar.
-//
-// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
-// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
-// has been called. These are updated according to the following rules:
-//
-//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
-//      The initial value for the flag is false.
-//
-//    * At the start of each method call, we atomically check the counter.
-//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
-//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
-//
-//    * At the end of each method call, we atomically decrement and check the counter.
-//      If it has reached zero then we destroy the underlying Rust struct.
-//
-//    * When `destroy` is called, we atomically flip the flag from false to true.
-//      If the flag was already true we silently fail.
-//      Otherwise we atomically decrement and check the counter.
-//      If it has reached zero then we destroy the underlying Rust struct.
-//
-// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
-// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
-//
-// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
-// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
-// of the underlying Rust code.
-//
-// This makes a cleaner a better alternative to _not_ calling `destroy()` as
-// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
-// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
-// thread may be starved, and the app will leak memory.
-//
-// In this case, `destroy`ing manually may be a better solution.
-//
-// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
-// with Rust peers are reclaimed:
-//
-// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
-// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
-// 3. The memory is reclaimed when the process terminates.
-//
-// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
-//
-
-
-/**
  * An offline verifier for one audience, holding cached issuer keys and status lists.
  */
 public interface VerifierInterface {
@@ -5363,18 +4696,18 @@ public interface VerifierInterface {
      * (the Y plane of NV21/NV12/I420 as CameraX or AVFoundation deliver it): `height` rows
      * of `stride` bytes. Every code in view is read; `other_codes` counts the rest.
      */
-    fun `verifyFrame`(`yPlane`: kotlin.ByteArray, `width`: kotlin.UInt, `height`: kotlin.UInt, `stride`: kotlin.UInt, `at`: kotlin.Long? = null): VerifiedPresentation
+    suspend fun `verifyFrame`(`yPlane`: kotlin.ByteArray, `width`: kotlin.UInt, `height`: kotlin.UInt, `stride`: kotlin.UInt, `at`: kotlin.Long? = null): VerifiedPresentation
     
     /**
      * Find and verify the QR code meant for this audience in a photo or screenshot
      * (PNG/JPEG bytes); `other_codes` counts the other codes in it.
      */
-    fun `verifyImage`(`image`: kotlin.ByteArray, `at`: kotlin.Long? = null): VerifiedPresentation
+    suspend fun `verifyImage`(`image`: kotlin.ByteArray, `at`: kotlin.Long? = null): VerifiedPresentation
     
     /**
      * Verify QR text, at `at` (Unix seconds) or now.
      */
-    fun `verifyText`(`text`: kotlin.String, `at`: kotlin.Long? = null): VerifiedPresentation
+    suspend fun `verifyText`(`text`: kotlin.String, `at`: kotlin.Long? = null): VerifiedPresentation
     
     companion object
 }
@@ -5537,62 +4870,83 @@ open class Verifier: Disposable, AutoCloseable, VerifierInterface
      * (the Y plane of NV21/NV12/I420 as CameraX or AVFoundation deliver it): `height` rows
      * of `stride` bytes. Every code in view is read; `other_codes` counts the rest.
      */
-    @Throws(CredentialException::class)override fun `verifyFrame`(`yPlane`: kotlin.ByteArray, `width`: kotlin.UInt, `height`: kotlin.UInt, `stride`: kotlin.UInt, `at`: kotlin.Long?): VerifiedPresentation {
-            return FfiConverterTypeVerifiedPresentation.lift(
-    callWithHandle {
-    uniffiRustCallWithError(CredentialException) { _status ->
-    UniffiLib.uniffi_idwallet_ffi_fn_method_verifier_verify_frame(
-        it,
-        
+    @Throws(CredentialException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `verifyFrame`(`yPlane`: kotlin.ByteArray, `width`: kotlin.UInt, `height`: kotlin.UInt, `stride`: kotlin.UInt, `at`: kotlin.Long?) : VerifiedPresentation {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_idwallet_ffi_fn_method_verifier_verify_frame(
+                uniffiHandle,
+                
         FfiConverterByteArray.lower(`yPlane`),
         FfiConverterUInt.lower(`width`),
         FfiConverterUInt.lower(`height`),
         FfiConverterUInt.lower(`stride`),
-        FfiConverterOptionalLong.lower(`at`),_status)
-}
-    }
+        FfiConverterOptionalLong.lower(`at`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeVerifiedPresentation.lift(it) },
+        // Error FFI converter
+        CredentialException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Find and verify the QR code meant for this audience in a photo or screenshot
      * (PNG/JPEG bytes); `other_codes` counts the other codes in it.
      */
-    @Throws(CredentialException::class)override fun `verifyImage`(`image`: kotlin.ByteArray, `at`: kotlin.Long?): VerifiedPresentation {
-            return FfiConverterTypeVerifiedPresentation.lift(
-    callWithHandle {
-    uniffiRustCallWithError(CredentialException) { _status ->
-    UniffiLib.uniffi_idwallet_ffi_fn_method_verifier_verify_image(
-        it,
-        
+    @Throws(CredentialException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `verifyImage`(`image`: kotlin.ByteArray, `at`: kotlin.Long?) : VerifiedPresentation {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_idwallet_ffi_fn_method_verifier_verify_image(
+                uniffiHandle,
+                
         FfiConverterByteArray.lower(`image`),
-        FfiConverterOptionalLong.lower(`at`),_status)
-}
-    }
+        FfiConverterOptionalLong.lower(`at`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeVerifiedPresentation.lift(it) },
+        // Error FFI converter
+        CredentialException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Verify QR text, at `at` (Unix seconds) or now.
      */
-    @Throws(CredentialException::class)override fun `verifyText`(`text`: kotlin.String, `at`: kotlin.Long?): VerifiedPresentation {
-            return FfiConverterTypeVerifiedPresentation.lift(
-    callWithHandle {
-    uniffiRustCallWithError(CredentialException) { _status ->
-    UniffiLib.uniffi_idwallet_ffi_fn_method_verifier_verify_text(
-        it,
-        
+    @Throws(CredentialException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `verifyText`(`text`: kotlin.String, `at`: kotlin.Long?) : VerifiedPresentation {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_idwallet_ffi_fn_method_verifier_verify_text(
+                uniffiHandle,
+                
         FfiConverterString.lower(`text`),
-        FfiConverterOptionalLong.lower(`at`),_status)
-}
-    }
+        FfiConverterOptionalLong.lower(`at`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeVerifiedPresentation.lift(it) },
+        // Error FFI converter
+        CredentialException.ErrorHandler,
     )
     }
-    
 
     
 
@@ -5606,18 +4960,22 @@ open class Verifier: Disposable, AutoCloseable, VerifierInterface
      * A staff verifier for `audience` from the trust list and status lists `wallet`
      * synced last (see `syncTrust`); it logs each verification in that wallet.
      */
-    @Throws(CredentialException::class) fun `fromWallet`(`wallet`: Wallet, `audience`: kotlin.String): Verifier {
-            return FfiConverterTypeVerifier.lift(
-    uniffiRustCallWithError(CredentialException) { _status ->
-    UniffiLib.uniffi_idwallet_ffi_fn_constructor_verifier_from_wallet(
-    
-        
+    @Throws(CredentialException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+     suspend fun `fromWallet`(`wallet`: Wallet, `audience`: kotlin.String) : Verifier {
+        return uniffiRustCallAsync(
+        UniffiLib.uniffi_idwallet_ffi_fn_constructor_verifier_from_wallet(
         FfiConverterTypeWallet.lower(`wallet`),
-        FfiConverterString.lower(`audience`),_status)
-}
+        FfiConverterString.lower(`audience`),),
+        { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterTypeVerifier.lift(it) },
+        // Error FFI converter
+        CredentialException.ErrorHandler,
     )
     }
-    
 
         
     }
@@ -5752,7 +5110,7 @@ public interface WalletInterface {
     /**
      * Kinds of document held.
      */
-    fun `documentKinds`(): List<DocumentKind>
+    suspend fun `documentKinds`(): List<DocumentKind>
     
     /**
      * A fresh QR presentation of the `kind` document for `audience` ("hotel", "police"),
@@ -5769,7 +5127,7 @@ public interface WalletInterface {
      * Whether the holder's face is enrolled (matched against the issuer's reference
      * portrait, template sealed in this wallet) for unlocking.
      */
-    fun `isFaceEnrolled`(): kotlin.Boolean
+    suspend fun `isFaceEnrolled`(): kotlin.Boolean
     
     /**
      * Lock the eID now: call it when the app goes to the background.
@@ -5789,21 +5147,21 @@ public interface WalletInterface {
      * unlock in the last two minutes. Fails with `NoReferencePortrait`, `FaceCheckRequired`
      * or `LockedOut { retryAfterSecs }`.
      */
-    fun `startFaceEnrolment`(`models`: FaceModels): FaceSession
+    suspend fun `startFaceEnrolment`(`models`: FaceModels): FaceSession
     
     /**
      * Start unlocking the eID with the holder's face: a liveness session with fresh
      * random movements. Feed it camera frames; it answers with what to show. Fails with
      * `NotEnrolled` or `LockedOut { retryAfterSecs }`.
      */
-    fun `startFaceUnlock`(`models`: FaceModels): FaceSession
+    suspend fun `startFaceUnlock`(`models`: FaceModels): FaceSession
     
     /**
      * Start the face check a visa report needs: an unlock that also makes the
      * screen-colour challenge (`UnlockProgress.ShowColour`: fill the screen with each colour
      * until its time). `requestVisaReport` refuses a plain unlock with `FaceCheckRequired`.
      */
-    fun `startReportFaceCheck`(`models`: FaceModels): FaceSession
+    suspend fun `startReportFaceCheck`(`models`: FaceModels): FaceSession
     
     /**
      * Delete the enrolled face; false if there was none. Needs a face unlock in the last
@@ -5824,12 +5182,12 @@ public interface WalletInterface {
     /**
      * The last verified score from `provider`, without going online.
      */
-    fun `cachedScore`(`provider`: kotlin.String): ScoreReport?
+    suspend fun `cachedScore`(`provider`: kotlin.String): ScoreReport?
     
     /**
      * Held documents, without their contents.
      */
-    fun `documents`(): List<DocumentSummary>
+    suspend fun `documents`(): List<DocumentSummary>
     
     /**
      * `provider`'s current score ("sesame", "paypoint"); offline, the last verified one
@@ -5853,7 +5211,7 @@ public interface WalletInterface {
     /**
      * The service this wallet is registered with, if any.
      */
-    fun `service`(): Service?
+    suspend fun `service`(): Service?
     
     /**
      * Refresh the trust list and status lists a staff verifier uses offline.
@@ -5883,44 +5241,46 @@ public interface WalletInterface {
     /**
      * The reports kept on this device, newest first (offline).
      */
-    fun `visaReports`(): List<VisaReportSummary>
+    suspend fun `visaReports`(): List<VisaReportSummary>
     
     /**
      * The newest `limit` activity entries, newest first.
      */
-    fun `activity`(`limit`: kotlin.UInt): List<ActivityEntry>
+    suspend fun `activity`(`limit`: kotlin.UInt): List<ActivityEntry>
     
     /**
      * Flush and close the wallet file, reporting any error; later calls fail with
      * `Closed`, and closing twice is harmless. (Releasing the object — Kotlin `close()`,
      * Swift `deinit` — also closes the file, but silently.)
+     * The checkpoint of the write-ahead log into the file runs off the caller's thread.
      */
-    fun `closeWallet`()
+    suspend fun `closeWallet`()
     
     /**
      * Delete the item under `key`; false if there was none.
      */
-    fun `deleteItem`(`key`: kotlin.String): kotlin.Boolean
+    suspend fun `deleteItem`(`key`: kotlin.String): kotlin.Boolean
     
     /**
      * Counts and sizes, never contents.
      */
-    fun `info`(): WalletInfo
+    suspend fun `info`(): WalletInfo
     
     /**
      * The item under `key`; `NotFound` if there is none.
      */
-    fun `item`(`key`: kotlin.String): Item
+    suspend fun `item`(`key`: kotlin.String): Item
     
     /**
      * All items, sorted by key.
      */
-    fun `items`(): List<Item>
+    suspend fun `items`(): List<Item>
     
     /**
-     * Store `value` sealed under `key`, replacing any earlier value.
+     * Store `value` sealed under `key`, replacing any earlier value (durable when it
+     * returns: the commit is synced to disk, off the caller's thread).
      */
-    fun `putItem`(`key`: kotlin.String, `value`: kotlin.ByteArray): Item
+    suspend fun `putItem`(`key`: kotlin.String, `value`: kotlin.ByteArray): Item
     
     companion object
 }
@@ -6033,18 +5393,25 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
     /**
      * Kinds of document held.
      */
-    @Throws(WalletException::class)override fun `documentKinds`(): List<DocumentKind> {
-            return FfiConverterSequenceTypeDocumentKind.lift(
-    callWithHandle {
-    uniffiRustCallWithError(WalletException) { _status ->
-    UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_document_kinds(
-        it,
-        _status)
-}
-    }
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `documentKinds`() : List<DocumentKind> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_document_kinds(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeDocumentKind.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
     )
     }
-    
 
     
     /**
@@ -6095,18 +5462,25 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
      * Whether the holder's face is enrolled (matched against the issuer's reference
      * portrait, template sealed in this wallet) for unlocking.
      */
-    @Throws(WalletException::class)override fun `isFaceEnrolled`(): kotlin.Boolean {
-            return FfiConverterBoolean.lift(
-    callWithHandle {
-    uniffiRustCallWithError(WalletException) { _status ->
-    UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_is_face_enrolled(
-        it,
-        _status)
-}
-    }
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `isFaceEnrolled`() : kotlin.Boolean {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_is_face_enrolled(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_i8(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_i8(future, continuation) },
+        { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_i8(future) },
+        // lift function
+        { FfiConverterBoolean.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
     )
     }
-    
 
     
     /**
@@ -6150,19 +5524,26 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
      * unlock in the last two minutes. Fails with `NoReferencePortrait`, `FaceCheckRequired`
      * or `LockedOut { retryAfterSecs }`.
      */
-    @Throws(WalletException::class)override fun `startFaceEnrolment`(`models`: FaceModels): FaceSession {
-            return FfiConverterTypeFaceSession.lift(
-    callWithHandle {
-    uniffiRustCallWithError(WalletException) { _status ->
-    UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_start_face_enrolment(
-        it,
-        
-        FfiConverterTypeFaceModels.lower(`models`),_status)
-}
-    }
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `startFaceEnrolment`(`models`: FaceModels) : FaceSession {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_start_face_enrolment(
+                uniffiHandle,
+                
+        FfiConverterTypeFaceModels.lower(`models`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterTypeFaceSession.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
     )
     }
-    
 
     
     /**
@@ -6170,19 +5551,26 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
      * random movements. Feed it camera frames; it answers with what to show. Fails with
      * `NotEnrolled` or `LockedOut { retryAfterSecs }`.
      */
-    @Throws(WalletException::class)override fun `startFaceUnlock`(`models`: FaceModels): FaceSession {
-            return FfiConverterTypeFaceSession.lift(
-    callWithHandle {
-    uniffiRustCallWithError(WalletException) { _status ->
-    UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_start_face_unlock(
-        it,
-        
-        FfiConverterTypeFaceModels.lower(`models`),_status)
-}
-    }
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `startFaceUnlock`(`models`: FaceModels) : FaceSession {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_start_face_unlock(
+                uniffiHandle,
+                
+        FfiConverterTypeFaceModels.lower(`models`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterTypeFaceSession.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
     )
     }
-    
 
     
     /**
@@ -6190,19 +5578,26 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
      * screen-colour challenge (`UnlockProgress.ShowColour`: fill the screen with each colour
      * until its time). `requestVisaReport` refuses a plain unlock with `FaceCheckRequired`.
      */
-    @Throws(WalletException::class)override fun `startReportFaceCheck`(`models`: FaceModels): FaceSession {
-            return FfiConverterTypeFaceSession.lift(
-    callWithHandle {
-    uniffiRustCallWithError(WalletException) { _status ->
-    UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_start_report_face_check(
-        it,
-        
-        FfiConverterTypeFaceModels.lower(`models`),_status)
-}
-    }
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `startReportFaceCheck`(`models`: FaceModels) : FaceSession {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_start_report_face_check(
+                uniffiHandle,
+                
+        FfiConverterTypeFaceModels.lower(`models`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterTypeFaceSession.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
     )
     }
-    
 
     
     /**
@@ -6275,36 +5670,50 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
     /**
      * The last verified score from `provider`, without going online.
      */
-    @Throws(WalletException::class)override fun `cachedScore`(`provider`: kotlin.String): ScoreReport? {
-            return FfiConverterOptionalTypeScoreReport.lift(
-    callWithHandle {
-    uniffiRustCallWithError(WalletException) { _status ->
-    UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_cached_score(
-        it,
-        
-        FfiConverterString.lower(`provider`),_status)
-}
-    }
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `cachedScore`(`provider`: kotlin.String) : ScoreReport? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_cached_score(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`provider`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeScoreReport.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Held documents, without their contents.
      */
-    @Throws(WalletException::class)override fun `documents`(): List<DocumentSummary> {
-            return FfiConverterSequenceTypeDocumentSummary.lift(
-    callWithHandle {
-    uniffiRustCallWithError(WalletException) { _status ->
-    UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_documents(
-        it,
-        _status)
-}
-    }
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `documents`() : List<DocumentSummary> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_documents(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeDocumentSummary.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
     )
     }
-    
 
     
     /**
@@ -6390,18 +5799,25 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
     /**
      * The service this wallet is registered with, if any.
      */
-    @Throws(WalletException::class)override fun `service`(): Service? {
-            return FfiConverterOptionalTypeService.lift(
-    callWithHandle {
-    uniffiRustCallWithError(WalletException) { _status ->
-    UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_service(
-        it,
-        _status)
-}
-    }
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `service`() : Service? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_service(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeService.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
     )
     }
-    
 
     
     /**
@@ -6505,143 +5921,203 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
     /**
      * The reports kept on this device, newest first (offline).
      */
-    @Throws(WalletException::class)override fun `visaReports`(): List<VisaReportSummary> {
-            return FfiConverterSequenceTypeVisaReportSummary.lift(
-    callWithHandle {
-    uniffiRustCallWithError(WalletException) { _status ->
-    UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_visa_reports(
-        it,
-        _status)
-}
-    }
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `visaReports`() : List<VisaReportSummary> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_visa_reports(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeVisaReportSummary.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * The newest `limit` activity entries, newest first.
      */
-    @Throws(WalletException::class)override fun `activity`(`limit`: kotlin.UInt): List<ActivityEntry> {
-            return FfiConverterSequenceTypeActivityEntry.lift(
-    callWithHandle {
-    uniffiRustCallWithError(WalletException) { _status ->
-    UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_activity(
-        it,
-        
-        FfiConverterUInt.lower(`limit`),_status)
-}
-    }
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `activity`(`limit`: kotlin.UInt) : List<ActivityEntry> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_activity(
+                uniffiHandle,
+                
+        FfiConverterUInt.lower(`limit`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeActivityEntry.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Flush and close the wallet file, reporting any error; later calls fail with
      * `Closed`, and closing twice is harmless. (Releasing the object — Kotlin `close()`,
      * Swift `deinit` — also closes the file, but silently.)
+     * The checkpoint of the write-ahead log into the file runs off the caller's thread.
      */
-    @Throws(WalletException::class)override fun `closeWallet`()
-        = 
-    callWithHandle {
-    uniffiRustCallWithError(WalletException) { _status ->
-    UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_close_wallet(
-        it,
-        _status)
-}
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `closeWallet`() {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_close_wallet(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        WalletException.ErrorHandler,
+    )
     }
-    
-    
 
     
     /**
      * Delete the item under `key`; false if there was none.
      */
-    @Throws(WalletException::class)override fun `deleteItem`(`key`: kotlin.String): kotlin.Boolean {
-            return FfiConverterBoolean.lift(
-    callWithHandle {
-    uniffiRustCallWithError(WalletException) { _status ->
-    UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_delete_item(
-        it,
-        
-        FfiConverterString.lower(`key`),_status)
-}
-    }
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `deleteItem`(`key`: kotlin.String) : kotlin.Boolean {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_delete_item(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`key`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_i8(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_i8(future, continuation) },
+        { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_i8(future) },
+        // lift function
+        { FfiConverterBoolean.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Counts and sizes, never contents.
      */
-    @Throws(WalletException::class)override fun `info`(): WalletInfo {
-            return FfiConverterTypeWalletInfo.lift(
-    callWithHandle {
-    uniffiRustCallWithError(WalletException) { _status ->
-    UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_info(
-        it,
-        _status)
-}
-    }
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `info`() : WalletInfo {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_info(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeWalletInfo.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * The item under `key`; `NotFound` if there is none.
      */
-    @Throws(WalletException::class)override fun `item`(`key`: kotlin.String): Item {
-            return FfiConverterTypeItem.lift(
-    callWithHandle {
-    uniffiRustCallWithError(WalletException) { _status ->
-    UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_item(
-        it,
-        
-        FfiConverterString.lower(`key`),_status)
-}
-    }
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `item`(`key`: kotlin.String) : Item {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_item(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`key`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeItem.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * All items, sorted by key.
      */
-    @Throws(WalletException::class)override fun `items`(): List<Item> {
-            return FfiConverterSequenceTypeItem.lift(
-    callWithHandle {
-    uniffiRustCallWithError(WalletException) { _status ->
-    UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_items(
-        it,
-        _status)
-}
-    }
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `items`() : List<Item> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_items(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeItem.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
     )
     }
-    
 
     
     /**
-     * Store `value` sealed under `key`, replacing any earlier value.
+     * Store `value` sealed under `key`, replacing any earlier value (durable when it
+     * returns: the commit is synced to disk, off the caller's thread).
      */
-    @Throws(WalletException::class)override fun `putItem`(`key`: kotlin.String, `value`: kotlin.ByteArray): Item {
-            return FfiConverterTypeItem.lift(
-    callWithHandle {
-    uniffiRustCallWithError(WalletException) { _status ->
-    UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_put_item(
-        it,
-        
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `putItem`(`key`: kotlin.String, `value`: kotlin.ByteArray) : Item {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_put_item(
+                uniffiHandle,
+                
         FfiConverterString.lower(`key`),
-        FfiConverterByteArray.lower(`value`),_status)
-}
-    }
+        FfiConverterByteArray.lower(`value`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeItem.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
     )
     }
-    
 
     
 
@@ -7635,19 +7111,13 @@ public object FfiConverterTypeService: FfiConverterRustBuffer<Service> {
  * What the holder declares for a report. Free text in Latin script, as on the passport.
  */
 data class Supplementary (
-    /**
-     * "secondary", "vocational", "bachelor", "master" or "doctorate".
-     */
-    val `education`: kotlin.String
+    val `education`: Education
     , 
     val `employer`: kotlin.String
     , 
     val `occupation`: kotlin.String
     , 
-    /**
-     * "<100k", "100k-300k", "300k-600k", "600k-1m" or ">1m" (CNY a year).
-     */
-    val `incomeBand`: kotlin.String
+    val `incomeBand`: IncomeBand
     , 
     val `assets`: List<kotlin.String>
     , 
@@ -7675,10 +7145,10 @@ data class Supplementary (
 public object FfiConverterTypeSupplementary: FfiConverterRustBuffer<Supplementary> {
     override fun read(buf: ByteBuffer): Supplementary {
         return Supplementary(
+            FfiConverterTypeEducation.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeIncomeBand.read(buf),
             FfiConverterSequenceString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
@@ -7687,10 +7157,10 @@ public object FfiConverterTypeSupplementary: FfiConverterRustBuffer<Supplementar
     }
 
     override fun allocationSize(value: Supplementary) = (
-            FfiConverterString.allocationSize(value.`education`) +
+            FfiConverterTypeEducation.allocationSize(value.`education`) +
             FfiConverterString.allocationSize(value.`employer`) +
             FfiConverterString.allocationSize(value.`occupation`) +
-            FfiConverterString.allocationSize(value.`incomeBand`) +
+            FfiConverterTypeIncomeBand.allocationSize(value.`incomeBand`) +
             FfiConverterSequenceString.allocationSize(value.`assets`) +
             FfiConverterString.allocationSize(value.`phone`) +
             FfiConverterString.allocationSize(value.`email`) +
@@ -7698,99 +7168,14 @@ public object FfiConverterTypeSupplementary: FfiConverterRustBuffer<Supplementar
     )
 
     override fun write(value: Supplementary, buf: ByteBuffer) {
-            FfiConverterString.write(value.`education`, buf)
+            FfiConverterTypeEducation.write(value.`education`, buf)
             FfiConverterString.write(value.`employer`, buf)
             FfiConverterString.write(value.`occupation`, buf)
-            FfiConverterString.write(value.`incomeBand`, buf)
+            FfiConverterTypeIncomeBand.write(value.`incomeBand`, buf)
             FfiConverterSequenceString.write(value.`assets`, buf)
             FfiConverterString.write(value.`phone`, buf)
             FfiConverterString.write(value.`email`, buf)
             FfiConverterString.write(value.`destination`, buf)
-    }
-}
-
-
-
-/**
- * The values `Supplementary.education` and `Supplementary.incomeBand` accept, for the app's
- * pickers (any other value is refused with `InvalidInput`).
- */
-data class SupplementaryChoices (
-    val `education`: List<kotlin.String>
-    , 
-    val `incomeBands`: List<kotlin.String>
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeSupplementaryChoices: FfiConverterRustBuffer<SupplementaryChoices> {
-    override fun read(buf: ByteBuffer): SupplementaryChoices {
-        return SupplementaryChoices(
-            FfiConverterSequenceString.read(buf),
-            FfiConverterSequenceString.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: SupplementaryChoices) = (
-            FfiConverterSequenceString.allocationSize(value.`education`) +
-            FfiConverterSequenceString.allocationSize(value.`incomeBands`)
-    )
-
-    override fun write(value: SupplementaryChoices, buf: ByteBuffer) {
-            FfiConverterSequenceString.write(value.`education`, buf)
-            FfiConverterSequenceString.write(value.`incomeBands`, buf)
-    }
-}
-
-
-
-/**
- * The registry photos that play synthetic citizen `citizen`'s face (fetched by
- * `models/fetch.sh` as `photos/NAME.jpg`): `id_photo` for the issuer, `live_photo` for
- * the holder in front of a [`crate::face::SyntheticCamera`].
- */
-data class SyntheticFace (
-    val `idPhoto`: kotlin.String
-    , 
-    val `livePhoto`: kotlin.String
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeSyntheticFace: FfiConverterRustBuffer<SyntheticFace> {
-    override fun read(buf: ByteBuffer): SyntheticFace {
-        return SyntheticFace(
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: SyntheticFace) = (
-            FfiConverterString.allocationSize(value.`idPhoto`) +
-            FfiConverterString.allocationSize(value.`livePhoto`)
-    )
-
-    override fun write(value: SyntheticFace, buf: ByteBuffer) {
-            FfiConverterString.write(value.`idPhoto`, buf)
-            FfiConverterString.write(value.`livePhoto`, buf)
     }
 }
 
@@ -8385,6 +7770,46 @@ public object FfiConverterTypeDocumentKind: FfiConverterRustBuffer<DocumentKind>
 
 
 /**
+ * The highest education the holder declares (an app's picker lists `Education.entries`).
+ */
+
+enum class Education {
+    
+    SECONDARY,
+    VOCATIONAL,
+    BACHELOR,
+    MASTER,
+    DOCTORATE;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeEducation: FfiConverterRustBuffer<Education> {
+    override fun read(buf: ByteBuffer) = try {
+        Education.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Education) = 4UL
+
+    override fun write(value: Education, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * Why the service refused a request (`WalletError.Rejected.code`); `Unknown` for a code
  * a newer service sends that this version does not know.
  */
@@ -8616,6 +8041,46 @@ public object FfiConverterTypeFaceProblem: FfiConverterRustBuffer<FaceProblem> {
     override fun allocationSize(value: FaceProblem) = 4UL
 
     override fun write(value: FaceProblem, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Annual income in CNY: below 100k, 100k–300k, 300k–600k, 600k–1m, above 1m.
+ */
+
+enum class IncomeBand {
+    
+    BELOW100K,
+    FROM100K_TO300K,
+    FROM300K_TO600K,
+    FROM600K_TO1M,
+    ABOVE1M;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeIncomeBand: FfiConverterRustBuffer<IncomeBand> {
+    override fun read(buf: ByteBuffer) = try {
+        IncomeBand.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: IncomeBand) = 4UL
+
+    override fun write(value: IncomeBand, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -9540,53 +9005,6 @@ public object FfiConverterTypeStatusUnknown : FfiConverterRustBuffer<StatusUnkno
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
-    }
-}
-
-
-
-
-
-/**
- * How a [`SyntheticCamera`]'s subject behaves.
- */
-
-enum class SyntheticAct {
-    
-    /**
-     * A live holder: makes the movements asked for.
-     */
-    GENUINE,
-    /**
-     * A print held still in front of the camera.
-     */
-    STILL_PRINT,
-    /**
-     * The same frame again and again (a frozen or injected feed).
-     */
-    FROZEN;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeSyntheticAct: FfiConverterRustBuffer<SyntheticAct> {
-    override fun read(buf: ByteBuffer) = try {
-        SyntheticAct.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: SyntheticAct) = 4UL
-
-    override fun write(value: SyntheticAct, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
     }
 }
 
@@ -10901,38 +10319,6 @@ public object FfiConverterOptionalTypeService: FfiConverterRustBuffer<Service?> 
 /**
  * @suppress
  */
-public object FfiConverterOptionalTypeUnlockProgress: FfiConverterRustBuffer<UnlockProgress?> {
-    override fun read(buf: ByteBuffer): UnlockProgress? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterTypeUnlockProgress.read(buf)
-    }
-
-    override fun allocationSize(value: UnlockProgress?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterTypeUnlockProgress.allocationSize(value)
-        }
-    }
-
-    override fun write(value: UnlockProgress?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterTypeUnlockProgress.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
 public object FfiConverterSequenceBoolean: FfiConverterRustBuffer<List<kotlin.Boolean>> {
     override fun read(buf: ByteBuffer): List<kotlin.Boolean> {
         val len = buf.getInt()
@@ -11353,20 +10739,6 @@ public object FfiConverterMapStringLong: FfiConverterRustBuffer<Map<kotlin.Strin
     
 
         /**
-         * The face synthetic citizen `citizen` has (the registry's three people in turn).
-         */ fun `syntheticFace`(`citizen`: kotlin.UInt): SyntheticFace {
-            return FfiConverterTypeSyntheticFace.lift(
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_idwallet_ffi_fn_func_synthetic_face(
-    
-        
-        FfiConverterUInt.lower(`citizen`),_status)
-}
-    )
-    }
-    
-
-        /**
          * Send idwallet's logs at `max_level` and above to `sink`; `None` stops logging.
          * Returns false if the process already had another `tracing` subscriber.
          */ fun `setLogSink`(`sink`: LogSink?, `maxLevel`: LogLevel): kotlin.Boolean {
@@ -11383,34 +10755,25 @@ public object FfiConverterMapStringLong: FfiConverterRustBuffer<Map<kotlin.Strin
     
 
         /**
-         * See [`SupplementaryChoices`].
-         */ fun `supplementaryChoices`(): SupplementaryChoices {
-            return FfiConverterTypeSupplementaryChoices.lift(
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_idwallet_ffi_fn_func_supplementary_choices(
-    
-        _status)
-}
-    )
-    }
-    
-
-        /**
          * The consulate's check, offline: a report PDF (its QR seal, and the embedded report when
          * present), a photo or scan of its QR seal (PNG/JPEG), or the seal's QR text, against the
          * issuers' `trust_list` (CBOR).
          */
-    @Throws(ReportException::class) fun `verifyVisaReport`(`pdfOrQrText`: kotlin.ByteArray, `trustList`: kotlin.ByteArray): Seal {
-            return FfiConverterTypeSeal.lift(
-    uniffiRustCallWithError(ReportException) { _status ->
-    UniffiLib.uniffi_idwallet_ffi_fn_func_verify_visa_report(
-    
-        
+    @Throws(ReportException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+     suspend fun `verifyVisaReport`(`pdfOrQrText`: kotlin.ByteArray, `trustList`: kotlin.ByteArray) : Seal {
+        return uniffiRustCallAsync(
+        UniffiLib.uniffi_idwallet_ffi_fn_func_verify_visa_report(
         FfiConverterByteArray.lower(`pdfOrQrText`),
-        FfiConverterByteArray.lower(`trustList`),_status)
-}
+        FfiConverterByteArray.lower(`trustList`),),
+        { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeSeal.lift(it) },
+        // Error FFI converter
+        ReportException.ErrorHandler,
     )
     }
-    
 
 
