@@ -109,15 +109,10 @@ fn load_models_reporting(dir: &Path, progress: &mut dyn FnMut(u32, u32)) -> Resu
             .with_context(|| format!("cannot read {} (run models/fetch.sh)", dir.join(name).display()))
     };
     let iris = dir.join(IRIS_FILE).exists().then(|| read(IRIS_FILE)).transpose()?;
-    let total = if iris.is_some() { 3 } else { 2 };
-    let mut models = FaceModels::load_with_progress(&read(DETECTOR_FILE)?, &read(EMBEDDER_FILE)?, &mut |done, _| {
-        progress(done, total)
-    })?;
-    if let Some(iris) = iris {
-        models.load_iris(&iris)?;
-        progress(3, 3);
-    }
-    Ok(models)
+    Ok(FaceModels::load_all(&read(DETECTOR_FILE)?, &read(EMBEDDER_FILE)?, iris.as_deref(), &mut |done, total| {
+        progress(done, total);
+        true
+    })?)
 }
 
 fn bar_style(template: &str) -> indicatif::ProgressStyle {

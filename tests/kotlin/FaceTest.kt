@@ -13,6 +13,8 @@ import kotlin.test.assertFailsWith
 import kotlin.test.assertFalse
 import kotlin.test.assertNotNull
 import kotlin.test.assertTrue
+import kotlinx.coroutines.cancelAndJoin
+import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
 import org.idwallet.*
 
@@ -209,6 +211,28 @@ val faceTests = linkedMapOf<String, () -> Unit>(
             assertTrue(bound.present(DocumentKind.RESIDENT_ID_CARD, "hotel").text.startsWith("IDW1"))
             plain.closeWallet()
             bound.closeWallet()
+        }
+    },
+    "cancelling a model load stops it at the next model" to {
+        runBlocking {
+            val heard = java.util.Collections.synchronizedList(mutableListOf<UInt>())
+            val started = kotlinx.coroutines.CompletableDeferred<Unit>()
+            val listener = object : ProgressListener {
+                override fun onProgress(done: UInt, total: UInt) { heard += done; started.complete(Unit) }
+            }
+            val job = launch(kotlinx.coroutines.Dispatchers.Default) {
+                FaceModels.load(
+                    File(modelsDir, "face_detection_yunet_2023mar_int8bq.onnx").readBytes(),
+                    File(modelsDir, "face_recognition_sface_2021dec_int8bq.onnx").readBytes(),
+                    listener,
+                    File(modelsDir, "iris_landmark.onnx").readBytes(),
+                )
+            }
+            started.await()
+            job.cancelAndJoin()
+            // A whole load takes about a second: one left running would have reported 1, 2, 3.
+            kotlinx.coroutines.delay(3_000)
+            assertEquals(listOf(0u), heard.toList())
         }
     },
     "comparing two photos gives the similarity and the decision" to {

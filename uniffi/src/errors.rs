@@ -442,6 +442,9 @@ pub enum FaceError {
     /// The models failed on this input (a bug or a damaged model file, not the user's face).
     #[error("{reason}")]
     Inference { reason: String },
+    /// The load was cancelled (its coroutine or Task was): it stopped at the next model.
+    #[error("{reason}")]
+    Cancelled { reason: String },
 }
 
 impl From<idwallet_core::face::FaceError> for FaceError {
@@ -451,6 +454,7 @@ impl From<idwallet_core::face::FaceError> for FaceError {
         let problem = match e {
             F::BadModel { .. } => return Self::BadModel { reason },
             F::Inference => return Self::Inference { reason },
+            F::Cancelled => return Self::Cancelled { reason },
             F::BadImage | F::BadFrame => FaceProblem::Unreadable,
             F::NoFace => FaceProblem::NoFace,
             F::SeveralFaces { .. } => FaceProblem::SeveralFaces,
@@ -468,7 +472,9 @@ impl From<FaceError> for WalletError {
     fn from(e: FaceError) -> Self {
         match e {
             FaceError::NotUsable { problem, reason } => Self::FaceNotUsable { problem, reason },
-            FaceError::BadModel { reason } | FaceError::Inference { reason } => Self::FaceEngine { reason },
+            FaceError::BadModel { reason } | FaceError::Inference { reason } | FaceError::Cancelled { reason } => {
+                Self::FaceEngine { reason }
+            }
         }
     }
 }

@@ -42,7 +42,7 @@ impl FaceModels {
     /// `face_recognition_sface_2021dec_int8bq.onnx`). Takes about a second.
     /// `progress`, if given, hears `onProgress(done, total)` as each model is ready.
     /// `iris` (MediaPipe Iris, `iris_landmark.onnx`), if given, adds the blink to liveness
-    /// sessions.
+    /// sessions. Cancelling the coroutine or Task stops the load at the next model.
     #[uniffi::constructor(default(progress = None, iris = None))]
     pub async fn load(
         detector: Vec<u8>,
@@ -50,21 +50,21 @@ impl FaceModels {
         progress: Option<Arc<dyn ProgressListener>>,
         iris: Option<Vec<u8>>,
     ) -> Result<Arc<Self>, FaceError> {
+        let cancel = crate::runtime::CancelOnDrop::default();
+        let cancelled = cancel.flag();
         let inner = run_blocking(move || {
-            let total = if iris.is_some() { 3 } else { 2 };
-            let report = |done| {
+            core::FaceModels::load_all(&detector, &embedder, iris.as_deref(), &mut |done, total| {
+                if cancelled.load(std::sync::atomic::Ordering::SeqCst) {
+                    return false;
+                }
                 if let Some(p) = &progress {
                     p.on_progress(done, total);
                 }
-            };
-            let mut models = core::FaceModels::load_with_progress(&detector, &embedder, &mut |done, _| report(done))?;
-            if let Some(iris) = iris {
-                models.load_iris(&iris)?;
-                report(3);
-            }
-            Ok::<_, core::FaceError>(models)
+                true
+            })
         })
         .await?;
+        drop(cancel);
         Ok(Arc::new(Self { inner: Arc::new(inner) }))
     }
 

@@ -44,3 +44,20 @@ pub(crate) async fn run_async<T: Send + 'static>(f: impl std::future::Future<Out
         Err(_) => panic!("the idwallet runtime shut down while work was running"),
     }
 }
+
+/// A flag set when the future holding this is dropped — a cancelled coroutine or Task —
+/// for blocking work that checks it between steps (a blocking job cannot be aborted).
+#[derive(Default)]
+pub(crate) struct CancelOnDrop(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl CancelOnDrop {
+    pub(crate) fn flag(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+        self.0.clone()
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}

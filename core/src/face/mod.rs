@@ -60,6 +60,9 @@ pub enum FaceError {
     HeadTurned { yaw: f32, roll_deg: f32 },
     #[error("inference failed")]
     Inference,
+    /// The caller stopped a model load ([`FaceModels::load_all`]'s progress said so).
+    #[error("the model load was cancelled")]
+    Cancelled,
 }
 
 /// Quality limits a face must meet before it is embedded.
@@ -153,14 +156,36 @@ impl FaceModels {
         sface: &[u8],
         progress: &mut dyn FnMut(u32, u32),
     ) -> Result<Self, FaceError> {
+        Self::load_all(yunet, sface, None, &mut |done, total| {
+            progress(done, total);
+            true
+        })
+    }
+
+    /// Load YuNet, SFace and, if given, MediaPipe Iris (the blink), telling `progress`
+    /// `(done, total)` before the first and after each; it answers whether to go on, so a
+    /// cancelled load stops at the next model with [`FaceError::Cancelled`].
+    pub fn load_all(
+        yunet: &[u8],
+        sface: &[u8],
+        iris: Option<&[u8]>,
+        progress: &mut dyn FnMut(u32, u32) -> bool,
+    ) -> Result<Self, FaceError> {
+        let total = if iris.is_some() { 3 } else { 2 };
+        let mut go_on = |done| progress(done, total).then_some(()).ok_or(FaceError::Cancelled);
+        go_on(0)?;
         let _span = tracing::info_span!(target: "idwallet::face", "load_models").entered();
-        progress(0, 2);
         let detector = OnnxModel::load(yunet, &[1, 3, detect::SIZE, detect::SIZE])?;
-        progress(1, 2);
+        go_on(1)?;
         let embedder = OnnxModel::load(sface, &[1, 3, align::SIZE, align::SIZE])?;
-        progress(2, 2);
-        tracing::info!(target: "idwallet::face", "face models loaded");
-        Ok(Self { detector, embedder, iris: None, policy: QualityPolicy::default() })
+        go_on(2)?;
+        let mut models = Self { detector, embedder, iris: None, policy: QualityPolicy::default() };
+        if let Some(iris) = iris {
+            models.load_iris(iris)?;
+            go_on(3)?;
+        }
+        tracing::info!(target: "idwallet::face", iris = models.iris.is_some(), "face models loaded");
+        Ok(models)
     }
 
     /// Add MediaPipe Iris (`iris_landmark.onnx`), which the blink challenge needs.

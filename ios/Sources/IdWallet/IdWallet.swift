@@ -726,7 +726,7 @@ open class FaceModels: FaceModelsProtocol, @unchecked Sendable {
      * `face_recognition_sface_2021dec_int8bq.onnx`). Takes about a second.
      * `progress`, if given, hears `onProgress(done, total)` as each model is ready.
      * `iris` (MediaPipe Iris, `iris_landmark.onnx`), if given, adds the blink to liveness
-     * sessions.
+     * sessions. Cancelling the coroutine or Task stops the load at the next model.
      */
 public static func load(detector: Data, embedder: Data, progress: ProgressListener? = nil, iris: Data? = nil)async throws  -> FaceModels  {
     return
@@ -6065,6 +6065,11 @@ enum FaceError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      */
     case Inference(reason: String
     )
+    /**
+     * The load was cancelled (its coroutine or Task was): it stopped at the next model.
+     */
+    case Cancelled(reason: String
+    )
 
     
 
@@ -6115,6 +6120,9 @@ public struct FfiConverterTypeFaceError: FfiConverterRustBuffer {
         case 3: return .Inference(
             reason: try FfiConverterString.read(from: &buf)
             )
+        case 4: return .Cancelled(
+            reason: try FfiConverterString.read(from: &buf)
+            )
 
          default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -6140,6 +6148,11 @@ public struct FfiConverterTypeFaceError: FfiConverterRustBuffer {
         
         case let .Inference(reason):
             writeInt(&buf, Int32(3))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Cancelled(reason):
+            writeInt(&buf, Int32(4))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -8973,7 +8986,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_constructor_verifier_from_wallet() != 8486) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_constructor_facemodels_load() != 44770) {
+    if (uniffi_idwallet_ffi_checksum_constructor_facemodels_load() != 35952) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_constructor_softwarekeystore_create() != 25854) {

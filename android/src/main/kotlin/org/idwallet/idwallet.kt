@@ -1983,7 +1983,7 @@ open class FaceModels: Disposable, AutoCloseable, FaceModelsInterface
      * `face_recognition_sface_2021dec_int8bq.onnx`). Takes about a second.
      * `progress`, if given, hears `onProgress(done, total)` as each model is ready.
      * `iris` (MediaPipe Iris, `iris_landmark.onnx`), if given, adds the blink to liveness
-     * sessions.
+     * sessions. Cancelling the coroutine or Task stops the load at the next model.
      */
     @Throws(FaceException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -7911,6 +7911,17 @@ sealed class FaceException: kotlin.Exception() {
             get() = "reason=${ `reason` }"
     }
     
+    /**
+     * The load was cancelled (its coroutine or Task was): it stopped at the next model.
+     */
+    class Cancelled(
+        
+        val `reason`: kotlin.String
+        ) : FaceException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
 
     
 
@@ -7949,6 +7960,9 @@ public object FfiConverterTypeFaceError : FfiConverterRustBuffer<FaceException> 
             3 -> FaceException.Inference(
                 FfiConverterString.read(buf),
                 )
+            4 -> FaceException.Cancelled(
+                FfiConverterString.read(buf),
+                )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
         }
     }
@@ -7971,6 +7985,11 @@ public object FfiConverterTypeFaceError : FfiConverterRustBuffer<FaceException> 
                 4UL
                 + FfiConverterString.allocationSize(value.`reason`)
             )
+            is FaceException.Cancelled -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
         }
     }
 
@@ -7989,6 +8008,11 @@ public object FfiConverterTypeFaceError : FfiConverterRustBuffer<FaceException> 
             }
             is FaceException.Inference -> {
                 buf.putInt(3)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is FaceException.Cancelled -> {
+                buf.putInt(4)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
