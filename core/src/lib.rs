@@ -13,6 +13,7 @@ mod crypto;
 pub mod documents;
 pub mod face;
 mod fault;
+pub mod mdl;
 pub mod net;
 pub mod platform;
 pub mod report;
