@@ -52,18 +52,27 @@ pub(crate) fn random_array<const N: usize>() -> [u8; N] {
 
 /// HKDF-SHA256 expansion of `secret` into a 32-byte key for one purpose.
 pub(crate) fn derive_key(secret: &[u8], purpose: &[u8]) -> Zeroizing<[u8; KEY_LEN]> {
+    hkdf_sha256(secret, b"idwallet", purpose)
+}
+
+/// HKDF-SHA256 (RFC 5869) of `ikm` with `salt` and `info`, 32 bytes.
+pub(crate) fn hkdf_sha256(ikm: &[u8], salt: &[u8], info: &[u8]) -> Zeroizing<[u8; KEY_LEN]> {
     struct Len;
     impl ring::hkdf::KeyType for Len {
         fn len(&self) -> usize {
             KEY_LEN
         }
     }
-    let prk = ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, b"idwallet").extract(secret);
+    let prk = ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, salt).extract(ikm);
     let mut out = Zeroizing::new([0u8; KEY_LEN]);
-    prk.expand(&[purpose], Len)
+    prk.expand(&[info], Len)
         .and_then(|okm| okm.fill(out.as_mut()))
         .expect("32 bytes is a valid HKDF-SHA256 output length");
     out
+}
+
+pub(crate) fn sha256(data: &[u8]) -> Vec<u8> {
+    ring::digest::digest(&ring::digest::SHA256, data).as_ref().to_vec()
 }
 
 #[cfg(test)]

@@ -11,6 +11,9 @@
 pub mod response;
 pub mod session;
 
+use crate::credential::cbor::encode;
+use crate::crypto::sha256;
+
 /// The mDL document type and its namespace.
 pub const MDL_DOCTYPE: &str = "org.iso.18013.5.1.mDL";
 pub const MDL_NAMESPACE: &str = "org.iso.18013.5.1";
@@ -57,12 +60,6 @@ fn decode(bytes: &[u8], what: &'static str) -> Result<ciborium::Value, MdlError>
     Ok(value)
 }
 
-fn encode(value: &ciborium::Value) -> Vec<u8> {
-    let mut out = Vec::new();
-    ciborium::into_writer(value, &mut out).expect("writing CBOR to memory");
-    out
-}
-
 /// The bytes inside `#6.24(bstr)` (18013-5's embedded CBOR).
 fn tagged_bytes<'a>(value: &'a ciborium::Value, what: &'static str) -> Result<&'a [u8], MdlError> {
     match value {
@@ -74,8 +71,4 @@ fn tagged_bytes<'a>(value: &'a ciborium::Value, what: &'static str) -> Result<&'
 /// `map[key]` for a text key.
 fn field<'a>(map: &'a ciborium::Value, key: &str) -> Option<&'a ciborium::Value> {
     map.as_map()?.iter().find(|(k, _)| k.as_text() == Some(key)).map(|(_, v)| v)
-}
-
-fn sha256(data: &[u8]) -> Vec<u8> {
-    ring::digest::digest(&ring::digest::SHA256, data).as_ref().to_vec()
 }

@@ -8,6 +8,7 @@ use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
 use zeroize::Zeroizing;
 
 use super::{sha256, MdlError};
+pub(super) use crate::crypto::hkdf_sha256;
 
 /// Who sent a SessionData message: it picks the key and the IV's identifier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,23 +75,6 @@ pub fn ecdh(own_private: &[u8], peer_public: &[u8]) -> Result<Zeroizing<[u8; 32]
     let mut out = Zeroizing::new([0u8; 32]);
     out.copy_from_slice(shared.raw_secret_bytes());
     Ok(out)
-}
-
-/// HKDF-SHA256 with a 32-byte output.
-pub fn hkdf_sha256(ikm: &[u8], salt: &[u8], info: &[u8]) -> Zeroizing<[u8; 32]> {
-    struct Len32;
-    impl ring::hkdf::KeyType for Len32 {
-        fn len(&self) -> usize {
-            32
-        }
-    }
-    let mut out = Zeroizing::new([0u8; 32]);
-    ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, salt)
-        .extract(ikm)
-        .expand(&[info], Len32)
-        .and_then(|okm| okm.fill(out.as_mut()))
-        .expect("32 bytes is a valid HKDF-SHA256 length");
-    out
 }
 
 fn aead(key: &[u8; 32]) -> LessSafeKey {

@@ -17,6 +17,7 @@ mod pdf_read;
 use serde::{Deserialize, Serialize};
 
 use crate::credential::{cose, qr, CredentialError, TrustList};
+use crate::crypto::sha256;
 use crate::score::Score;
 use crate::store::Record;
 
@@ -507,10 +508,6 @@ fn check_dates(issued_at: i64, valid_until: i64, key_validity: (i64, i64), now: 
         return Err(ReportError::Expired { at: valid_until });
     }
     Ok(())
-}
-
-fn sha256(data: &[u8]) -> Vec<u8> {
-    ring::digest::digest(&ring::digest::SHA256, data).as_ref().to_vec()
 }
 
 fn to_cbor<T: Serialize>(value: &T) -> Vec<u8> {
