@@ -73,6 +73,14 @@ rm -rf build/python && mkdir -p build/python
 cp build/test-bindings/python/idwallet.py "$lib" build/python/
 PYTHONPATH=build/python "$tools/venv/bin/python" -m pytest -q -p no:cacheprovider tests/python 2>&1 | tee "$logs/python.txt"
 
+echo "== the app library through its own bindings"
+# scripts/app-library.sh left the app build at $target/debug; its committed-flavour Python
+# bindings are in build/bindings. The trust list comes from the test library.
+trust=$(PYTHONPATH=build/python "$tools/venv/bin/python" -c 'import idwallet as i; print(i.SyntheticIssuer("Check").trust_list().hex())')
+rm -rf build/app-python && mkdir -p build/app-python
+cp build/bindings/python/idwallet.py "$target/debug/libidwallet_ffi.so" build/app-python/
+PYTHONPATH=build/app-python "$tools/venv/bin/python" tests/python/app_library_check.py "$trust"
+
 # One closing line over all suites (each suite above already failed the script on failure).
 python3 - "$logs" <<'PY'
 import re, sys, pathlib
