@@ -73,6 +73,9 @@ pub struct IssuedDocument {
     pub claims: Claims,
     /// CBOR of [`crate::credential::IssuerCredential`].
     pub credential: B64,
+    /// The same document as an ISO 18013-5 mdoc (IssuerSigned CBOR): the driving licence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mdoc: Option<B64>,
 }
 
 /// `GET /v1/documents`: fresh credentials for every document, bound to the device key.

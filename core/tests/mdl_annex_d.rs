@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 
 use ciborium::Value;
-use idwallet_core::mdl::response::{verify_device_response, Session};
+use idwallet_core::mdl::iaca::Anchors;
+use idwallet_core::mdl::response::{verify_device_response, Session, VerifiedResponse};
 use idwallet_core::mdl::session::{ecdh, Sender, SessionKeys};
 use idwallet_core::mdl::{MdlError, MDL_DOCTYPE, MDL_NAMESPACE};
 
@@ -51,6 +52,15 @@ const IN_VALIDITY: i64 = 1_609_459_200;
 
 fn reader_session<'a>(transcript: &'a [u8], e_reader: &'a [u8]) -> Session<'a> {
     Session { transcript_bytes: transcript, e_reader_private: e_reader }
+}
+
+/// Annex D publishes its document signer but not the IACA root above it: pinned.
+fn annex_d_signer() -> Vec<u8> {
+    std::fs::read(dir().join("annex_d_ds_cert.der")).unwrap()
+}
+
+fn verify(response: &[u8], session: &Session<'_>, at: i64) -> Result<VerifiedResponse, MdlError> {
+    verify_device_response(response, session, Anchors::DocumentSigner(&annex_d_signer()), at)
 }
 
 #[test]
@@ -102,7 +112,9 @@ fn annex_d_device_response_verifies_issuer_auth_every_digest_and_the_device_mac(
     let e_reader = constant("ISO_18013_5_ANNEX_D_EPHEMERAL_READER_KEY_D");
     let transcript = transcript();
     let response = hex_file("annex_d_device_response.hex");
-    let docs = verify_device_response(&response, &reader_session(&transcript, &e_reader), IN_VALIDITY).unwrap();
+    let verified = verify(&response, &reader_session(&transcript, &e_reader), IN_VALIDITY).unwrap();
+    assert_eq!(verified.not_returned, vec![]);
+    let docs = verified.documents;
     assert_eq!(docs.len(), 1);
     let doc = &docs[0];
     assert_eq!(doc.doc_type, MDL_DOCTYPE);
@@ -130,52 +142,57 @@ fn annex_d_attacks_are_refused_with_typed_reasons_and_never_panic() {
     let transcript = transcript();
     let session = reader_session(&transcript, &e_reader);
     let response = hex_file("annex_d_device_response.hex");
-    let verify = |bytes: &[u8], at: i64| verify_device_response(bytes, &session, at);
+    let verify_at = |bytes: &[u8], at: i64| verify(bytes, &session, at);
 
     // A tampered element value under a valid issuerAuth (the bug isomdl once shipped).
     let tampered = replaced(&response, b"Doe", b"Roe");
     assert_eq!(
-        verify(&tampered, IN_VALIDITY),
+        verify_at(&tampered, IN_VALIDITY),
         Err(MdlError::DigestMismatch { namespace: MDL_NAMESPACE.into(), element: "family_name".into() })
     );
     // The same response replayed into another session: the device MAC does not verify.
     let mut other = transcript.clone();
     *other.last_mut().unwrap() ^= 1;
-    assert_eq!(
-        verify_device_response(&response, &reader_session(&other, &e_reader), IN_VALIDITY),
-        Err(MdlError::BadDeviceAuth)
-    );
+    assert_eq!(verify(&response, &reader_session(&other, &e_reader), IN_VALIDITY), Err(MdlError::BadDeviceAuth));
     // Another reader key (not the session's): the MAC key differs.
     let mut wrong_reader = e_reader.clone();
     wrong_reader[31] ^= 1;
     assert_eq!(
-        verify_device_response(&response, &reader_session(&transcript, &wrong_reader), IN_VALIDITY),
+        verify(&response, &reader_session(&transcript, &wrong_reader), IN_VALIDITY),
         Err(MdlError::BadDeviceAuth)
     );
     // Outside the document signer's validity (today, and before it).
-    assert_eq!(verify(&response, 1_800_000_000), Err(MdlError::CertificateNotValid));
-    assert_eq!(verify(&response, 1_500_000_000), Err(MdlError::CertificateNotValid));
+    assert_eq!(verify_at(&response, 1_800_000_000), Err(MdlError::CertificateNotValid));
+    assert_eq!(verify_at(&response, 1_500_000_000), Err(MdlError::CertificateNotValid));
     // A digest changed inside the signed MSO (to match a forged value): the issuer's
     // signature no longer verifies.
     let forged =
         replaced(&response, &hex::decode("75167333b47b6c2b").unwrap(), &hex::decode("75167333b47b6c2c").unwrap());
-    assert_eq!(verify(&forged, IN_VALIDITY), Err(MdlError::BadIssuerSignature));
+    assert_eq!(verify_at(&forged, IN_VALIDITY), Err(MdlError::BadIssuerSignature));
     // The document's docType changed (the MSO signs another).
     let expected_mso = expected("mso_docType");
     assert_eq!(expected_mso.as_str(), Some(MDL_DOCTYPE));
     let doc_type_in_mso = replaced(&response, b"org.iso.18013.5.1.mDL", b"org.iso.18013.5.1.mDX");
     assert!(
-        matches!(verify(&doc_type_in_mso, IN_VALIDITY), Err(MdlError::DocTypeMismatch | MdlError::BadIssuerSignature)),
+        matches!(
+            verify_at(&doc_type_in_mso, IN_VALIDITY),
+            Err(MdlError::DocTypeMismatch | MdlError::BadIssuerSignature)
+        ),
         "{:?}",
-        verify(&doc_type_in_mso, IN_VALIDITY)
+        verify_at(&doc_type_in_mso, IN_VALIDITY)
+    );
+    // Any other pinned signer: not trusted.
+    assert_eq!(
+        verify_device_response(&response, &session, Anchors::DocumentSigner(b"another"), IN_VALIDITY),
+        Err(MdlError::UntrustedSigner)
     );
     // Truncated at every length, and garbage: a typed error, never a panic.
     for len in (0..response.len()).step_by(7) {
-        assert!(verify(&response[..len], IN_VALIDITY).is_err(), "{len}");
+        assert!(verify_at(&response[..len], IN_VALIDITY).is_err(), "{len}");
     }
-    assert!(matches!(verify(b"\xff\x00garbage", IN_VALIDITY), Err(MdlError::Malformed { .. })));
+    assert!(matches!(verify_at(b"\xff\x00garbage", IN_VALIDITY), Err(MdlError::Malformed { .. })));
     // Trailing bytes after the response.
     let mut longer = response.clone();
     longer.push(0);
-    assert!(matches!(verify(&longer, IN_VALIDITY), Err(MdlError::Malformed { .. })));
+    assert!(matches!(verify_at(&longer, IN_VALIDITY), Err(MdlError::Malformed { .. })));
 }

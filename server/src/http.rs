@@ -262,10 +262,10 @@ async fn documents(AxumState(app): AxumState<App>, req: Request) -> Response {
         let issued = app.state.issue_documents(&device, idwallet_core::now_unix())?;
         let documents = issued
             .into_iter()
-            .map(|(claims, credential)| {
+            .map(|issued| {
                 let mut cbor = Vec::new();
-                ciborium::into_writer(&credential, &mut cbor).map_err(|_| ServerError::Encoding)?;
-                Ok(wire::IssuedDocument { claims, credential: B64(cbor) })
+                ciborium::into_writer(&issued.credential, &mut cbor).map_err(|_| ServerError::Encoding)?;
+                Ok(wire::IssuedDocument { claims: issued.claims, credential: B64(cbor), mdoc: issued.mdoc.map(B64) })
             })
             .collect::<Result<Vec<_>, ServerError>>()?;
         tracing::info!(target: "idwallet::server", device = %device.device_id, count = documents.len(), "documents issued");

@@ -30,6 +30,8 @@ pub enum ServerError {
     Credential(#[from] idwallet_core::credential::CredentialError),
     #[error(transparent)]
     Report(#[from] idwallet_core::report::ReportError),
+    #[error(transparent)]
+    Mdl(#[from] idwallet_core::mdl::MdlError),
     #[error("not found")]
     NotFound,
     #[error("could not encode a response")]

@@ -10,6 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use idwallet_core::credential::{self, Issuer, IssuerKey, StatusList, TrustList};
 use idwallet_core::documents::{synthetic, Claims, DocumentKind};
+use idwallet_core::mdl;
 use idwallet_core::net::policy::MemoryNonceStore;
 use idwallet_core::platform::KdfParams;
 use idwallet_core::report::{self, SignedReport, VisaReport};
@@ -42,6 +43,30 @@ impl Record for IssuerRecord {
         "current"
     }
 }
+
+/// The mDL document signer (its key and certificate) and the IACA root that certified it.
+/// The IACA's own key signs the DS once, at first start, and is not kept: a real IACA key
+/// lives offline.
+#[derive(Serialize, Deserialize)]
+struct MdlSignerRecord {
+    #[serde(with = "serde_bytes")]
+    ds_pkcs8: Vec<u8>,
+    #[serde(with = "serde_bytes")]
+    ds_certificate: Vec<u8>,
+    #[serde(with = "serde_bytes")]
+    iaca_certificate: Vec<u8>,
+}
+
+impl Record for MdlSignerRecord {
+    const KIND: &'static str = "mdl_signer";
+    fn id(&self) -> &str {
+        "current"
+    }
+}
+
+/// The IACA root's and the document signer's validity (18013-5 caps a DS at 457 days).
+const IACA_YEARS: i64 = 10;
+const DS_DAYS: i64 = 450;
 
 /// A citizen the issuer knows, with all five documents.
 #[derive(Serialize, Deserialize)]
@@ -259,10 +284,25 @@ impl State {
                 key
             }
         };
+        let mdl = match store.find::<MdlSignerRecord>("current")? {
+            Some(r) => r,
+            None => {
+                let iaca = mdl::issue::Iaca::generate("CN", ISSUER_IACA, now - DAY, now + IACA_YEARS * 365 * DAY)?;
+                let signer = iaca.issue_signer(ISSUER_DS, now - DAY, now + DS_DAYS * DAY)?;
+                let record = MdlSignerRecord {
+                    ds_pkcs8: signer.pkcs8().to_vec(),
+                    ds_certificate: signer.certificate().to_vec(),
+                    iaca_certificate: iaca.certificate().to_vec(),
+                };
+                store.put(&record, None)?;
+                record
+            }
+        };
+        let signer = mdl::issue::DocumentSigner::from_parts(&mdl.ds_pkcs8, mdl.ds_certificate)?;
         let state = Arc::new(Self {
             store,
             keys,
-            issuer: Issuer::new(issuer, STATUS_LIST),
+            issuer: Issuer::new(issuer, STATUS_LIST).with_mdl(signer, mdl.iaca_certificate),
             nonces: MemoryNonceStore::since(now),
             data_dir: dir.into(),
             challenges: Default::default(),
@@ -384,11 +424,7 @@ impl State {
     }
 
     /// Fresh credentials for all of `device`'s citizen's documents, bound to its key.
-    pub fn issue_documents(
-        &self,
-        device: &DeviceRecord,
-        now: i64,
-    ) -> Result<Vec<(Claims, credential::IssuerCredential)>, ServerError> {
+    pub fn issue_documents(&self, device: &DeviceRecord, now: i64) -> Result<Vec<credential::Issued>, ServerError> {
         let citizen = self.citizen(device.citizen)?;
         let person = credential::Person {
             number: device.citizen,
@@ -513,6 +549,8 @@ impl State {
 }
 
 const ISSUER_NAME: &str = "idwallet reference issuer";
+const ISSUER_IACA: &str = "idwallet reference IACA";
+const ISSUER_DS: &str = "idwallet reference document signer";
 
 /// Ten characters from an unambiguous alphabet (~50 bits).
 fn activation_code() -> String {

@@ -165,7 +165,7 @@ val walletTests = linkedMapOf<String, () -> Unit>(
 
 /** All suites; `--forced-panics` runs only [panicTests] (a JVM of its own, fault points armed). */
 fun main(args: Array<String>) {
-    val tests = if ("--forced-panics" in args) panicTests else walletTests + credentialTests + onlineTests + faceTests + wrapperTests
+    val tests = if ("--forced-panics" in args) panicTests else walletTests + credentialTests + onlineTests + faceTests + mdlTests + wrapperTests
     var failed = 0
     for ((name, test) in tests) {
         try {

@@ -188,6 +188,17 @@ impl From<idwallet_core::WalletError> for WalletError {
             W::Integrity(_) => Self::IntegrityUnavailable { reason: text },
             W::SessionEnded => Self::SessionEnded,
             W::Closed => Self::Closed,
+            W::Mdl(m) => {
+                use idwallet_core::mdl::MdlError as M;
+                match m {
+                    M::NoMdoc => Self::NotFound { reason: text },
+                    M::Signing { reason } => Self::KeyStore { reason },
+                    // What the holder's app asked (an element not allowed, a step out of order).
+                    M::NotAllowed { .. } | M::OutOfOrder => Self::InvalidInput { reason: text },
+                    // A stored or delivered mdoc that fails its checks.
+                    _ => Self::Untrusted { reason: text },
+                }
+            }
             W::Report(r) => {
                 use idwallet_core::report::ReportError as R;
                 match r {
@@ -475,6 +486,64 @@ impl From<FaceError> for WalletError {
             FaceError::BadModel { reason } | FaceError::Inference { reason } | FaceError::Cancelled { reason } => {
                 Self::FaceEngine { reason }
             }
+        }
+    }
+}
+
+/// Why an mDL session or a reader's check refused (`MdlHolderSession`, `MdlReader`). The
+/// variant is what the app shows or branches on; the message names the standard's element
+/// identifiers at most, never a value.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi(flat_error)]
+pub enum MdlError {
+    /// Not a well-formed 18013-5 message (or too large, or repeating a key).
+    #[error("{0}")]
+    Malformed(String),
+    /// The document signer is not from a trusted IACA root, or a certificate is outside
+    /// its validity or profile.
+    #[error("{0}")]
+    UntrustedIssuer(String),
+    /// A signature, a disclosed element's digest or the device's signature over this
+    /// session does not verify: forged, altered, taken from another mdoc, or replayed.
+    #[error("{0}")]
+    Forged(String),
+    /// The mdoc is not valid at this time.
+    #[error("{0}")]
+    Expired(String),
+    /// The session's messages do not decrypt (another session's) or came out of order.
+    #[error("{0}")]
+    Session(String),
+    /// The holder declined, or the other side ended the session.
+    #[error("{0}")]
+    Declined(String),
+    /// Something 18013-5 allows that this build does not support (another curve, a MAC
+    /// without the reader's key).
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+impl From<idwallet_core::mdl::MdlError> for MdlError {
+    fn from(e: idwallet_core::mdl::MdlError) -> Self {
+        use idwallet_core::mdl::MdlError as M;
+        let text = e.to_string();
+        match e {
+            M::Malformed { .. } | M::TooLarge { .. } | M::DuplicateKey | M::BadKey | M::BadCertificate | M::BadRoot => {
+                Self::Malformed(text)
+            }
+            M::UntrustedSigner | M::CertificateNotValid | M::RootNotValid | M::CertificateProfile { .. } => {
+                Self::UntrustedIssuer(text)
+            }
+            M::BadIssuerSignature
+            | M::DigestMismatch { .. }
+            | M::BadDeviceAuth
+            | M::DocTypeMismatch
+            | M::OtherDevice => Self::Forged(text),
+            M::NotValidNow => Self::Expired(text),
+            M::Decrypt | M::OutOfOrder | M::Transport { .. } | M::NotAllowed { .. } | M::NothingRequested => {
+                Self::Session(text)
+            }
+            M::Terminated { .. } => Self::Declined(text),
+            M::Unsupported { .. } | M::NoMdoc | M::Signing { .. } => Self::Unsupported(text),
         }
     }
 }

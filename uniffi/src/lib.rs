@@ -8,6 +8,7 @@
 mod credential;
 mod errors;
 mod face;
+mod mdl;
 mod online;
 mod platform;
 mod report;
@@ -17,8 +18,9 @@ mod testing;
 mod wallet;
 
 pub use credential::Verifier;
-pub use errors::{CredentialError, FaceError, KeyStoreError, WalletError};
+pub use errors::{CredentialError, FaceError, KeyStoreError, MdlError, WalletError};
 pub use face::{FaceModels, FaceSession};
+pub use mdl::{MdlHolderSession, MdlReader};
 pub use platform::{KeyStore, LogSink, SoftwareKeyStore};
 #[cfg(feature = "testing")]
 pub use testing::{SyntheticCamera, SyntheticIssuer};

@@ -34,7 +34,14 @@ impl SyntheticIssuer {
     pub fn new(name: String) -> Arc<Self> {
         let now = now();
         let key = core::IssuerKey::generate(&name, now - 86_400, now + 5 * 365 * 86_400);
-        let issuer = core::Issuer::new(key, "https://issuer.idwallet.example/status/1");
+        // Its licences also come as ISO 18013-5 mdocs, under an IACA root of its own.
+        let day = 86_400;
+        let iaca =
+            idwallet_core::mdl::issue::Iaca::generate("CN", &format!("{name} IACA"), now - day, now + 3650 * day)
+                .expect("generating a certificate for fixed, valid names");
+        let signer = iaca.issue_signer(&format!("{name} DS"), now - day, now + 450 * day).expect("as above");
+        let issuer = core::Issuer::new(key, "https://issuer.idwallet.example/status/1")
+            .with_mdl(signer, iaca.certificate().to_vec());
         let status = issuer.new_status_list(CITIZENS).expect("a list of a fixed, small size");
         Arc::new(Self { issuer: Arc::new(issuer), status: Mutex::new(status) })
     }
@@ -72,8 +79,12 @@ impl SyntheticIssuer {
                     thumbnail: &person.portrait,
                     reference_portrait: person.reference_portrait.as_deref(),
                 };
-                for (claims, cred) in issuer.issue_documents(&of, &w.device_public_key()?, iat, exp)? {
-                    w.store_document(claims, cred)?;
+                let roots = issuer.trust_list().iaca;
+                for issued in issuer.issue_documents(&of, &w.device_public_key()?, iat, exp)? {
+                    w.store_document(issued.claims, issued.credential)?;
+                    if let Some(mdoc) = issued.mdoc.filter(|_| valid_secs >= 0) {
+                        w.store_mdoc(mdoc, &roots)?;
+                    }
                 }
                 if let Some(reference) = &person.reference_portrait {
                     w.store_reference_portrait(reference)?;

@@ -58,7 +58,6 @@ fn check_maps(value: &Value) -> Result<(), CredentialError> {
     }
 }
 
-#[cfg(feature = "issuer")]
 /// A map with its entries in deterministic order.
 pub(crate) fn canonical_map(mut entries: Vec<(Value, Value)>) -> Value {
     entries.sort_by_cached_key(|(k, _)| encode(k));

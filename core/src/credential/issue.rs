@@ -174,6 +174,23 @@ pub struct Person<'a> {
 pub struct Issuer {
     key: IssuerKey,
     status_uri: String,
+    mdl: Option<MdlIssuing>,
+}
+
+/// How an issuer also issues the driving licence as an ISO 18013-5 mdoc.
+#[derive(Debug)]
+struct MdlIssuing {
+    signer: crate::mdl::issue::DocumentSigner,
+    iaca: Vec<u8>,
+}
+
+/// One document as issued: its claims, the QR credential, and (for the licence, when the
+/// issuer has a document signer) the same document as an mdoc's IssuerSigned.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub claims: Claims,
+    pub credential: IssuerCredential,
+    pub mdoc: Option<Vec<u8>>,
 }
 
 impl Issuer {
@@ -184,7 +201,14 @@ impl Issuer {
     pub const STATUS_LIFETIME_SECS: i64 = 86_400;
 
     pub fn new(key: IssuerKey, status_uri: impl Into<String>) -> Self {
-        Self { key, status_uri: status_uri.into() }
+        Self { key, status_uri: status_uri.into(), mdl: None }
+    }
+
+    /// Also issue the licence as an mdoc, signed by `signer`, whose IACA root `iaca` (DER)
+    /// the trust list then carries.
+    pub fn with_mdl(mut self, signer: crate::mdl::issue::DocumentSigner, iaca: Vec<u8>) -> Self {
+        self.mdl = Some(MdlIssuing { signer, iaca });
+        self
     }
 
     pub fn key(&self) -> &IssuerKey {
@@ -197,7 +221,7 @@ impl Issuer {
 
     /// The trust list verifiers need for this issuer.
     pub fn trust_list(&self) -> super::TrustList {
-        super::TrustList::new(vec![self.key.trusted()])
+        super::TrustList::new(vec![self.key.trusted()]).with_iaca(self.mdl.iter().map(|m| m.iaca.clone()).collect())
     }
 
     /// Where document `kind` of person `number` sits in the status list.
@@ -240,7 +264,7 @@ impl Issuer {
         device_key: &[u8],
         issued_at: i64,
         expires_at: i64,
-    ) -> Result<Vec<(Claims, IssuerCredential)>, CredentialError> {
+    ) -> Result<Vec<Issued>, CredentialError> {
         let reference = person.reference_portrait.map(crate::documents::reference::digest);
         person
             .documents
@@ -251,9 +275,42 @@ impl Issuer {
                     .kind()
                     .has_portrait()
                     .then_some(Portraits { thumbnail: person.thumbnail, reference_digest: reference.as_deref() });
-                let cred = issue(&self.key, claims, portraits, device_key, Some(&status), issued_at, expires_at)?;
-                Ok((claims.clone(), cred))
+                let credential = issue(&self.key, claims, portraits, device_key, Some(&status), issued_at, expires_at)?;
+                let mdoc = match (claims, &self.mdl) {
+                    (Claims::DrivingLicence(licence), Some(mdl)) => {
+                        Some(self.issue_mdoc(mdl, licence, person, device_key, issued_at, expires_at)?)
+                    }
+                    _ => None,
+                };
+                Ok(Issued { claims: claims.clone(), credential, mdoc })
             })
             .collect()
+    }
+
+    fn issue_mdoc(
+        &self,
+        mdl: &MdlIssuing,
+        licence: &crate::documents::DrivingLicence,
+        person: &Person<'_>,
+        device_key: &[u8],
+        issued_at: i64,
+        expires_at: i64,
+    ) -> Result<Vec<u8>, CredentialError> {
+        let id_card = person.documents.iter().find_map(|c| match c {
+            Claims::ResidentIdCard(card) => Some(card),
+            _ => None,
+        });
+        let portrait_jpeg = crate::documents::portrait::to_jpeg(person.thumbnail)?;
+        let data = crate::mdl::issue::LicenceData {
+            licence,
+            id_card,
+            portrait_jpeg: &portrait_jpeg,
+            issuing_country: "CN",
+            issuing_authority: &self.key.name,
+        };
+        crate::mdl::issue::issue_mdl(&mdl.signer, &data, device_key, issued_at, expires_at).map_err(|e| {
+            tracing::warn!(target: "idwallet::credential", error = %e, "mDL not issued");
+            super::malformed("the mDL could not be issued")
+        })
     }
 }

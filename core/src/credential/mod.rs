@@ -25,7 +25,7 @@ mod trust;
 mod verify;
 
 #[cfg(feature = "issuer")]
-pub use issue::{issue, Issuer, IssuerKey, Person, Portraits};
+pub use issue::{issue, Issued, Issuer, IssuerKey, Person, Portraits};
 pub use issued::{Disclosure, IssuerCredential};
 pub use present::{device_aad, present, Presentation, Profile};
 pub use status::{StatusCache, StatusCheck, StatusList, StatusRef};

@@ -23,11 +23,35 @@ pub struct TrustedIssuer {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrustList {
     pub issuers: Vec<TrustedIssuer>,
+    /// IACA root certificates (DER) for ISO 18013-5 mDLs (`crate::mdl::iaca`). Absent in
+    /// lists written before mDLs were issued.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "der_list")]
+    pub iaca: Vec<Vec<u8>>,
+}
+
+/// A list of byte strings as CBOR byte strings (not arrays of integers).
+mod der_list {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use serde_bytes::ByteBuf;
+
+    pub fn serialize<S: Serializer>(list: &[Vec<u8>], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(list.iter().map(|der| serde_bytes::Bytes::new(der)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
+        Ok(Vec::<ByteBuf>::deserialize(d)?.into_iter().map(ByteBuf::into_vec).collect())
+    }
 }
 
 impl TrustList {
     pub fn new(issuers: Vec<TrustedIssuer>) -> Self {
-        Self { issuers }
+        Self { issuers, iaca: Vec::new() }
+    }
+
+    /// With these IACA roots (DER) for mDLs.
+    pub fn with_iaca(mut self, roots: Vec<Vec<u8>>) -> Self {
+        self.iaca = roots;
+        self
     }
 
     pub fn find(&self, kid: &[u8]) -> Result<&TrustedIssuer, CredentialError> {

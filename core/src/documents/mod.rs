@@ -133,6 +133,14 @@ impl Date {
         self.0.midnight().assume_utc().unix_timestamp()
     }
 
+    /// Whole years from this date to the day (UTC) of `unix`: an age. `None` before it.
+    pub fn years_at(self, unix: i64) -> Option<i32> {
+        let today = time::OffsetDateTime::from_unix_timestamp(unix).ok()?.date();
+        let before_anniversary = (today.month() as u8, today.day()) < (self.0.month() as u8, self.0.day());
+        let years = today.year() - self.0.year() - i32::from(before_anniversary);
+        (years >= 0).then_some(years)
+    }
+
     #[cfg(feature = "testing")]
     pub(crate) fn inner(self) -> time::Date {
         self.0

@@ -3,15 +3,15 @@
 //! carries (`x5chain`), that certificate's and the MSO's validity now, the document type the
 //! MSO signs, every disclosed element against its digest in the MSO, and the device's MAC
 //! (or signature) over `DeviceAuthentication(SessionTranscript, DocType, DeviceNameSpacesBytes)`
-//! by the device key the MSO names. Chaining the document signer to a trusted IACA root is
-//! not done here yet (issue #21): a caller must pin the document signer it trusts.
+//! by the device key the MSO names. The document signer must chain to a trusted IACA root
+//! ([`super::iaca`]) or be the one pinned.
 
 use ciborium::Value;
 use coset::{AsCborValue, CoseMac0, CoseSign1};
-use der::Decode;
 
+use super::iaca::{check_document_signer, Anchors};
 use super::session::{cose_key_to_sec1, ecdh, hkdf_sha256};
-use super::{decode, encode, field, malformed, sha256, tagged_bytes, MdlError};
+use super::{decode, encode, field, malformed, sha256, tagged_bytes, tdate, MdlError};
 
 /// `x5chain` (RFC 9360): the certificate(s) in issuerAuth's unprotected header.
 const X5CHAIN: i64 = 33;
@@ -42,12 +42,21 @@ pub struct Session<'a> {
     pub e_reader_private: &'a [u8],
 }
 
-/// Verify every document of `response` at `now` (Unix seconds).
+/// A verified DeviceResponse: its documents, and the elements the holder did not return
+/// (`errors`: declined, or not held).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedResponse {
+    pub documents: Vec<VerifiedDocument>,
+    pub not_returned: Vec<(String, String)>,
+}
+
+/// Verify every document of `response` at `now` (Unix seconds), its signer under `anchors`.
 pub fn verify_device_response(
     response: &[u8],
     session: &Session<'_>,
+    anchors: Anchors<'_>,
     now: i64,
-) -> Result<Vec<VerifiedDocument>, MdlError> {
+) -> Result<VerifiedResponse, MdlError> {
     let response = decode(response, "DeviceResponse")?;
     if field(&response, "version").and_then(Value::as_text) != Some("1.0") {
         return Err(MdlError::Unsupported { what: "a DeviceResponse version other than 1.0" });
@@ -56,22 +65,58 @@ pub fn verify_device_response(
     if status != 0.into() {
         return Err(MdlError::Unsupported { what: "a DeviceResponse with an error status" });
     }
-    let documents = field(&response, "documents").and_then(Value::as_array).ok_or(malformed("documents"))?;
-    documents.iter().map(|d| verify_document(d, session, now)).collect()
+    let mut documents = Vec::new();
+    let mut not_returned = Vec::new();
+    for doc in field(&response, "documents").and_then(Value::as_array).ok_or(malformed("documents"))? {
+        only_keys(doc, &["docType", "issuerSigned", "deviceSigned", "errors"], "Document")?;
+        let doc_type = field(doc, "docType").and_then(Value::as_text).ok_or(malformed("docType"))?;
+        let issuer_signed = field(doc, "issuerSigned").ok_or(malformed("issuerSigned"))?;
+        let verified = verify_issuer_signed_value(issuer_signed, Some(doc_type), anchors, now)?;
+        verify_device_auth(doc, doc_type, &verified.device_key, session)?;
+        if let Some(errors) = field(doc, "errors") {
+            for (namespace, elements) in errors.as_map().ok_or(malformed("errors"))? {
+                let namespace = namespace.as_text().ok_or(malformed("errors"))?;
+                for (element, _code) in elements.as_map().ok_or(malformed("errors"))? {
+                    let element = element.as_text().ok_or(malformed("errors"))?;
+                    not_returned.push((namespace.to_owned(), element.to_owned()));
+                }
+            }
+        }
+        documents.push(verified);
+    }
+    Ok(VerifiedResponse { documents, not_returned })
 }
 
-fn verify_document(doc: &Value, session: &Session<'_>, now: i64) -> Result<VerifiedDocument, MdlError> {
-    let doc_type = field(doc, "docType").and_then(Value::as_text).ok_or(malformed("docType"))?;
-    let issuer_signed = field(doc, "issuerSigned").ok_or(malformed("issuerSigned"))?;
+/// Whether `bytes` is a DeviceResponse (it has `documents`) rather than an IssuerSigned.
+pub fn is_device_response(bytes: &[u8]) -> bool {
+    decode(bytes, "DeviceResponse").is_ok_and(|v| field(&v, "documents").is_some())
+}
+
+/// Verify an IssuerSigned alone (an exported mdoc, no session): issuerAuth under `anchors`
+/// at `now`, the MSO's validity and every element's digest.
+pub fn verify_issuer_signed(bytes: &[u8], anchors: Anchors<'_>, now: i64) -> Result<VerifiedDocument, MdlError> {
+    verify_issuer_signed_value(&decode(bytes, "IssuerSigned")?, None, anchors, now)
+}
+
+fn verify_issuer_signed_value(
+    issuer_signed: &Value,
+    doc_type: Option<&str>,
+    anchors: Anchors<'_>,
+    now: i64,
+) -> Result<VerifiedDocument, MdlError> {
+    // Closed maps (18013-5's CDDL): a misspelt or extra key is not quietly passed over — a
+    // "nameSpaces" altered in flight would otherwise read as nothing disclosed.
+    only_keys(issuer_signed, &["nameSpaces", "issuerAuth"], "IssuerSigned")?;
     let issuer_auth = field(issuer_signed, "issuerAuth").ok_or(malformed("issuerAuth"))?;
     let sign1 = CoseSign1::from_cbor_value(issuer_auth.clone()).map_err(|_| malformed("issuerAuth"))?;
 
-    // The document signer and its signature, before anything it signed is read.
+    // The document signer, its trust and its signature, before anything it signed is read.
     let certificate = document_signer(&sign1)?;
-    let (public_key, not_before, not_after) = certificate_key(&certificate)?;
-    if !(not_before..=not_after).contains(&now) {
-        return Err(MdlError::CertificateNotValid);
-    }
+    let signer = check_document_signer(&certificate, anchors, now)?;
+    let public_key = match signer.public_key()? {
+        (key, super::iaca::Curve::P256) => key.to_vec(),
+        _ => return Err(MdlError::Unsupported { what: "a document signer key other than P-256" }),
+    };
     if sign1.protected.header.alg != Some(coset::RegisteredLabelWithPrivate::Assigned(coset::iana::Algorithm::ES256)) {
         return Err(MdlError::Unsupported { what: "an issuerAuth algorithm other than ES256" });
     }
@@ -87,7 +132,8 @@ fn verify_document(doc: &Value, session: &Session<'_>, now: i64) -> Result<Verif
     if field(&mso, "digestAlgorithm").and_then(Value::as_text) != Some("SHA-256") {
         return Err(MdlError::Unsupported { what: "a digest algorithm other than SHA-256" });
     }
-    if field(&mso, "docType").and_then(Value::as_text) != Some(doc_type) {
+    let signed_doc_type = field(&mso, "docType").and_then(Value::as_text).ok_or(malformed("MSO docType"))?;
+    if doc_type.is_some_and(|d| d != signed_doc_type) {
         return Err(MdlError::DocTypeMismatch);
     }
     let validity = field(&mso, "validityInfo").ok_or(malformed("validityInfo"))?;
@@ -101,7 +147,8 @@ fn verify_document(doc: &Value, session: &Session<'_>, now: i64) -> Result<Verif
     let device_key = cose_key_to_sec1(field(device_key_info, "deviceKey").ok_or(malformed("deviceKey"))?)?;
 
     // Every disclosed element against its digest: SHA-256 over the whole #6.24 item.
-    let mut elements = Vec::new();
+    let mut elements: Vec<(String, String, Value)> = Vec::new();
+    let mut seen_ids = std::collections::BTreeSet::new();
     if let Some(name_spaces) = field(issuer_signed, "nameSpaces") {
         for (namespace, items) in name_spaces.as_map().ok_or(malformed("nameSpaces"))? {
             let namespace = namespace.as_text().ok_or(malformed("namespace"))?;
@@ -115,21 +162,28 @@ fn verify_document(doc: &Value, session: &Session<'_>, now: i64) -> Result<Verif
                 let expected = signed
                     .and_then(|m| m.iter().find(|(k, _)| k.as_integer() == Some(id)))
                     .and_then(|(_, v)| v.as_bytes());
+                // SHA-256 over `#6.24(bstr)`: the item's bytes exactly as the issuer signed them
+                // (a re-encoding inside fails; the byte string's own length form is not signed).
                 if expected.map(Vec::as_slice) != Some(sha256(&encode(item)).as_slice()) {
                     return Err(MdlError::DigestMismatch { namespace: namespace.into(), element: element.into() });
+                }
+                // One signed item shown twice, or two values for one element: refused.
+                let repeated = elements.iter().any(|(n, e, _)| n == namespace && e == element);
+                if !seen_ids.insert((namespace.to_owned(), id)) || repeated {
+                    return Err(MdlError::DuplicateKey);
                 }
                 elements.push((namespace.to_owned(), element.to_owned(), value.clone()));
             }
         }
     }
 
-    verify_device_auth(doc, doc_type, &device_key, session)?;
-    Ok(VerifiedDocument { doc_type: doc_type.into(), elements, document_signer: certificate, device_key })
+    Ok(VerifiedDocument { doc_type: signed_doc_type.into(), elements, document_signer: certificate, device_key })
 }
 
 /// The device's MAC or signature over `DeviceAuthenticationBytes`, bound to this session.
 fn verify_device_auth(doc: &Value, doc_type: &str, device_key: &[u8], session: &Session<'_>) -> Result<(), MdlError> {
     let device_signed = field(doc, "deviceSigned").ok_or(malformed("deviceSigned"))?;
+    only_keys(device_signed, &["nameSpaces", "deviceAuth"], "DeviceSigned")?;
     let name_spaces = field(device_signed, "nameSpaces").ok_or(malformed("DeviceNameSpacesBytes"))?;
     tagged_bytes(name_spaces, "DeviceNameSpacesBytes")?;
     let transcript = decode(
@@ -152,6 +206,9 @@ fn verify_device_auth(doc: &Value, doc_type: &str, device_key: &[u8], session: &
         {
             return Err(MdlError::Unsupported { what: "a device MAC other than HMAC 256/256" });
         }
+        if session.e_reader_private.is_empty() {
+            return Err(MdlError::Unsupported { what: "checking a device MAC without the reader's session key" });
+        }
         let shared = ecdh(session.e_reader_private, device_key)?;
         let e_mac_key = hkdf_sha256(shared.as_ref(), &sha256(session.transcript_bytes), b"EMacKey");
         let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, e_mac_key.as_ref());
@@ -163,6 +220,11 @@ fn verify_device_auth(doc: &Value, doc_type: &str, device_key: &[u8], session: &
         );
     }
     if let Some(signature) = field(device_auth, "deviceSignature") {
+        // Detached: the payload slot is nil (ciborium reads CBOR `undefined` as nil too; the
+        // slot is not signed either way), never a payload to be confused with ours.
+        if signature.as_array().and_then(|a| a.get(2)) != Some(&Value::Null) {
+            return Err(malformed("deviceSignature payload"));
+        }
         let sign1 = CoseSign1::from_cbor_value(signature.clone()).map_err(|_| malformed("deviceSignature"))?;
         if sign1.protected.header.alg
             != Some(coset::RegisteredLabelWithPrivate::Assigned(coset::iana::Algorithm::ES256))
@@ -194,28 +256,12 @@ fn document_signer(sign1: &CoseSign1) -> Result<Vec<u8>, MdlError> {
     }
 }
 
-/// A certificate's P-256 public key (SEC1) and validity (Unix seconds).
-fn certificate_key(der: &[u8]) -> Result<(Vec<u8>, i64, i64), MdlError> {
-    let cert = x509_cert::Certificate::from_der(der).map_err(|_| MdlError::BadCertificate)?;
-    let tbs = &cert.tbs_certificate;
-    let spki = &tbs.subject_public_key_info;
-    const EC_PUBLIC_KEY: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
-    if spki.algorithm.oid != EC_PUBLIC_KEY {
-        return Err(MdlError::Unsupported { what: "a document signer key other than EC" });
+/// Refuse a map with any key outside `allowed`.
+fn only_keys(map: &Value, allowed: &[&str], what: &'static str) -> Result<(), MdlError> {
+    let entries = map.as_map().ok_or(malformed(what))?;
+    if entries.iter().all(|(k, _)| k.as_text().is_some_and(|k| allowed.contains(&k))) {
+        Ok(())
+    } else {
+        Err(malformed(what))
     }
-    let key = spki.subject_public_key.raw_bytes().to_vec();
-    let unix = |t: &x509_cert::time::Time| i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX);
-    Ok((key, unix(&tbs.validity.not_before), unix(&tbs.validity.not_after)))
-}
-
-/// A `tdate` (`#6.0(text)`, RFC 3339) as Unix seconds.
-fn tdate(value: Option<&Value>) -> Result<i64, MdlError> {
-    let text = match value {
-        Some(Value::Tag(0, inner)) => inner.as_text(),
-        _ => None,
-    }
-    .ok_or(malformed("tdate"))?;
-    let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .map_err(|_| malformed("tdate"))?;
-    Ok(t.unix_timestamp())
 }

@@ -5,6 +5,7 @@
 //! rooms land.
 
 mod face;
+mod mdl;
 mod online;
 mod report;
 #[cfg(feature = "testing")]
@@ -75,6 +76,10 @@ pub struct HeldDocument {
     pub credential: IssuerCredential,
     /// Seconds since the Unix epoch.
     pub stored_at: i64,
+    /// The same document as an ISO 18013-5 mdoc (IssuerSigned), verified when stored:
+    /// the driving licence, for any standard reader ([`crate::mdl`]).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "serde_bytes")]
+    pub mdoc: Option<Vec<u8>>,
 }
 
 impl Record for HeldDocument {
@@ -109,6 +114,8 @@ pub enum WalletError {
     FaceMismatch { similarity: f32, retry_after_secs: Option<i64> },
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
+    #[error(transparent)]
+    Mdl(#[from] crate::mdl::MdlError),
     /// The platform's integrity service gave no verdict (`Wallet::set_platform_integrity`).
     #[error("the platform's integrity verdict could not be had: {0}")]
     Integrity(#[from] crate::platform::IntegrityError),
@@ -311,7 +318,7 @@ impl Wallet {
     /// Keep a document and its issuer credential (replacing the one of the same kind).
     pub fn store_document(&self, claims: Claims, credential: IssuerCredential) -> Result<HeldDocument, WalletError> {
         claims.validate().map_err(CredentialError::from)?;
-        let doc = HeldDocument { kind: claims.kind(), claims, credential, stored_at: self.store.now() };
+        let doc = HeldDocument { kind: claims.kind(), claims, credential, stored_at: self.store.now(), mdoc: None };
         let entry = ActivityEntry::new(self.store.now(), ActivityKind::DocumentStored).detail(doc.kind.code());
         self.store.put(&doc, Some(entry))?;
         Ok(doc)
@@ -340,16 +347,26 @@ impl Wallet {
             fail::fail_point!("wallet::present");
             Ok(credential::present(&doc.credential, kind, profile, self.key_store.as_ref(), now)?)
         });
-        let outcome = match &result {
+        self.log_presented(&profile.audience, kind, &result)?;
+        result
+    }
+
+    /// Log a disclosure attempt (a QR code, an mDL answer, an export), refused or not.
+    fn log_presented<T>(
+        &self,
+        to: &str,
+        kind: DocumentKind,
+        result: &Result<T, WalletError>,
+    ) -> Result<(), StoreError> {
+        let outcome = match result {
             Ok(_) => Outcome::Success,
             Err(e) => Outcome::Failure { reason: e.to_string() },
         };
         let entry = ActivityEntry::new(self.store.now(), ActivityKind::Presented)
-            .counterparty(profile.audience.as_str())
+            .counterparty(to)
             .detail(kind.code())
             .outcome(outcome);
-        self.store.write(|w| w.log(&entry))?;
-        result
+        self.store.write(|w| w.log(&entry))
     }
 
     /// Verify a presentation as staff with `verifier`, and log the result here.

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::mdl::check_mdoc;
 use super::{HeldDocument, Wallet, WalletError};
 use crate::credential::{self, IssuerCredential, Profile, TrustList, Verifier};
 use crate::net::client::{Client, ClientError};
@@ -193,7 +194,15 @@ impl Wallet {
             let credential: IssuerCredential = ciborium::from_reader(issued.credential.0.as_slice())
                 .map_err(|_| ClientError::Malformed { what: "credential" })?;
             credential::check_issued(&credential, &issued.claims, &trust, &device_key, now)?;
-            docs.push(HeldDocument { kind: issued.claims.kind(), claims: issued.claims, credential, stored_at: now });
+            let mdoc =
+                issued.mdoc.map(|B64(m)| check_mdoc(m, &issued.claims, &trust.iaca, &device_key, now)).transpose()?;
+            docs.push(HeldDocument {
+                kind: issued.claims.kind(),
+                claims: issued.claims,
+                credential,
+                stored_at: now,
+                mdoc,
+            });
         }
         // The reference portrait is kept only if a verified credential signs its digest.
         let reference = match (response.reference_portrait, super::face::signed_reference_digest(&docs)) {

@@ -1614,6 +1614,422 @@ public func FfiConverterTypeLogSink_lower(_ value: LogSink) -> UInt64 {
 
 
 /**
+ * One engagement of the holder's phone with one reader. Show [`Self::engagement_uri`] as a
+ * QR code, hand the reader's first message to [`Self::receive_request`], ask the holder,
+ * then send what [`Self::approve`] or [`Self::decline`] returns.
+ */
+public protocol MdlHolderSessionProtocol: AnyObject, Sendable {
+    
+    /**
+     * Answer with `approved` (allowed elements the reader asked for): needs a recent face
+     * unlock, like a QR code. Returns the SessionData to send.
+     */
+    func approve(approved: [MdlElementId]) async throws  -> Data
+    
+    /**
+     * The BLE service UUID the engagement announces (16 bytes), for the app's radio.
+     */
+    func bleServiceUuid()  -> Data?
+    
+    /**
+     * Decline: the session-termination message to send; nothing is disclosed.
+     */
+    func decline()  -> Data
+    
+    /**
+     * The device engagement's QR text (`mdoc:…`).
+     */
+    func engagementUri()  -> String
+    
+    /**
+     * Read the reader's SessionEstablishment: what it asks for, each element marked allowed or not.
+     */
+    func receiveRequest(message: Data) async throws  -> MdlConsentRequest
+    
+}
+/**
+ * One engagement of the holder's phone with one reader. Show [`Self::engagement_uri`] as a
+ * QR code, hand the reader's first message to [`Self::receive_request`], ask the holder,
+ * then send what [`Self::approve`] or [`Self::decline`] returns.
+ */
+open class MdlHolderSession: MdlHolderSessionProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_idwallet_ffi_fn_clone_mdlholdersession(self.handle, $0) }
+    }
+    /**
+     * A new session for a reader of `audience`, reachable over BLE (peripheral server
+     * mode, a fresh service UUID) as the engagement says.
+     */
+public convenience init(wallet: Wallet, audience: MdlAudience)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeMdlError_lift) {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_constructor_mdlholdersession_new(
+        FfiConverterTypeWallet_lower(wallet),
+        FfiConverterTypeMdlAudience_lower(audience),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_idwallet_ffi_fn_free_mdlholdersession(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Answer with `approved` (allowed elements the reader asked for): needs a recent face
+     * unlock, like a QR code. Returns the SessionData to send.
+     */
+open func approve(approved: [MdlElementId])async throws  -> Data  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_mdlholdersession_approve(
+                        self.uniffiCloneHandle(),FfiConverterSequenceTypeMdlElementId.lower(approved)
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterData.lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
+}
+    
+    /**
+     * The BLE service UUID the engagement announces (16 bytes), for the app's radio.
+     */
+open func bleServiceUuid() -> Data?  {
+    return try!  FfiConverterOptionData.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_mdlholdersession_ble_service_uuid(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Decline: the session-termination message to send; nothing is disclosed.
+     */
+open func decline() -> Data  {
+    return try!  FfiConverterData.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_mdlholdersession_decline(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The device engagement's QR text (`mdoc:…`).
+     */
+open func engagementUri() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_mdlholdersession_engagement_uri(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Read the reader's SessionEstablishment: what it asks for, each element marked allowed or not.
+     */
+open func receiveRequest(message: Data)async throws  -> MdlConsentRequest  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_mdlholdersession_receive_request(
+                        self.uniffiCloneHandle(),FfiConverterData.lower(message)
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeMdlConsentRequest_lift,
+            errorHandler: FfiConverterTypeMdlError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMdlHolderSession: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = MdlHolderSession
+
+    public static func lift(_ handle: UInt64) throws -> MdlHolderSession {
+        return MdlHolderSession(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: MdlHolderSession) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MdlHolderSession {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: MdlHolderSession, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMdlHolderSession_lift(_ handle: UInt64) throws -> MdlHolderSession {
+    return try FfiConverterTypeMdlHolderSession.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMdlHolderSession_lower(_ value: MdlHolderSession) -> UInt64 {
+    return FfiConverterTypeMdlHolderSession.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A police reader for any wallet's mDL: from the scanned engagement, one request, one
+ * verified answer, against the IACA roots it trusts (`SyntheticIssuer.trustList`'s or an
+ * issuing authority's `iaca.der`).
+ */
+public protocol MdlReaderProtocol: AnyObject, Sendable {
+    
+    /**
+     * Decrypt and verify the holder's answer at `at` (Unix seconds; now if absent).
+     */
+    func receive(message: Data, at: Int64?) async throws  -> MdlVerdict
+    
+    /**
+     * The first message to send: SessionEstablishment with a DeviceRequest for `wanted`.
+     */
+    func request(wanted: [MdlWanted]) throws  -> Data
+    
+    /**
+     * SessionTranscriptBytes: what the device signature in the answer is bound to.
+     */
+    func sessionTranscript()  -> Data
+    
+}
+/**
+ * A police reader for any wallet's mDL: from the scanned engagement, one request, one
+ * verified answer, against the IACA roots it trusts (`SyntheticIssuer.trustList`'s or an
+ * issuing authority's `iaca.der`).
+ */
+open class MdlReader: MdlReaderProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_idwallet_ffi_fn_clone_mdlreader(self.handle, $0) }
+    }
+public convenience init(engagementUri: String, iacaRoots: [Data])throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeMdlError_lift) {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_constructor_mdlreader_new(
+        FfiConverterString.lower(engagementUri),
+        FfiConverterSequenceData.lower(iacaRoots),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_idwallet_ffi_fn_free_mdlreader(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Decrypt and verify the holder's answer at `at` (Unix seconds; now if absent).
+     */
+open func receive(message: Data, at: Int64?)async throws  -> MdlVerdict  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_mdlreader_receive(
+                        self.uniffiCloneHandle(),FfiConverterData.lower(message),FfiConverterOptionInt64.lower(at)
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeMdlVerdict_lift,
+            errorHandler: FfiConverterTypeMdlError_lift
+        )
+}
+    
+    /**
+     * The first message to send: SessionEstablishment with a DeviceRequest for `wanted`.
+     */
+open func request(wanted: [MdlWanted])throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeMdlError_lift) {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_mdlreader_request(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceTypeMdlWanted.lower(wanted),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * SessionTranscriptBytes: what the device signature in the answer is bound to.
+     */
+open func sessionTranscript() -> Data  {
+    return try!  FfiConverterData.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_mdlreader_session_transcript(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMdlReader: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = MdlReader
+
+    public static func lift(_ handle: UInt64) throws -> MdlReader {
+        return MdlReader(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: MdlReader) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MdlReader {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: MdlReader, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMdlReader_lift(_ handle: UInt64) throws -> MdlReader {
+    return try FfiConverterTypeMdlReader.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMdlReader_lower(_ value: MdlReader) -> UInt64 {
+    return FfiConverterTypeMdlReader.lower(value)
+}
+
+
+
+
+
+
+/**
  * The app's bridge to Play Integrity, Key Attestation or App Attest
  * (`Wallet.setPlatformIntegrity`; `docs/integrity.md`).
  */
@@ -2788,6 +3204,12 @@ public protocol WalletProtocol: AnyObject, Sendable {
     func unlockedUntil() throws  -> Int64?
     
     /**
+     * The held licence's mdoc (IssuerSigned CBOR), every element as issued: needs a recent
+     * face unlock, and is logged, like any disclosure.
+     */
+    func exportMdoc() async throws  -> Data
+    
+    /**
      * What `provider`'s score unlocks (from a current cached score, or fetched).
      */
     func benefits(provider: String) async throws  -> [BenefitInfo]
@@ -3161,6 +3583,26 @@ open func unlockedUntil()throws  -> Int64?  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * The held licence's mdoc (IssuerSigned CBOR), every element as issued: needs a recent
+     * face unlock, and is logged, like any disclosure.
+     */
+open func exportMdoc()async throws  -> Data  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_idwallet_ffi_fn_method_wallet_export_mdoc(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_idwallet_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_idwallet_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_idwallet_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterData.lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
 }
     
     /**
@@ -4225,6 +4667,440 @@ public func FfiConverterTypeKindCount_lift(_ buf: RustBuffer) throws -> KindCoun
 #endif
 public func FfiConverterTypeKindCount_lower(_ value: KindCount) -> RustBuffer {
     return FfiConverterTypeKindCount.lower(value)
+}
+
+
+/**
+ * The reader's request, for the holder's consent.
+ */
+public struct MdlConsentRequest: Equatable, Hashable {
+    public var docType: String
+    public var elements: [MdlRequestedElement]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(docType: String, elements: [MdlRequestedElement]) {
+        self.docType = docType
+        self.elements = elements
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MdlConsentRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMdlConsentRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MdlConsentRequest {
+        return
+            try MdlConsentRequest(
+                docType: FfiConverterString.read(from: &buf), 
+                elements: FfiConverterSequenceTypeMdlRequestedElement.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MdlConsentRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.docType, into: &buf)
+        FfiConverterSequenceTypeMdlRequestedElement.write(value.elements, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMdlConsentRequest_lift(_ buf: RustBuffer) throws -> MdlConsentRequest {
+    return try FfiConverterTypeMdlConsentRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMdlConsentRequest_lower(_ value: MdlConsentRequest) -> RustBuffer {
+    return FfiConverterTypeMdlConsentRequest.lower(value)
+}
+
+
+/**
+ * One verified document.
+ */
+public struct MdlDocument: Equatable, Hashable {
+    public var docType: String
+    public var elements: [MdlElement]
+    /**
+     * The document signer certificate (DER) that chains to a trusted IACA root.
+     */
+    public var documentSigner: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(docType: String, elements: [MdlElement], 
+        /**
+         * The document signer certificate (DER) that chains to a trusted IACA root.
+         */documentSigner: Data) {
+        self.docType = docType
+        self.elements = elements
+        self.documentSigner = documentSigner
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MdlDocument: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMdlDocument: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MdlDocument {
+        return
+            try MdlDocument(
+                docType: FfiConverterString.read(from: &buf), 
+                elements: FfiConverterSequenceTypeMdlElement.read(from: &buf), 
+                documentSigner: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MdlDocument, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.docType, into: &buf)
+        FfiConverterSequenceTypeMdlElement.write(value.elements, into: &buf)
+        FfiConverterData.write(value.documentSigner, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMdlDocument_lift(_ buf: RustBuffer) throws -> MdlDocument {
+    return try FfiConverterTypeMdlDocument.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMdlDocument_lower(_ value: MdlDocument) -> RustBuffer {
+    return FfiConverterTypeMdlDocument.lower(value)
+}
+
+
+public struct MdlElement: Equatable, Hashable {
+    public var id: MdlElementId
+    public var value: MdlValue
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: MdlElementId, value: MdlValue) {
+        self.id = id
+        self.value = value
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MdlElement: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMdlElement: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MdlElement {
+        return
+            try MdlElement(
+                id: FfiConverterTypeMdlElementId.read(from: &buf), 
+                value: FfiConverterTypeMdlValue.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MdlElement, into buf: inout [UInt8]) {
+        FfiConverterTypeMdlElementId.write(value.id, into: &buf)
+        FfiConverterTypeMdlValue.write(value.value, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMdlElement_lift(_ buf: RustBuffer) throws -> MdlElement {
+    return try FfiConverterTypeMdlElement.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMdlElement_lower(_ value: MdlElement) -> RustBuffer {
+    return FfiConverterTypeMdlElement.lower(value)
+}
+
+
+/**
+ * An element by name: `org.iso.18013.5.1` / `family_name`.
+ */
+public struct MdlElementId: Equatable, Hashable {
+    public var namespace: String
+    public var element: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(namespace: String, element: String) {
+        self.namespace = namespace
+        self.element = element
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MdlElementId: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMdlElementId: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MdlElementId {
+        return
+            try MdlElementId(
+                namespace: FfiConverterString.read(from: &buf), 
+                element: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MdlElementId, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.namespace, into: &buf)
+        FfiConverterString.write(value.element, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMdlElementId_lift(_ buf: RustBuffer) throws -> MdlElementId {
+    return try FfiConverterTypeMdlElementId.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMdlElementId_lower(_ value: MdlElementId) -> RustBuffer {
+    return FfiConverterTypeMdlElementId.lower(value)
+}
+
+
+/**
+ * One element the reader asked for, as the holder is shown it.
+ */
+public struct MdlRequestedElement: Equatable, Hashable {
+    public var id: MdlElementId
+    /**
+     * The reader says it will keep the value.
+     */
+    public var intentToRetain: Bool
+    /**
+     * This audience may have it; only allowed elements can be approved.
+     */
+    public var allowed: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: MdlElementId, 
+        /**
+         * The reader says it will keep the value.
+         */intentToRetain: Bool, 
+        /**
+         * This audience may have it; only allowed elements can be approved.
+         */allowed: Bool) {
+        self.id = id
+        self.intentToRetain = intentToRetain
+        self.allowed = allowed
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MdlRequestedElement: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMdlRequestedElement: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MdlRequestedElement {
+        return
+            try MdlRequestedElement(
+                id: FfiConverterTypeMdlElementId.read(from: &buf), 
+                intentToRetain: FfiConverterBool.read(from: &buf), 
+                allowed: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MdlRequestedElement, into buf: inout [UInt8]) {
+        FfiConverterTypeMdlElementId.write(value.id, into: &buf)
+        FfiConverterBool.write(value.intentToRetain, into: &buf)
+        FfiConverterBool.write(value.allowed, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMdlRequestedElement_lift(_ buf: RustBuffer) throws -> MdlRequestedElement {
+    return try FfiConverterTypeMdlRequestedElement.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMdlRequestedElement_lower(_ value: MdlRequestedElement) -> RustBuffer {
+    return FfiConverterTypeMdlRequestedElement.lower(value)
+}
+
+
+/**
+ * The reader's verdict: verified documents, and what the holder did not return.
+ */
+public struct MdlVerdict: Equatable, Hashable {
+    public var documents: [MdlDocument]
+    public var notReturned: [MdlElementId]
+    /**
+     * The DeviceResponse as received and verified (CBOR), for a reader that must keep
+     * evidence where the law allows — personal data: keep only what the request said.
+     */
+    public var deviceResponse: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(documents: [MdlDocument], notReturned: [MdlElementId], 
+        /**
+         * The DeviceResponse as received and verified (CBOR), for a reader that must keep
+         * evidence where the law allows — personal data: keep only what the request said.
+         */deviceResponse: Data) {
+        self.documents = documents
+        self.notReturned = notReturned
+        self.deviceResponse = deviceResponse
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MdlVerdict: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMdlVerdict: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MdlVerdict {
+        return
+            try MdlVerdict(
+                documents: FfiConverterSequenceTypeMdlDocument.read(from: &buf), 
+                notReturned: FfiConverterSequenceTypeMdlElementId.read(from: &buf), 
+                deviceResponse: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MdlVerdict, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeMdlDocument.write(value.documents, into: &buf)
+        FfiConverterSequenceTypeMdlElementId.write(value.notReturned, into: &buf)
+        FfiConverterData.write(value.deviceResponse, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMdlVerdict_lift(_ buf: RustBuffer) throws -> MdlVerdict {
+    return try FfiConverterTypeMdlVerdict.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMdlVerdict_lower(_ value: MdlVerdict) -> RustBuffer {
+    return FfiConverterTypeMdlVerdict.lower(value)
+}
+
+
+/**
+ * What a reader asks for.
+ */
+public struct MdlWanted: Equatable, Hashable {
+    public var id: MdlElementId
+    public var intentToRetain: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: MdlElementId, intentToRetain: Bool) {
+        self.id = id
+        self.intentToRetain = intentToRetain
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MdlWanted: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMdlWanted: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MdlWanted {
+        return
+            try MdlWanted(
+                id: FfiConverterTypeMdlElementId.read(from: &buf), 
+                intentToRetain: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MdlWanted, into buf: inout [UInt8]) {
+        FfiConverterTypeMdlElementId.write(value.id, into: &buf)
+        FfiConverterBool.write(value.intentToRetain, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMdlWanted_lift(_ buf: RustBuffer) throws -> MdlWanted {
+    return try FfiConverterTypeMdlWanted.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMdlWanted_lower(_ value: MdlWanted) -> RustBuffer {
+    return FfiConverterTypeMdlWanted.lower(value)
 }
 
 
@@ -6880,6 +7756,357 @@ public func FfiConverterTypeLogLevel_lower(_ value: LogLevel) -> RustBuffer {
 
 
 /**
+ * Who reads the licence: what they may be given (`ReaderPolicy` in core).
+ */
+
+public enum MdlAudience: Equatable, Hashable {
+    
+    /**
+     * A police road check: every element of the licence.
+     */
+    case police
+    /**
+     * An age check: over 18, and the portrait.
+     */
+    case ageCheck
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension MdlAudience: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMdlAudience: FfiConverterRustBuffer {
+    typealias SwiftType = MdlAudience
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MdlAudience {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .police
+        
+        case 2: return .ageCheck
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: MdlAudience, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .police:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .ageCheck:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMdlAudience_lift(_ buf: RustBuffer) throws -> MdlAudience {
+    return try FfiConverterTypeMdlAudience.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMdlAudience_lower(_ value: MdlAudience) -> RustBuffer {
+    return FfiConverterTypeMdlAudience.lower(value)
+}
+
+
+
+/**
+ * Why an mDL session or a reader's check refused (`MdlHolderSession`, `MdlReader`). The
+ * variant is what the app shows or branches on; the message names the standard's element
+ * identifiers at most, never a value.
+ */
+public 
+enum MdlError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+
+    
+    
+    /**
+     * Not a well-formed 18013-5 message (or too large, or repeating a key).
+     */
+    case Malformed(message: String)
+    
+    /**
+     * The document signer is not from a trusted IACA root, or a certificate is outside
+     * its validity or profile.
+     */
+    case UntrustedIssuer(message: String)
+    
+    /**
+     * A signature, a disclosed element's digest or the device's signature over this
+     * session does not verify: forged, altered, taken from another mdoc, or replayed.
+     */
+    case Forged(message: String)
+    
+    /**
+     * The mdoc is not valid at this time.
+     */
+    case Expired(message: String)
+    
+    /**
+     * The session's messages do not decrypt (another session's) or came out of order.
+     */
+    case Session(message: String)
+    
+    /**
+     * The holder declined, or the other side ended the session.
+     */
+    case Declined(message: String)
+    
+    /**
+     * Something 18013-5 allows that this build does not support (another curve, a MAC
+     * without the reader's key).
+     */
+    case Unsupported(message: String)
+    
+
+    
+
+    
+
+    
+    public var errorDescription: String? {
+        String(reflecting: self)
+    }
+    
+}
+
+#if compiler(>=6)
+extension MdlError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMdlError: FfiConverterRustBuffer {
+    typealias SwiftType = MdlError
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MdlError {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+
+        
+
+        
+        case 1: return .Malformed(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .UntrustedIssuer(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .Forged(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 4: return .Expired(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 5: return .Session(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 6: return .Declined(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 7: return .Unsupported(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: MdlError, into buf: inout [UInt8]) {
+        switch value {
+
+        
+
+        
+        case .Malformed(_ /* message is ignored*/):
+            writeInt(&buf, Int32(1))
+        case .UntrustedIssuer(_ /* message is ignored*/):
+            writeInt(&buf, Int32(2))
+        case .Forged(_ /* message is ignored*/):
+            writeInt(&buf, Int32(3))
+        case .Expired(_ /* message is ignored*/):
+            writeInt(&buf, Int32(4))
+        case .Session(_ /* message is ignored*/):
+            writeInt(&buf, Int32(5))
+        case .Declined(_ /* message is ignored*/):
+            writeInt(&buf, Int32(6))
+        case .Unsupported(_ /* message is ignored*/):
+            writeInt(&buf, Int32(7))
+
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMdlError_lift(_ buf: RustBuffer) throws -> MdlError {
+    return try FfiConverterTypeMdlError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMdlError_lower(_ value: MdlError) -> RustBuffer {
+    return FfiConverterTypeMdlError.lower(value)
+}
+
+
+/**
+ * A disclosed value.
+ */
+
+public enum MdlValue: Equatable, Hashable {
+    
+    case text(value: String
+    )
+    /**
+     * A full-date, `YYYY-MM-DD`.
+     */
+    case date(value: String
+    )
+    case integer(value: Int64
+    )
+    case boolean(value: Bool
+    )
+    /**
+     * Bytes (the portrait is a JPEG).
+     */
+    case bytes(value: Data
+    )
+    /**
+     * Anything structured (driving_privileges), as its CBOR.
+     */
+    case cbor(value: Data
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension MdlValue: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMdlValue: FfiConverterRustBuffer {
+    typealias SwiftType = MdlValue
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MdlValue {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .text(value: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .date(value: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .integer(value: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        case 4: return .boolean(value: try FfiConverterBool.read(from: &buf)
+        )
+        
+        case 5: return .bytes(value: try FfiConverterData.read(from: &buf)
+        )
+        
+        case 6: return .cbor(value: try FfiConverterData.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: MdlValue, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .text(value):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(value, into: &buf)
+            
+        
+        case let .date(value):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(value, into: &buf)
+            
+        
+        case let .integer(value):
+            writeInt(&buf, Int32(3))
+            FfiConverterInt64.write(value, into: &buf)
+            
+        
+        case let .boolean(value):
+            writeInt(&buf, Int32(4))
+            FfiConverterBool.write(value, into: &buf)
+            
+        
+        case let .bytes(value):
+            writeInt(&buf, Int32(5))
+            FfiConverterData.write(value, into: &buf)
+            
+        
+        case let .cbor(value):
+            writeInt(&buf, Int32(6))
+            FfiConverterData.write(value, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMdlValue_lift(_ buf: RustBuffer) throws -> MdlValue {
+    return try FfiConverterTypeMdlValue.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMdlValue_lower(_ value: MdlValue) -> RustBuffer {
+    return FfiConverterTypeMdlValue.lower(value)
+}
+
+
+
+/**
  * How an activity ended.
  */
 
@@ -8396,6 +9623,31 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceData: FfiConverterRustBuffer {
+    typealias SwiftType = [Data]
+
+    public static func write(_ value: [Data], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterData.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Data] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Data]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterData.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeActivityEntry: FfiConverterRustBuffer {
     typealias SwiftType = [ActivityEntry]
 
@@ -8563,6 +9815,131 @@ fileprivate struct FfiConverterSequenceTypeKindCount: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeKindCount.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeMdlDocument: FfiConverterRustBuffer {
+    typealias SwiftType = [MdlDocument]
+
+    public static func write(_ value: [MdlDocument], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMdlDocument.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [MdlDocument] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [MdlDocument]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMdlDocument.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeMdlElement: FfiConverterRustBuffer {
+    typealias SwiftType = [MdlElement]
+
+    public static func write(_ value: [MdlElement], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMdlElement.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [MdlElement] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [MdlElement]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMdlElement.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeMdlElementId: FfiConverterRustBuffer {
+    typealias SwiftType = [MdlElementId]
+
+    public static func write(_ value: [MdlElementId], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMdlElementId.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [MdlElementId] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [MdlElementId]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMdlElementId.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeMdlRequestedElement: FfiConverterRustBuffer {
+    typealias SwiftType = [MdlRequestedElement]
+
+    public static func write(_ value: [MdlRequestedElement], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMdlRequestedElement.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [MdlRequestedElement] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [MdlRequestedElement]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMdlRequestedElement.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeMdlWanted: FfiConverterRustBuffer {
+    typealias SwiftType = [MdlWanted]
+
+    public static func write(_ value: [MdlWanted], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMdlWanted.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [MdlWanted] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [MdlWanted]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMdlWanted.read(from: &buf))
         }
         return seq
     }
@@ -8753,6 +10130,27 @@ public func qrModules(text: String)throws  -> QrModules  {
 })
 }
 /**
+ * The IACA root certificates (DER) a trust list (CBOR) carries, for an [`MdlReader`].
+ */
+public func mdlIacaRoots(trustList: Data)throws  -> [Data]  {
+    return try  FfiConverterSequenceData.lift(try rustCallWithError(FfiConverterTypeCredentialError_lift) {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_func_mdl_iaca_roots(
+        FfiConverterData.lower(trustList),uniffiCallStatus
+    )
+})
+}
+/**
+ * What a police road check asks for (names, dates, portrait, number, privileges, points), none retained.
+ */
+public func mdlRoadCheck() -> [MdlWanted]  {
+    return try!  FfiConverterSequenceTypeMdlWanted.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_func_mdl_road_check(uniffiCallStatus
+    )
+})
+}
+/**
  * Send idwallet's logs at `max_level` and above to `sink`; `None` stops logging.
  * Returns false if the process already had another `tracing` subscriber.
  */
@@ -8803,6 +10201,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_func_qr_modules() != 48376) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_idwallet_ffi_checksum_func_mdl_iaca_roots() != 3570) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_func_mdl_road_check() != 23399) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_idwallet_ffi_checksum_func_set_log_sink() != 28879) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -8846,6 +10250,30 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_progresslistener_on_progress() != 21832) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_mdlholdersession_approve() != 52508) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_mdlholdersession_ble_service_uuid() != 28999) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_mdlholdersession_decline() != 63460) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_mdlholdersession_engagement_uri() != 41134) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_mdlholdersession_receive_request() != 27821) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_mdlreader_receive() != 33) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_mdlreader_request() != 48950) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_mdlreader_session_transcript() != 41831) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_keystore_device_public_key() != 40602) {
@@ -8920,6 +10348,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_method_wallet_unlocked_until() != 54109) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_idwallet_ffi_checksum_method_wallet_export_mdoc() != 3314) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_idwallet_ffi_checksum_method_wallet_benefits() != 42812) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -8987,6 +10418,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_constructor_facemodels_load() != 35952) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_constructor_mdlholdersession_new() != 25947) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_constructor_mdlreader_new() != 9623) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_constructor_softwarekeystore_create() != 25854) {

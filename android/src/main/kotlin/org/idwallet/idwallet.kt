@@ -803,6 +803,10 @@ internal object IntegrityCheckingUniffiLib {
     internal fun ensureInitialized() = Unit
     external fun uniffi_idwallet_ffi_checksum_func_qr_modules(
     ): Int
+    external fun uniffi_idwallet_ffi_checksum_func_mdl_iaca_roots(
+    ): Int
+    external fun uniffi_idwallet_ffi_checksum_func_mdl_road_check(
+    ): Int
     external fun uniffi_idwallet_ffi_checksum_func_set_log_sink(
     ): Int
     external fun uniffi_idwallet_ffi_checksum_func_verify_visa_report(
@@ -832,6 +836,22 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_idwallet_ffi_checksum_method_facesession_is_enrolment(
     ): Int
     external fun uniffi_idwallet_ffi_checksum_method_progresslistener_on_progress(
+    ): Int
+    external fun uniffi_idwallet_ffi_checksum_method_mdlholdersession_approve(
+    ): Int
+    external fun uniffi_idwallet_ffi_checksum_method_mdlholdersession_ble_service_uuid(
+    ): Int
+    external fun uniffi_idwallet_ffi_checksum_method_mdlholdersession_decline(
+    ): Int
+    external fun uniffi_idwallet_ffi_checksum_method_mdlholdersession_engagement_uri(
+    ): Int
+    external fun uniffi_idwallet_ffi_checksum_method_mdlholdersession_receive_request(
+    ): Int
+    external fun uniffi_idwallet_ffi_checksum_method_mdlreader_receive(
+    ): Int
+    external fun uniffi_idwallet_ffi_checksum_method_mdlreader_request(
+    ): Int
+    external fun uniffi_idwallet_ffi_checksum_method_mdlreader_session_transcript(
     ): Int
     external fun uniffi_idwallet_ffi_checksum_method_keystore_device_public_key(
     ): Int
@@ -881,6 +901,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_idwallet_ffi_checksum_method_wallet_unlocked_until(
     ): Int
+    external fun uniffi_idwallet_ffi_checksum_method_wallet_export_mdoc(
+    ): Int
     external fun uniffi_idwallet_ffi_checksum_method_wallet_benefits(
     ): Int
     external fun uniffi_idwallet_ffi_checksum_method_wallet_cached_score(
@@ -926,6 +948,10 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_idwallet_ffi_checksum_constructor_verifier_from_wallet(
     ): Int
     external fun uniffi_idwallet_ffi_checksum_constructor_facemodels_load(
+    ): Int
+    external fun uniffi_idwallet_ffi_checksum_constructor_mdlholdersession_new(
+    ): Int
+    external fun uniffi_idwallet_ffi_checksum_constructor_mdlreader_new(
     ): Int
     external fun uniffi_idwallet_ffi_checksum_constructor_softwarekeystore_create(
     ): Int
@@ -1013,6 +1039,34 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_idwallet_ffi_fn_method_progresslistener_on_progress(`ptr`: Long,`done`: Int,`total`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_idwallet_ffi_fn_clone_mdlholdersession(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_idwallet_ffi_fn_free_mdlholdersession(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_idwallet_ffi_fn_constructor_mdlholdersession_new(`wallet`: Long,`audience`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_idwallet_ffi_fn_method_mdlholdersession_approve(`ptr`: Long,`approved`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_idwallet_ffi_fn_method_mdlholdersession_ble_service_uuid(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_idwallet_ffi_fn_method_mdlholdersession_decline(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_idwallet_ffi_fn_method_mdlholdersession_engagement_uri(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_idwallet_ffi_fn_method_mdlholdersession_receive_request(`ptr`: Long,`message`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_idwallet_ffi_fn_clone_mdlreader(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_idwallet_ffi_fn_free_mdlreader(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_idwallet_ffi_fn_constructor_mdlreader_new(`engagementUri`: RustBuffer.ByValue,`iacaRoots`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_idwallet_ffi_fn_method_mdlreader_receive(`ptr`: Long,`message`: RustBuffer.ByValue,`at`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_idwallet_ffi_fn_method_mdlreader_request(`ptr`: Long,`wanted`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_idwallet_ffi_fn_method_mdlreader_session_transcript(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_idwallet_ffi_fn_clone_keystore(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_idwallet_ffi_fn_free_keystore(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1093,6 +1147,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_idwallet_ffi_fn_method_wallet_unlocked_until(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_idwallet_ffi_fn_method_wallet_export_mdoc(`ptr`: Long,
+    ): Long
     external fun uniffi_idwallet_ffi_fn_method_wallet_benefits(`ptr`: Long,`provider`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_idwallet_ffi_fn_method_wallet_cached_score(`ptr`: Long,`provider`: RustBuffer.ByValue,
@@ -1140,6 +1196,10 @@ internal object UniffiLib {
     external fun uniffi_idwallet_ffi_fn_method_integrityerror_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_idwallet_ffi_fn_func_qr_modules(`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_idwallet_ffi_fn_func_mdl_iaca_roots(`trustList`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_idwallet_ffi_fn_func_mdl_road_check(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_idwallet_ffi_fn_func_set_log_sink(`sink`: RustBuffer.ByValue,`maxLevel`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
@@ -3302,6 +3362,730 @@ public object FfiConverterTypeLogSink: FfiConverter<LogSink, Long> {
 
 
 /**
+ * One engagement of the holder's phone with one reader. Show [`Self::engagement_uri`] as a
+ * QR code, hand the reader's first message to [`Self::receive_request`], ask the holder,
+ * then send what [`Self::approve`] or [`Self::decline`] returns.
+ */
+public interface MdlHolderSessionInterface {
+    
+    /**
+     * Answer with `approved` (allowed elements the reader asked for): needs a recent face
+     * unlock, like a QR code. Returns the SessionData to send.
+     */
+    suspend fun `approve`(`approved`: List<MdlElementId>): kotlin.ByteArray
+    
+    /**
+     * The BLE service UUID the engagement announces (16 bytes), for the app's radio.
+     */
+    fun `bleServiceUuid`(): kotlin.ByteArray?
+    
+    /**
+     * Decline: the session-termination message to send; nothing is disclosed.
+     */
+    fun `decline`(): kotlin.ByteArray
+    
+    /**
+     * The device engagement's QR text (`mdoc:…`).
+     */
+    fun `engagementUri`(): kotlin.String
+    
+    /**
+     * Read the reader's SessionEstablishment: what it asks for, each element marked allowed or not.
+     */
+    suspend fun `receiveRequest`(`message`: kotlin.ByteArray): MdlConsentRequest
+    
+    companion object
+}
+
+/**
+ * One engagement of the holder's phone with one reader. Show [`Self::engagement_uri`] as a
+ * QR code, hand the reader's first message to [`Self::receive_request`], ask the holder,
+ * then send what [`Self::approve`] or [`Self::decline`] returns.
+ */
+open class MdlHolderSession: Disposable, AutoCloseable, MdlHolderSessionInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    /**
+     * A new session for a reader of `audience`, reachable over BLE (peripheral server
+     * mode, a fresh service UUID) as the engagement says.
+     */
+    constructor(`wallet`: Wallet, `audience`: MdlAudience) :
+        this(UniffiWithHandle, 
+    uniffiRustCallWithError(MdlException) { _status ->
+    UniffiLib.uniffi_idwallet_ffi_fn_constructor_mdlholdersession_new(
+    
+        
+        FfiConverterTypeWallet.lower(`wallet`),
+        FfiConverterTypeMdlAudience.lower(`audience`),_status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_idwallet_ffi_fn_free_mdlholdersession(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_idwallet_ffi_fn_clone_mdlholdersession(handle, status)
+        }
+    }
+
+    
+    /**
+     * Answer with `approved` (allowed elements the reader asked for): needs a recent face
+     * unlock, like a QR code. Returns the SessionData to send.
+     */
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `approve`(`approved`: List<MdlElementId>) : kotlin.ByteArray {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_idwallet_ffi_fn_method_mdlholdersession_approve(
+                uniffiHandle,
+                
+        FfiConverterSequenceTypeMdlElementId.lower(`approved`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterByteArray.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The BLE service UUID the engagement announces (16 bytes), for the app's radio.
+     */override fun `bleServiceUuid`(): kotlin.ByteArray? {
+            return FfiConverterOptionalByteArray.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_idwallet_ffi_fn_method_mdlholdersession_ble_service_uuid(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Decline: the session-termination message to send; nothing is disclosed.
+     */override fun `decline`(): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_idwallet_ffi_fn_method_mdlholdersession_decline(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The device engagement's QR text (`mdoc:…`).
+     */override fun `engagementUri`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_idwallet_ffi_fn_method_mdlholdersession_engagement_uri(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Read the reader's SessionEstablishment: what it asks for, each element marked allowed or not.
+     */
+    @Throws(MdlException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `receiveRequest`(`message`: kotlin.ByteArray) : MdlConsentRequest {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_idwallet_ffi_fn_method_mdlholdersession_receive_request(
+                uniffiHandle,
+                
+        FfiConverterByteArray.lower(`message`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeMdlConsentRequest.lift(it) },
+        // Error FFI converter
+        MdlException.ErrorHandler,
+    )
+    }
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMdlHolderSession: FfiConverter<MdlHolderSession, Long> {
+    override fun lower(value: MdlHolderSession): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): MdlHolderSession {
+        return MdlHolderSession(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): MdlHolderSession {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: MdlHolderSession) = 8UL
+
+    override fun write(value: MdlHolderSession, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * A police reader for any wallet's mDL: from the scanned engagement, one request, one
+ * verified answer, against the IACA roots it trusts (`SyntheticIssuer.trustList`'s or an
+ * issuing authority's `iaca.der`).
+ */
+public interface MdlReaderInterface {
+    
+    /**
+     * Decrypt and verify the holder's answer at `at` (Unix seconds; now if absent).
+     */
+    suspend fun `receive`(`message`: kotlin.ByteArray, `at`: kotlin.Long?): MdlVerdict
+    
+    /**
+     * The first message to send: SessionEstablishment with a DeviceRequest for `wanted`.
+     */
+    fun `request`(`wanted`: List<MdlWanted>): kotlin.ByteArray
+    
+    /**
+     * SessionTranscriptBytes: what the device signature in the answer is bound to.
+     */
+    fun `sessionTranscript`(): kotlin.ByteArray
+    
+    companion object
+}
+
+/**
+ * A police reader for any wallet's mDL: from the scanned engagement, one request, one
+ * verified answer, against the IACA roots it trusts (`SyntheticIssuer.trustList`'s or an
+ * issuing authority's `iaca.der`).
+ */
+open class MdlReader: Disposable, AutoCloseable, MdlReaderInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    constructor(`engagementUri`: kotlin.String, `iacaRoots`: List<kotlin.ByteArray>) :
+        this(UniffiWithHandle, 
+    uniffiRustCallWithError(MdlException) { _status ->
+    UniffiLib.uniffi_idwallet_ffi_fn_constructor_mdlreader_new(
+    
+        
+        FfiConverterString.lower(`engagementUri`),
+        FfiConverterSequenceByteArray.lower(`iacaRoots`),_status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_idwallet_ffi_fn_free_mdlreader(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_idwallet_ffi_fn_clone_mdlreader(handle, status)
+        }
+    }
+
+    
+    /**
+     * Decrypt and verify the holder's answer at `at` (Unix seconds; now if absent).
+     */
+    @Throws(MdlException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `receive`(`message`: kotlin.ByteArray, `at`: kotlin.Long?) : MdlVerdict {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_idwallet_ffi_fn_method_mdlreader_receive(
+                uniffiHandle,
+                
+        FfiConverterByteArray.lower(`message`),
+        FfiConverterOptionalLong.lower(`at`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeMdlVerdict.lift(it) },
+        // Error FFI converter
+        MdlException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The first message to send: SessionEstablishment with a DeviceRequest for `wanted`.
+     */
+    @Throws(MdlException::class)override fun `request`(`wanted`: List<MdlWanted>): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(MdlException) { _status ->
+    UniffiLib.uniffi_idwallet_ffi_fn_method_mdlreader_request(
+        it,
+        
+        FfiConverterSequenceTypeMdlWanted.lower(`wanted`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * SessionTranscriptBytes: what the device signature in the answer is bound to.
+     */override fun `sessionTranscript`(): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_idwallet_ffi_fn_method_mdlreader_session_transcript(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMdlReader: FfiConverter<MdlReader, Long> {
+    override fun lower(value: MdlReader): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): MdlReader {
+        return MdlReader(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): MdlReader {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: MdlReader) = 8UL
+
+    override fun write(value: MdlReader, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * The app's bridge to Play Integrity, Key Attestation or App Attest
  * (`Wallet.setPlatformIntegrity`; `docs/integrity.md`).
  */
@@ -5175,6 +5959,12 @@ public interface WalletInterface {
     fun `unlockedUntil`(): kotlin.Long?
     
     /**
+     * The held licence's mdoc (IssuerSigned CBOR), every element as issued: needs a recent
+     * face unlock, and is logged, like any disclosure.
+     */
+    suspend fun `exportMdoc`(): kotlin.ByteArray
+    
+    /**
      * What `provider`'s score unlocks (from a current cached score, or fetched).
      */
     suspend fun `benefits`(`provider`: kotlin.String): List<BenefitInfo>
@@ -5640,6 +6430,31 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
     )
     }
     
+
+    
+    /**
+     * The held licence's mdoc (IssuerSigned CBOR), every element as issued: needs a recent
+     * face unlock, and is logged, like any disclosure.
+     */
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `exportMdoc`() : kotlin.ByteArray {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_idwallet_ffi_fn_method_wallet_export_mdoc(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_idwallet_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_idwallet_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterByteArray.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
+    )
+    }
 
     
     /**
@@ -6653,6 +7468,318 @@ public object FfiConverterTypeKindCount: FfiConverterRustBuffer<KindCount> {
     override fun write(value: KindCount, buf: ByteBuffer) {
             FfiConverterString.write(value.`kind`, buf)
             FfiConverterULong.write(value.`count`, buf)
+    }
+}
+
+
+
+/**
+ * The reader's request, for the holder's consent.
+ */
+data class MdlConsentRequest (
+    val `docType`: kotlin.String
+    , 
+    val `elements`: List<MdlRequestedElement>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMdlConsentRequest: FfiConverterRustBuffer<MdlConsentRequest> {
+    override fun read(buf: ByteBuffer): MdlConsentRequest {
+        return MdlConsentRequest(
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeMdlRequestedElement.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MdlConsentRequest) = (
+            FfiConverterString.allocationSize(value.`docType`) +
+            FfiConverterSequenceTypeMdlRequestedElement.allocationSize(value.`elements`)
+    )
+
+    override fun write(value: MdlConsentRequest, buf: ByteBuffer) {
+            FfiConverterString.write(value.`docType`, buf)
+            FfiConverterSequenceTypeMdlRequestedElement.write(value.`elements`, buf)
+    }
+}
+
+
+
+/**
+ * One verified document.
+ */
+data class MdlDocument (
+    val `docType`: kotlin.String
+    , 
+    val `elements`: List<MdlElement>
+    , 
+    /**
+     * The document signer certificate (DER) that chains to a trusted IACA root.
+     */
+    val `documentSigner`: kotlin.ByteArray
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMdlDocument: FfiConverterRustBuffer<MdlDocument> {
+    override fun read(buf: ByteBuffer): MdlDocument {
+        return MdlDocument(
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeMdlElement.read(buf),
+            FfiConverterByteArray.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MdlDocument) = (
+            FfiConverterString.allocationSize(value.`docType`) +
+            FfiConverterSequenceTypeMdlElement.allocationSize(value.`elements`) +
+            FfiConverterByteArray.allocationSize(value.`documentSigner`)
+    )
+
+    override fun write(value: MdlDocument, buf: ByteBuffer) {
+            FfiConverterString.write(value.`docType`, buf)
+            FfiConverterSequenceTypeMdlElement.write(value.`elements`, buf)
+            FfiConverterByteArray.write(value.`documentSigner`, buf)
+    }
+}
+
+
+
+data class MdlElement (
+    val `id`: MdlElementId
+    , 
+    val `value`: MdlValue
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMdlElement: FfiConverterRustBuffer<MdlElement> {
+    override fun read(buf: ByteBuffer): MdlElement {
+        return MdlElement(
+            FfiConverterTypeMdlElementId.read(buf),
+            FfiConverterTypeMdlValue.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MdlElement) = (
+            FfiConverterTypeMdlElementId.allocationSize(value.`id`) +
+            FfiConverterTypeMdlValue.allocationSize(value.`value`)
+    )
+
+    override fun write(value: MdlElement, buf: ByteBuffer) {
+            FfiConverterTypeMdlElementId.write(value.`id`, buf)
+            FfiConverterTypeMdlValue.write(value.`value`, buf)
+    }
+}
+
+
+
+/**
+ * An element by name: `org.iso.18013.5.1` / `family_name`.
+ */
+data class MdlElementId (
+    val `namespace`: kotlin.String
+    , 
+    val `element`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMdlElementId: FfiConverterRustBuffer<MdlElementId> {
+    override fun read(buf: ByteBuffer): MdlElementId {
+        return MdlElementId(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MdlElementId) = (
+            FfiConverterString.allocationSize(value.`namespace`) +
+            FfiConverterString.allocationSize(value.`element`)
+    )
+
+    override fun write(value: MdlElementId, buf: ByteBuffer) {
+            FfiConverterString.write(value.`namespace`, buf)
+            FfiConverterString.write(value.`element`, buf)
+    }
+}
+
+
+
+/**
+ * One element the reader asked for, as the holder is shown it.
+ */
+data class MdlRequestedElement (
+    val `id`: MdlElementId
+    , 
+    /**
+     * The reader says it will keep the value.
+     */
+    val `intentToRetain`: kotlin.Boolean
+    , 
+    /**
+     * This audience may have it; only allowed elements can be approved.
+     */
+    val `allowed`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMdlRequestedElement: FfiConverterRustBuffer<MdlRequestedElement> {
+    override fun read(buf: ByteBuffer): MdlRequestedElement {
+        return MdlRequestedElement(
+            FfiConverterTypeMdlElementId.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MdlRequestedElement) = (
+            FfiConverterTypeMdlElementId.allocationSize(value.`id`) +
+            FfiConverterBoolean.allocationSize(value.`intentToRetain`) +
+            FfiConverterBoolean.allocationSize(value.`allowed`)
+    )
+
+    override fun write(value: MdlRequestedElement, buf: ByteBuffer) {
+            FfiConverterTypeMdlElementId.write(value.`id`, buf)
+            FfiConverterBoolean.write(value.`intentToRetain`, buf)
+            FfiConverterBoolean.write(value.`allowed`, buf)
+    }
+}
+
+
+
+/**
+ * The reader's verdict: verified documents, and what the holder did not return.
+ */
+data class MdlVerdict (
+    val `documents`: List<MdlDocument>
+    , 
+    val `notReturned`: List<MdlElementId>
+    , 
+    /**
+     * The DeviceResponse as received and verified (CBOR), for a reader that must keep
+     * evidence where the law allows — personal data: keep only what the request said.
+     */
+    val `deviceResponse`: kotlin.ByteArray
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMdlVerdict: FfiConverterRustBuffer<MdlVerdict> {
+    override fun read(buf: ByteBuffer): MdlVerdict {
+        return MdlVerdict(
+            FfiConverterSequenceTypeMdlDocument.read(buf),
+            FfiConverterSequenceTypeMdlElementId.read(buf),
+            FfiConverterByteArray.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MdlVerdict) = (
+            FfiConverterSequenceTypeMdlDocument.allocationSize(value.`documents`) +
+            FfiConverterSequenceTypeMdlElementId.allocationSize(value.`notReturned`) +
+            FfiConverterByteArray.allocationSize(value.`deviceResponse`)
+    )
+
+    override fun write(value: MdlVerdict, buf: ByteBuffer) {
+            FfiConverterSequenceTypeMdlDocument.write(value.`documents`, buf)
+            FfiConverterSequenceTypeMdlElementId.write(value.`notReturned`, buf)
+            FfiConverterByteArray.write(value.`deviceResponse`, buf)
+    }
+}
+
+
+
+/**
+ * What a reader asks for.
+ */
+data class MdlWanted (
+    val `id`: MdlElementId
+    , 
+    val `intentToRetain`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMdlWanted: FfiConverterRustBuffer<MdlWanted> {
+    override fun read(buf: ByteBuffer): MdlWanted {
+        return MdlWanted(
+            FfiConverterTypeMdlElementId.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MdlWanted) = (
+            FfiConverterTypeMdlElementId.allocationSize(value.`id`) +
+            FfiConverterBoolean.allocationSize(value.`intentToRetain`)
+    )
+
+    override fun write(value: MdlWanted, buf: ByteBuffer) {
+            FfiConverterTypeMdlElementId.write(value.`id`, buf)
+            FfiConverterBoolean.write(value.`intentToRetain`, buf)
     }
 }
 
@@ -8488,6 +9615,353 @@ public object FfiConverterTypeLogLevel: FfiConverterRustBuffer<LogLevel> {
 
     override fun write(value: LogLevel, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Who reads the licence: what they may be given (`ReaderPolicy` in core).
+ */
+
+enum class MdlAudience {
+    
+    /**
+     * A police road check: every element of the licence.
+     */
+    POLICE,
+    /**
+     * An age check: over 18, and the portrait.
+     */
+    AGE_CHECK;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMdlAudience: FfiConverterRustBuffer<MdlAudience> {
+    override fun read(buf: ByteBuffer) = try {
+        MdlAudience.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: MdlAudience) = 4UL
+
+    override fun write(value: MdlAudience, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+
+
+/**
+ * Why an mDL session or a reader's check refused (`MdlHolderSession`, `MdlReader`). The
+ * variant is what the app shows or branches on; the message names the standard's element
+ * identifiers at most, never a value.
+ */
+sealed class MdlException(message: String): kotlin.Exception(message) {
+        
+    /**
+     * Not a well-formed 18013-5 message (or too large, or repeating a key).
+     */
+        class Malformed(message: String) : MdlException(message)
+        
+    /**
+     * The document signer is not from a trusted IACA root, or a certificate is outside
+     * its validity or profile.
+     */
+        class UntrustedIssuer(message: String) : MdlException(message)
+        
+    /**
+     * A signature, a disclosed element's digest or the device's signature over this
+     * session does not verify: forged, altered, taken from another mdoc, or replayed.
+     */
+        class Forged(message: String) : MdlException(message)
+        
+    /**
+     * The mdoc is not valid at this time.
+     */
+        class Expired(message: String) : MdlException(message)
+        
+    /**
+     * The session's messages do not decrypt (another session's) or came out of order.
+     */
+        class Session(message: String) : MdlException(message)
+        
+    /**
+     * The holder declined, or the other side ended the session.
+     */
+        class Declined(message: String) : MdlException(message)
+        
+    /**
+     * Something 18013-5 allows that this build does not support (another curve, a MAC
+     * without the reader's key).
+     */
+        class Unsupported(message: String) : MdlException(message)
+        
+
+    companion object ErrorHandler : UniffiRustCallStatusErrorHandler<MdlException> {
+        override fun lift(error_buf: RustBuffer.ByValue): MdlException = FfiConverterTypeMdlError.lift(error_buf)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMdlError : FfiConverterRustBuffer<MdlException> {
+    override fun read(buf: ByteBuffer): MdlException {
+        
+            return when(buf.getInt()) {
+            1 -> MdlException.Malformed(FfiConverterString.read(buf))
+            2 -> MdlException.UntrustedIssuer(FfiConverterString.read(buf))
+            3 -> MdlException.Forged(FfiConverterString.read(buf))
+            4 -> MdlException.Expired(FfiConverterString.read(buf))
+            5 -> MdlException.Session(FfiConverterString.read(buf))
+            6 -> MdlException.Declined(FfiConverterString.read(buf))
+            7 -> MdlException.Unsupported(FfiConverterString.read(buf))
+            else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
+        }
+        
+    }
+
+    override fun allocationSize(value: MdlException): ULong {
+        return 4UL
+    }
+
+    override fun write(value: MdlException, buf: ByteBuffer) {
+        when(value) {
+            is MdlException.Malformed -> {
+                buf.putInt(1)
+                Unit
+            }
+            is MdlException.UntrustedIssuer -> {
+                buf.putInt(2)
+                Unit
+            }
+            is MdlException.Forged -> {
+                buf.putInt(3)
+                Unit
+            }
+            is MdlException.Expired -> {
+                buf.putInt(4)
+                Unit
+            }
+            is MdlException.Session -> {
+                buf.putInt(5)
+                Unit
+            }
+            is MdlException.Declined -> {
+                buf.putInt(6)
+                Unit
+            }
+            is MdlException.Unsupported -> {
+                buf.putInt(7)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+
+}
+
+
+
+/**
+ * A disclosed value.
+ */
+sealed class MdlValue {
+    
+    data class Text(
+        val `value`: kotlin.String) : MdlValue()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A full-date, `YYYY-MM-DD`.
+     */
+    data class Date(
+        val `value`: kotlin.String) : MdlValue()
+        
+    {
+        
+
+        companion object
+    }
+    
+    data class Integer(
+        val `value`: kotlin.Long) : MdlValue()
+        
+    {
+        
+
+        companion object
+    }
+    
+    data class Boolean(
+        val `value`: kotlin.Boolean) : MdlValue()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Bytes (the portrait is a JPEG).
+     */
+    data class Bytes(
+        val `value`: kotlin.ByteArray) : MdlValue()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Anything structured (driving_privileges), as its CBOR.
+     */
+    data class Cbor(
+        val `value`: kotlin.ByteArray) : MdlValue()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMdlValue : FfiConverterRustBuffer<MdlValue>{
+    override fun read(buf: ByteBuffer): MdlValue {
+        return when(buf.getInt()) {
+            1 -> MdlValue.Text(
+                FfiConverterString.read(buf),
+                )
+            2 -> MdlValue.Date(
+                FfiConverterString.read(buf),
+                )
+            3 -> MdlValue.Integer(
+                FfiConverterLong.read(buf),
+                )
+            4 -> MdlValue.Boolean(
+                FfiConverterBoolean.read(buf),
+                )
+            5 -> MdlValue.Bytes(
+                FfiConverterByteArray.read(buf),
+                )
+            6 -> MdlValue.Cbor(
+                FfiConverterByteArray.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: MdlValue): ULong = when(value) {
+        is MdlValue.Text -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`value`)
+            )
+        }
+        is MdlValue.Date -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`value`)
+            )
+        }
+        is MdlValue.Integer -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterLong.allocationSize(value.`value`)
+            )
+        }
+        is MdlValue.Boolean -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterBoolean.allocationSize(value.`value`)
+            )
+        }
+        is MdlValue.Bytes -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterByteArray.allocationSize(value.`value`)
+            )
+        }
+        is MdlValue.Cbor -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterByteArray.allocationSize(value.`value`)
+            )
+        }
+    }
+
+    override fun write(value: MdlValue, buf: ByteBuffer) {
+        when(value) {
+            is MdlValue.Text -> {
+                buf.putInt(1)
+                FfiConverterString.write(value.`value`, buf)
+                Unit
+            }
+            is MdlValue.Date -> {
+                buf.putInt(2)
+                FfiConverterString.write(value.`value`, buf)
+                Unit
+            }
+            is MdlValue.Integer -> {
+                buf.putInt(3)
+                FfiConverterLong.write(value.`value`, buf)
+                Unit
+            }
+            is MdlValue.Boolean -> {
+                buf.putInt(4)
+                FfiConverterBoolean.write(value.`value`, buf)
+                Unit
+            }
+            is MdlValue.Bytes -> {
+                buf.putInt(5)
+                FfiConverterByteArray.write(value.`value`, buf)
+                Unit
+            }
+            is MdlValue.Cbor -> {
+                buf.putInt(6)
+                FfiConverterByteArray.write(value.`value`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
     }
 }
 
@@ -10399,6 +11873,34 @@ public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.Str
 /**
  * @suppress
  */
+public object FfiConverterSequenceByteArray: FfiConverterRustBuffer<List<kotlin.ByteArray>> {
+    override fun read(buf: ByteBuffer): List<kotlin.ByteArray> {
+        val len = buf.getInt()
+        return List<kotlin.ByteArray>(len) {
+            FfiConverterByteArray.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<kotlin.ByteArray>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterByteArray.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<kotlin.ByteArray>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterByteArray.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeActivityEntry: FfiConverterRustBuffer<List<ActivityEntry>> {
     override fun read(buf: ByteBuffer): List<ActivityEntry> {
         val len = buf.getInt()
@@ -10595,6 +12097,146 @@ public object FfiConverterSequenceTypeKindCount: FfiConverterRustBuffer<List<Kin
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeMdlDocument: FfiConverterRustBuffer<List<MdlDocument>> {
+    override fun read(buf: ByteBuffer): List<MdlDocument> {
+        val len = buf.getInt()
+        return List<MdlDocument>(len) {
+            FfiConverterTypeMdlDocument.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<MdlDocument>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeMdlDocument.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<MdlDocument>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeMdlDocument.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeMdlElement: FfiConverterRustBuffer<List<MdlElement>> {
+    override fun read(buf: ByteBuffer): List<MdlElement> {
+        val len = buf.getInt()
+        return List<MdlElement>(len) {
+            FfiConverterTypeMdlElement.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<MdlElement>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeMdlElement.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<MdlElement>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeMdlElement.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeMdlElementId: FfiConverterRustBuffer<List<MdlElementId>> {
+    override fun read(buf: ByteBuffer): List<MdlElementId> {
+        val len = buf.getInt()
+        return List<MdlElementId>(len) {
+            FfiConverterTypeMdlElementId.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<MdlElementId>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeMdlElementId.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<MdlElementId>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeMdlElementId.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeMdlRequestedElement: FfiConverterRustBuffer<List<MdlRequestedElement>> {
+    override fun read(buf: ByteBuffer): List<MdlRequestedElement> {
+        val len = buf.getInt()
+        return List<MdlRequestedElement>(len) {
+            FfiConverterTypeMdlRequestedElement.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<MdlRequestedElement>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeMdlRequestedElement.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<MdlRequestedElement>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeMdlRequestedElement.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeMdlWanted: FfiConverterRustBuffer<List<MdlWanted>> {
+    override fun read(buf: ByteBuffer): List<MdlWanted> {
+        val len = buf.getInt()
+        return List<MdlWanted>(len) {
+            FfiConverterTypeMdlWanted.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<MdlWanted>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeMdlWanted.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<MdlWanted>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeMdlWanted.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeScorePoint: FfiConverterRustBuffer<List<ScorePoint>> {
     override fun read(buf: ByteBuffer): List<ScorePoint> {
         val len = buf.getInt()
@@ -10757,6 +12399,34 @@ public object FfiConverterMapStringLong: FfiConverterRustBuffer<Map<kotlin.Strin
     
         
         FfiConverterString.lower(`text`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * The IACA root certificates (DER) a trust list (CBOR) carries, for an [`MdlReader`].
+         */
+    @Throws(CredentialException::class) fun `mdlIacaRoots`(`trustList`: kotlin.ByteArray): List<kotlin.ByteArray> {
+            return FfiConverterSequenceByteArray.lift(
+    uniffiRustCallWithError(CredentialException) { _status ->
+    UniffiLib.uniffi_idwallet_ffi_fn_func_mdl_iaca_roots(
+    
+        
+        FfiConverterByteArray.lower(`trustList`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * What a police road check asks for (names, dates, portrait, number, privileges, points), none retained.
+         */ fun `mdlRoadCheck`(): List<MdlWanted> {
+            return FfiConverterSequenceTypeMdlWanted.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_idwallet_ffi_fn_func_mdl_road_check(
+    
+        _status)
 }
     )
     }
