@@ -38,7 +38,7 @@ const PASSPHRASE: &str = "demo passphrase — use your own";
 const MARKER: &str = ".idwallet-demo";
 /// What the demo leaves in its folder (a folder of only these, from before the marker
 /// existed, is also its own).
-const OUTPUTS: [&str; 15] = [
+const OUTPUTS: [&str; 20] = [
     MARKER,
     "wallet.db",
     "wallet.db-wal",
@@ -54,6 +54,11 @@ const OUTPUTS: [&str; 15] = [
     "status-list.cwt",
     "visa-report.pdf",
     "my-qr.png",
+    "iaca.der",
+    "mdl-engagement.png",
+    "licence.mdoc",
+    "mdl-response.cbor",
+    "mdl-transcript.cbor",
 ];
 
 /// Clear `dir` if an earlier demo made it; refuse a folder with anything else in it (it
@@ -245,6 +250,9 @@ pub fn run(args: Args) -> Result<()> {
         Ok(_) => anyhow::bail!("a hotel desk accepted a police presentation"),
     }
 
+    step("A police road check: the licence as an ISO 18013-5 mDL, read by a standard reader");
+    road_check(&wallet, &synced.trust_list, dir)?;
+
     step("Someone else, live, tries to replace the holder's face on the unlocked phone");
     let stranger =
         crate::face_cmd::session(&wallet, FacePurpose::Enrol, &models, fixture("impostor_2")?, order.clone());
@@ -325,6 +333,10 @@ pub fn run(args: Args) -> Result<()> {
         "police-qr.png",
         "trust-list.cbor",
         "status-list.cwt",
+        "iaca.der",
+        "mdl-engagement.png",
+        "licence.mdoc",
+        "mdl-response.cbor",
         "visa-report.pdf",
     ] {
         println!("   {}", dir.join(name).display());
@@ -342,10 +354,67 @@ pub fn run(args: Args) -> Result<()> {
         live_photo.display()
     );
     println!(
+        "Try the police mDL reader: idwallet mdl verify {} --iaca {} --transcript {}",
+        dir.join("mdl-response.cbor").display(),
+        dir.join("iaca.der").display(),
+        dir.join("mdl-transcript.cbor").display()
+    );
+    println!(
         "Try the staff desk: idwallet verify --role hotel --image {} --trust {} --status {}",
         dir.join("hotel-qr.png").display(),
         dir.join("trust-list.cbor").display(),
         dir.join("status-list.cwt").display()
     );
+    Ok(())
+}
+
+/// The road check: the phone shows an engagement QR, the police reader scans it, the two
+/// talk over a transport (BLE on phones; in memory here), the holder consents under the
+/// police policy, the unlocked wallet answers, and the reader verifies against the IACA root.
+fn road_check(wallet: &Wallet, trust_list: &[u8], dir: &std::path::Path) -> Result<()> {
+    use idwallet_core::mdl::engagement::RetrievalMethod;
+    use idwallet_core::mdl::holder::{HolderSession, ReaderPolicy};
+    use idwallet_core::mdl::iaca::Anchors;
+    use idwallet_core::mdl::reader::{road_check_request, ReaderSession};
+    use idwallet_core::mdl::transport::{memory_pair, Transport};
+    let wait = std::time::Duration::from_secs(10);
+    let roots = TrustList::from_cbor(trust_list)?.iaca;
+    let root = roots.first().context("the trust list carries no IACA root")?;
+    std::fs::write(dir.join("iaca.der"), root)?;
+    std::fs::write(dir.join("licence.mdoc"), wallet.export_mdoc(idwallet_core::now_unix())?)?;
+
+    let mut holder = HolderSession::new(ReaderPolicy::police(), vec![RetrievalMethod::ble_peripheral()])?;
+    let uri = holder.engagement().to_uri();
+    let png = dir.join("mdl-engagement.png");
+    std::fs::write(&png, qr::to_png(&uri, 6)?)?;
+    println!("   the phone shows its device engagement ({} characters, mdoc: URI): {}", uri.len(), png.display());
+
+    // The police reader scans the picture, not the string.
+    let scanned =
+        qr::decode_image(&std::fs::read(&png)?)?.into_iter().next().context("no code in the engagement QR")?;
+    let mut reader = ReaderSession::from_uri(&scanned)?;
+    let (mut phone, mut police) = memory_pair();
+    police.send(reader.request(&road_check_request())?)?;
+    let consent = holder.receive_request(&phone.receive(wait)?)?;
+    println!("   the reader asks for {} elements; the holder is shown each:", consent.elements.len());
+    for e in &consent.elements {
+        let retain = if e.intent_to_retain { "will be kept" } else { "not kept" };
+        let allowed = if e.allowed { "allowed for the police" } else { "NOT allowed" };
+        println!("     {:<22} {retain}, {allowed}", e.element);
+    }
+    let answer = wallet.mdl_respond(&mut holder, &consent.allowed(), idwallet_core::now_unix())?;
+    phone.send(answer)?;
+    println!("   the holder approves; the unlocked wallet answers, signed by the device key");
+
+    let response = reader.open(&police.receive(wait)?)?;
+    let verdict = reader.verify(&response, Anchors::Iaca(&roots), idwallet_core::now_unix())?;
+    std::fs::write(dir.join("mdl-response.cbor"), &response)?;
+    std::fs::write(dir.join("mdl-transcript.cbor"), reader.transcript())?;
+    for doc in &verdict.documents {
+        crate::mdl_cmd::print_document(
+            doc,
+            "DS certificate chains to the IACA root, every digest and the device signature verified",
+        );
+    }
     Ok(())
 }

@@ -275,3 +275,28 @@ pub fn session(
     }
     Ok(result?)
 }
+
+/// `--face PHOTO` for a command that discloses: unlock the eID in this process first (an
+/// unlock lives only in the process that made it).
+#[derive(ClapArgs)]
+pub struct UnlockArg {
+    /// Unlock the eID with the holder's face first (an unlock lives only in the process
+    /// that made it). A desktop has no camera: SYNTHETIC frames re-rendered from PHOTO.
+    #[arg(long, value_name = "PHOTO")]
+    pub face: Option<PathBuf>,
+    #[command(flatten)]
+    pub challenges: ChallengesArg,
+    #[command(flatten)]
+    pub models: ModelsArg,
+}
+
+impl UnlockArg {
+    /// With `--face`, a face unlock fed SYNTHETIC frames of the holder in that photo.
+    pub fn unlock(self, wallet: &idwallet_core::Wallet) -> Result<()> {
+        let Some(photo) = &self.face else { return Ok(()) };
+        let models = load_models(&self.models.dir())?;
+        let frame = Frame::Encoded(std::fs::read(photo).with_context(|| format!("cannot read {}", photo.display()))?);
+        session(wallet, FacePurpose::Unlock, &models, frame, self.challenges.challenges)?;
+        Ok(())
+    }
+}

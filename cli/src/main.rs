@@ -2,6 +2,7 @@
 
 mod demo;
 mod face_cmd;
+mod mdl_cmd;
 mod online;
 mod output;
 mod report_cmd;
@@ -80,6 +81,9 @@ enum Command {
     /// On-device face: compare two photos.
     #[command(subcommand)]
     Face(face_cmd::FaceCommand),
+    /// The driving licence as an ISO 18013-5 mDL: export it, or verify one as a police reader.
+    #[command(subcommand)]
+    Mdl(mdl_cmd::MdlCommand),
 }
 
 fn main() -> ExitCode {
@@ -103,6 +107,7 @@ fn main() -> ExitCode {
         Command::Score(args) => online::score(args),
         Command::Face(cmd) => face_cmd::run(cmd),
         Command::VerifyReport(args) => report_cmd::verify_report(args),
+        Command::Mdl(cmd) => mdl_cmd::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -117,6 +122,7 @@ fn main() -> ExitCode {
 mod exit {
     use idwallet_core::credential::CredentialError;
     use idwallet_core::face::FaceError;
+    use idwallet_core::mdl::MdlError;
     use idwallet_core::report::ReportError;
     use idwallet_core::WalletError;
 
@@ -161,6 +167,15 @@ mod exit {
             });
             if matches!(face, Some(FaceError::BadImage | FaceError::BadFrame)) {
                 return UNREADABLE;
+            }
+            let mdl = cause.downcast_ref::<MdlError>().or(match cause.downcast_ref::<WalletError>() {
+                Some(WalletError::Mdl(m)) => Some(m),
+                _ => None,
+            });
+            if let Some(m) = mdl {
+                let unreadable =
+                    matches!(m, MdlError::Malformed { .. } | MdlError::TooLarge { .. } | MdlError::BadRoot);
+                return if unreadable { UNREADABLE } else { REFUSED };
             }
             if let Some(WalletError::Credential(c)) = cause.downcast_ref::<WalletError>() {
                 return if c.is_unreadable_input() { UNREADABLE } else { REFUSED };

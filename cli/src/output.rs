@@ -12,18 +12,22 @@ use anyhow::{bail, Context, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Png,
+    /// An mdoc's IssuerSigned as `idwallet mdl export` writes it (a two-entry map, issuerAuth first).
+    IssuerSigned,
 }
 
 impl Kind {
     fn magic(self) -> &'static [u8] {
         match self {
             Kind::Png => b"\x89PNG\r\n\x1a\n",
+            Kind::IssuerSigned => b"\xa2\x6aissuerAuth",
         }
     }
 
     fn name(self) -> &'static str {
         match self {
             Kind::Png => "PNG image",
+            Kind::IssuerSigned => "exported mdoc",
         }
     }
 }

@@ -211,14 +211,8 @@ pub struct PresentArgs {
     /// disclosed name and numbers, so it is not printed unless asked.
     #[arg(long)]
     print_text: bool,
-    /// Unlock the eID with the holder's face first (an unlock lives only in the process
-    /// that made it). A desktop has no camera: SYNTHETIC frames re-rendered from PHOTO.
-    #[arg(long, value_name = "PHOTO")]
-    face: Option<PathBuf>,
     #[command(flatten)]
-    challenges: crate::face_cmd::ChallengesArg,
-    #[command(flatten)]
-    models: crate::face_cmd::ModelsArg,
+    unlock: crate::face_cmd::UnlockArg,
 }
 
 fn parse_kind(s: &str) -> Result<DocumentKind, String> {
@@ -230,18 +224,11 @@ fn parse_kind(s: &str) -> Result<DocumentKind, String> {
 
 pub fn present(args: PresentArgs) -> Result<()> {
     use crate::output::{self, Kind};
-    use idwallet_core::wallet::FacePurpose;
     // Inputs are never outputs: the wallet, its key store, and the photo the face comes from.
-    let inputs: Vec<PathBuf> = args.target.files().into_iter().chain(args.face.clone()).collect();
+    let inputs: Vec<PathBuf> = args.target.files().into_iter().chain(args.unlock.face.clone()).collect();
     output::check(&args.out, Kind::Png, args.force, &inputs)?;
     let wallet = args.target.open()?;
-    if let Some(photo) = &args.face {
-        let models = crate::face_cmd::load_models(&args.models.dir())?;
-        let frame = idwallet_core::face::Frame::Encoded(
-            std::fs::read(photo).with_context(|| format!("cannot read {}", photo.display()))?,
-        );
-        crate::face_cmd::session(&wallet, FacePurpose::Unlock, &models, frame, args.challenges.challenges)?;
-    }
+    args.unlock.unlock(&wallet)?;
     let p = match wallet.present(args.kind, &args.role.profile(), now()) {
         Err(idwallet_core::WalletError::FaceCheckRequired) if !wallet.is_face_enrolled()? => {
             anyhow::bail!("no face is enrolled, so the eID stays locked: run `idwallet face enrol` first")

@@ -363,6 +363,83 @@ fn scan_exits_non_zero_without_a_qr_code_and_present_writes_a_png() {
     assert_eq!(std::fs::read_to_string(demo.join("added-by-me.txt")).unwrap(), "mine");
 }
 
+/// The police mDL reader on the demo's road check, and the holder's export, as an outsider
+/// runs them: the files in every wrong combination, and exit codes that say which.
+#[test]
+fn mdl_verify_and_export_on_the_demo_road_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let run = idwallet(&["demo", "--dir", demo.to_str().unwrap()], None);
+    assert!(run.status.success(), "{}\n{}", stdout(&run), String::from_utf8_lossy(&run.stderr));
+    assert!(stdout(&run).contains("DS certificate chains to the IACA root"), "{}", stdout(&run));
+    let file = |n: &str| demo.join(n).to_str().unwrap().to_owned();
+    let verify = |args: &[&str]| idwallet(&[&["mdl", "verify"][..], args].concat(), None);
+    let code = |o: &std::process::Output| o.status.code().unwrap();
+
+    let ok = verify(&[
+        &file("mdl-response.cbor"),
+        "--iaca",
+        &file("iaca.der"),
+        "--transcript",
+        &file("mdl-transcript.cbor"),
+    ]);
+    assert_eq!(code(&ok), 0, "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(stdout(&ok).contains("device signature over this session") && stdout(&ok).contains("document_number"));
+    let alone = verify(&[&file("licence.mdoc"), "--iaca", &file("iaca.der")]);
+    assert_eq!(code(&alone), 0, "{}", String::from_utf8_lossy(&alone.stderr));
+    assert!(stdout(&alone).contains("not a presentation"));
+    // Refused (1): no transcript for a session's answer, another session's transcript, another root.
+    assert_eq!(code(&verify(&[&file("mdl-response.cbor"), "--iaca", &file("iaca.der")])), 1);
+    let other = dir.path().join("other-transcript.cbor");
+    let mut transcript = std::fs::read(file("mdl-transcript.cbor")).unwrap();
+    let middle = transcript.len() / 2;
+    transcript[middle] ^= 1;
+    std::fs::write(&other, &transcript).unwrap();
+    let replayed =
+        verify(&[&file("mdl-response.cbor"), "--iaca", &file("iaca.der"), "--transcript", other.to_str().unwrap()]);
+    assert_eq!(code(&replayed), 1, "{replayed:?}");
+    // Unreadable (3): a picture, a trust list given as a root, a missing file.
+    assert_eq!(code(&verify(&[&file("hotel-qr.png"), "--iaca", &file("iaca.der")])), 3);
+    let not_root = verify(&[&file("licence.mdoc"), "--iaca", &file("trust-list.cbor")]);
+    assert_eq!(code(&not_root), 3);
+    assert!(String::from_utf8_lossy(&not_root.stderr).contains("trust-list.cbor"), "{not_root:?}");
+    assert_eq!(code(&verify(&[&file("nosuch.cbor"), "--iaca", &file("iaca.der")])), 3);
+    assert_eq!(code(&verify(&[&file("licence.mdoc")])), 2, "--iaca is required");
+
+    // The holder's export: locked in a new process, never onto an input, then with the face.
+    let out = dir.path().join("licence.mdoc");
+    let (wallet, keys) = (file("wallet.db"), file("wallet.keys"));
+    let export = |out: &str, extra: &[&str]| {
+        let args = [&["mdl", "export", "--path", &wallet, "--keystore", &keys, "--out", out][..], extra].concat();
+        idwallet(&args, Some("demo passphrase — use your own"))
+    };
+    let locked = export(out.to_str().unwrap(), &[]);
+    assert_eq!(code(&locked), 1);
+    assert!(String::from_utf8_lossy(&locked.stderr).contains("--face"), "{locked:?}");
+    assert!(!out.exists());
+    let keys_before = std::fs::read(file("wallet.keys")).unwrap();
+    let onto_keys = export(&file("wallet.keys"), &["--force"]);
+    assert!(String::from_utf8_lossy(&onto_keys.stderr).contains("an input of this command"), "{onto_keys:?}");
+    assert_eq!(std::fs::read(file("wallet.keys")).unwrap(), keys_before);
+    let live = stdout(&run)
+        .lines()
+        .find_map(|l| l.split("live photo: ").nth(1))
+        .expect("the demo names the holder")
+        .to_owned();
+    let exported = export(out.to_str().unwrap(), &["--face", &live, "--challenges", "turn-left,look-up,turn-right"]);
+    assert_eq!(code(&exported), 0, "{}", String::from_utf8_lossy(&exported.stderr));
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(file("licence.mdoc")).unwrap(), "the mdoc as issued");
+    // An earlier export is replaced; a QR picture is not an export.
+    assert_eq!(
+        code(&export(out.to_str().unwrap(), &["--face", &live, "--challenges", "turn-left,look-up,turn-right"])),
+        0
+    );
+    let png = dir.path().join("qr.png");
+    std::fs::copy(file("hotel-qr.png"), &png).unwrap();
+    let onto_png = export(png.to_str().unwrap(), &[]);
+    assert!(String::from_utf8_lossy(&onto_png.stderr).contains("not overwritten"), "{onto_png:?}");
+}
+
 #[test]
 fn a_closed_pipe_ends_the_output_quietly() {
     use std::io::{BufRead, BufReader};

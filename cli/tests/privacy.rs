@@ -20,8 +20,15 @@ use idwallet_core::{report, KeyStore, OpenOptions, SoftwareKeyStore, Wallet};
 
 /// Exports the user asked for: they show the holder's data by design (the QR codes, the
 /// portraits the desks saw, the printed report). Everything else in the directory is audited.
-const DELIBERATE_EXPORTS: [&str; 5] =
-    ["hotel-qr.png", "police-qr.png", "hotel-portrait.jpg", "police-portrait.jpg", "visa-report.pdf"];
+const DELIBERATE_EXPORTS: [&str; 7] = [
+    "hotel-qr.png",
+    "police-qr.png",
+    "hotel-portrait.jpg",
+    "police-portrait.jpg",
+    "visa-report.pdf",
+    "licence.mdoc",
+    "mdl-response.cbor",
+];
 const PASSPHRASE: &str = "demo passphrase — use your own";
 
 /// Every synthetic citizen's name (Chinese, and pinyin as the report prints it) and ID number.
@@ -199,6 +206,39 @@ fn attack_messages(demo: &Path) -> Vec<(String, String)> {
             format!("seal char {i} changed"),
             report::verify_seal(&t.iter().collect::<String>(), &trust, now).map(drop),
         );
+    }
+
+    // The police mDL reader: the road check's DeviceResponse and the exported mdoc, altered.
+    {
+        use idwallet_core::mdl::iaca::Anchors;
+        use idwallet_core::mdl::response::{verify_device_response, verify_issuer_signed, Session};
+        let roots = vec![std::fs::read(file("iaca.der")).unwrap()];
+        let transcript = std::fs::read(file("mdl-transcript.cbor")).unwrap();
+        let session = Session { transcript_bytes: &transcript, e_reader_private: &[] };
+        let response = std::fs::read(file("mdl-response.cbor")).unwrap();
+        let mdoc = std::fs::read(file("licence.mdoc")).unwrap();
+        let shown = verify_device_response(&response, &session, Anchors::Iaca(&roots), now)
+            .expect("the demo's mDL answer verifies");
+        let mut check_mdl = |attack: String, r: Result<(), idwallet_core::mdl::MdlError>| {
+            let debug = format!("{:?}", r.as_ref().err());
+            expect_err(attack, r.map_err(|e| e.to_string()), debug);
+        };
+        for i in (0..response.len()).step_by(response.len() / 60) {
+            let mut t = response.clone();
+            t[i] ^= 0x01;
+            match verify_device_response(&t, &session, Anchors::Iaca(&roots), now) {
+                // Only a byte nothing signs may change (the detached payload's nil read as
+                // `undefined`), and then the reader is shown exactly what it was.
+                Ok(v) => assert_eq!(v, shown, "mDL response byte {i} flipped changed what the reader sees"),
+                Err(e) => check_mdl(format!("mDL response byte {i} flipped"), Err(e)),
+            }
+        }
+        for i in (0..mdoc.len()).step_by(mdoc.len() / 40) {
+            let mut t = mdoc.clone();
+            t[i] ^= 0x01;
+            check_mdl(format!("mdoc byte {i} flipped"), verify_issuer_signed(&t, Anchors::Iaca(&roots), now).map(drop));
+        }
+        check_mdl("mdoc, IACA not trusted".into(), verify_issuer_signed(&mdoc, Anchors::Iaca(&[]), now).map(drop));
     }
 
     // The phone: wrong passphrase, another device's key store, the wallet file altered on disk.
