@@ -20,7 +20,7 @@ runs=${1:-1000000}
 secs=${2:-3600}
 shift 2 2>/dev/null || shift $#
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(verify_qr_text verify_cbor holder_parts trust_list http_headers verify_report camera_frame qr_image)
+[ ${#targets[@]} -gt 0 ] || targets=(verify_qr_text verify_cbor holder_parts trust_list http_headers verify_report camera_frame qr_image mdl_engagement mdl_session mdl_device_response)
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
 mkdir -p logs
 # No allocation stack per malloc: for verify_report (lopdf's parser allocates per byte)
