@@ -42,6 +42,8 @@ val mdlTests = linkedMapOf<String, () -> Unit>(
             val holder = MdlHolderSession(wallet, MdlAudience.POLICE)
             assertTrue(holder.engagementUri().startsWith("mdoc:"))
             assertEquals(16, holder.bleServiceUuid()!!.size)
+            val qr = javax.imageio.ImageIO.read(holder.engagementQrPng().inputStream())
+            assertTrue(qr.width == qr.height && qr.width > 100, "a square QR picture: ${qr.width}x${qr.height}")
             val verdict = roadCheck(holder, MdlReader(holder.engagementUri(), roots))
             val doc = verdict.documents.single()
             assertEquals("org.iso.18013.5.1.mDL", doc.docType)

@@ -174,6 +174,11 @@ impl MdlHolderSession {
         self.uri.clone()
     }
 
+    /// The engagement as a QR code PNG (ECC M, 6 px modules), to show full screen.
+    pub fn engagement_qr_png(&self) -> Result<Vec<u8>, MdlError> {
+        idwallet_core::credential::qr::to_png(&self.uri, 6).map_err(|e| MdlError::Unsupported(e.to_string()))
+    }
+
     /// The BLE service UUID the engagement announces (16 bytes), for the app's radio.
     pub fn ble_service_uuid(&self) -> Option<Vec<u8>> {
         let session = self.session.lock().unwrap_or_else(|p| p.into_inner());

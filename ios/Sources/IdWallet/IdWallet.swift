@@ -1637,6 +1637,11 @@ public protocol MdlHolderSessionProtocol: AnyObject, Sendable {
     func decline()  -> Data
     
     /**
+     * The engagement as a QR code PNG (ECC M, 6 px modules), to show full screen.
+     */
+    func engagementQrPng() throws  -> Data
+    
+    /**
      * The device engagement's QR text (`mdoc:…`).
      */
     func engagementUri()  -> String
@@ -1758,6 +1763,18 @@ open func decline() -> Data  {
     return try!  FfiConverterData.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_idwallet_ffi_fn_method_mdlholdersession_decline(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The engagement as a QR code PNG (ECC M, 6 px modules), to show full screen.
+     */
+open func engagementQrPng()throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeMdlError_lift) {
+        uniffiCallStatus in
+    uniffi_idwallet_ffi_fn_method_mdlholdersession_engagement_qr_png(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -10259,6 +10276,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_mdlholdersession_decline() != 63460) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_idwallet_ffi_checksum_method_mdlholdersession_engagement_qr_png() != 34626) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_method_mdlholdersession_engagement_uri() != 41134) {

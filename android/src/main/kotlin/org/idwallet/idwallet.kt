@@ -843,6 +843,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_idwallet_ffi_checksum_method_mdlholdersession_decline(
     ): Int
+    external fun uniffi_idwallet_ffi_checksum_method_mdlholdersession_engagement_qr_png(
+    ): Int
     external fun uniffi_idwallet_ffi_checksum_method_mdlholdersession_engagement_uri(
     ): Int
     external fun uniffi_idwallet_ffi_checksum_method_mdlholdersession_receive_request(
@@ -1050,6 +1052,8 @@ internal object UniffiLib {
     external fun uniffi_idwallet_ffi_fn_method_mdlholdersession_ble_service_uuid(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_idwallet_ffi_fn_method_mdlholdersession_decline(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_idwallet_ffi_fn_method_mdlholdersession_engagement_qr_png(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_idwallet_ffi_fn_method_mdlholdersession_engagement_uri(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -3385,6 +3389,11 @@ public interface MdlHolderSessionInterface {
     fun `decline`(): kotlin.ByteArray
     
     /**
+     * The engagement as a QR code PNG (ECC M, 6 px modules), to show full screen.
+     */
+    fun `engagementQrPng`(): kotlin.ByteArray
+    
+    /**
      * The device engagement's QR text (`mdoc:…`).
      */
     fun `engagementUri`(): kotlin.String
@@ -3567,6 +3576,23 @@ open class MdlHolderSession: Disposable, AutoCloseable, MdlHolderSessionInterfac
     callWithHandle {
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_idwallet_ffi_fn_method_mdlholdersession_decline(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The engagement as a QR code PNG (ECC M, 6 px modules), to show full screen.
+     */
+    @Throws(MdlException::class)override fun `engagementQrPng`(): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(MdlException) { _status ->
+    UniffiLib.uniffi_idwallet_ffi_fn_method_mdlholdersession_engagement_qr_png(
         it,
         _status)
 }
