@@ -25,6 +25,11 @@ features=(--features idwallet-core/failpoints,idwallet-core/parallel,idwallet-ff
 cargo build -q --workspace --lib --bins --tests "${features[@]}"
 cargo test --workspace --lib --bins --tests "${features[@]}" 2>&1 | tee "$logs/rust.txt"
 
+echo "== fuzz targets compile"
+# fuzz/ is a workspace of its own that only `fuzz/run.sh` (nightly, outside CI) builds: checked
+# here so a change to core cannot break it unseen (it once asked for features core had moved).
+(cd fuzz && cargo check -q --bins)
+
 echo "== bindings"
 # The binding tests talk to the real reference server in a child process.
 export IDWALLET_SERVER="$target/debug/idwallet-server"
