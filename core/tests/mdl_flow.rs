@@ -448,3 +448,25 @@ fn an_altered_map_key_or_payload_slot_is_refused_and_missing_elements_are_report
     assert_eq!(verdict.documents[0].elements.len(), 3);
     assert_eq!(verdict.not_returned.len(), road_check_request().len() - 3);
 }
+
+/// Found from outside through the bindings: approving nothing sent the whole MSO (the device
+/// key links sessions); an upper-case `MDOC:` (a QR code's alphanumeric mode) was refused.
+#[test]
+fn approving_nothing_declines_and_the_uri_scheme_is_case_insensitive() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = key_store(&dir, "phone.keys");
+    let a = authority();
+    let mdoc = licence_mdoc(&a.signer, 3, &keys.device_public_key().unwrap());
+    let mut holder = HolderSession::new(ReaderPolicy::police(), vec![]).unwrap();
+    let upper = holder.engagement().to_uri().replacen("mdoc:", "MDOC:", 1);
+    let mut reader = ReaderSession::from_uri(&upper).unwrap();
+    holder.receive_request(&reader.request(&road_check_request()).unwrap()).unwrap();
+    let answer = holder.respond(&mdoc, &[], &keys).unwrap();
+    let device_key = keys.device_public_key().unwrap();
+    assert!(!answer.windows(32).any(|w| w == &device_key[1..33]), "the device key left the phone");
+    assert_eq!(
+        reader.receive(&answer, Anchors::Iaca(&roots(&a)), NOW).map(|_| ()),
+        Err(MdlError::Terminated { status: 20 })
+    );
+    assert!(DeviceEngagement::from_uri("mdocx:AAAA").is_err() && DeviceEngagement::from_uri("mdo").is_err());
+}

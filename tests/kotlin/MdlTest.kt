@@ -92,6 +92,8 @@ val mdlTests = linkedMapOf<String, () -> Unit>(
             declining.receiveRequest(reader.request(mdlRoadCheck()))
             assertFailsWith<MdlException.Declined> { reader.receive(declining.decline(), null) }
             assertFailsWith<MdlException.Malformed> { MdlReader("mdoc:AAAA", emptyList()) }
+            // A root that is not a certificate fails when the reader is made, not at the road check.
+            assertFailsWith<MdlException.Malformed> { MdlReader(declining.engagementUri(), listOf(byteArrayOf(1, 2))) }
         }
     },
 )

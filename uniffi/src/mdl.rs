@@ -269,7 +269,9 @@ impl MdlReader {
     #[uniffi::constructor]
     pub fn new(engagement_uri: String, iaca_roots: Vec<Vec<u8>>) -> Result<Arc<Self>, MdlError> {
         let session = ReaderSession::from_uri(&engagement_uri)?;
-        Ok(Arc::new(Self { session: Arc::new(Mutex::new(session)), roots: iaca_roots }))
+        // Roots are read now (DER or PEM), so a bad one fails here, not at the road check.
+        let roots = iaca_roots.iter().map(|r| idwallet_core::mdl::iaca::read_root(r)).collect::<Result<_, _>>()?;
+        Ok(Arc::new(Self { session: Arc::new(Mutex::new(session)), roots }))
     }
 
     /// The first message to send: SessionEstablishment with a DeviceRequest for `wanted`.

@@ -118,7 +118,13 @@ impl DeviceEngagement {
 
     /// Read a scanned `mdoc:` URI.
     pub fn from_uri(uri: &str) -> Result<Self, MdlError> {
-        let body = uri.trim().strip_prefix(URI_PREFIX).ok_or(malformed("not an mdoc: URI"))?;
+        // A URI scheme is case-insensitive (RFC 3986), and a QR code's alphanumeric mode is upper case.
+        let uri = uri.trim();
+        let body = uri
+            .get(..URI_PREFIX.len())
+            .filter(|scheme| scheme.eq_ignore_ascii_case(URI_PREFIX))
+            .map(|_| &uri[URI_PREFIX.len()..])
+            .ok_or(malformed("not an mdoc: URI"))?;
         if body.len() > MAX_ENGAGEMENT_BYTES * 4 / 3 + 4 {
             return Err(MdlError::TooLarge { bytes: body.len() });
         }

@@ -157,7 +157,8 @@ impl HolderSession {
     /// Answer with the `approved` elements of `issuer_signed` (the held mdoc), signed by the
     /// device key: the encrypted SessionData to send. Requested elements not approved (or not
     /// held) are listed as not returned. Approving an element the policy forbids, or one the
-    /// reader did not ask for, is refused.
+    /// reader did not ask for, is refused. Approving nothing is declining: not even the MSO
+    /// (with the device key, which would let readers link sessions) leaves the phone.
     pub fn respond(
         &mut self,
         issuer_signed: &[u8],
@@ -172,6 +173,9 @@ impl HolderSession {
             if !asked.is_some_and(|e| e.allowed) {
                 return Err(MdlError::NotAllowed { namespace: namespace.clone(), element: element.clone() });
             }
+        }
+        if approved.is_empty() {
+            return Ok(self.decline());
         }
         let response = device_response(issuer_signed, request, approved, transcript, key_store)?;
         let message = text_map(vec![("data", Value::Bytes(keys.encrypt(Sender::Device, 1, &response)))]);
