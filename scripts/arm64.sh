@@ -33,7 +33,7 @@ export AR_aarch64_unknown_linux_gnu=aarch64-linux-gnu-ar
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu"
 export IDWALLET_MODELS="${IDWALLET_MODELS:-${IDWALLET_TOOLS:-$root/.tools}/models}"
-[ -f "$IDWALLET_MODELS/face_detection_yunet_2023mar_int8bq.onnx" ] || bash models/fetch.sh >/dev/null
+[ -f "$IDWALLET_MODELS/face_detection_yunet_2023mar.nnef.tar" ] || bash models/fetch.sh >/dev/null
 
 if [ "$what" = tests ] || [ "$what" = all ]; then
   echo "== arm64: face and crypto tests under qemu-aarch64"
@@ -41,7 +41,7 @@ if [ "$what" = tests ] || [ "$what" = all ]; then
   # recorded on x86_64 (tests/fixtures/face); the others check the standards' vectors.
   # (Not the calibration sweep or the 719-order colour search: minutes natively, an hour emulated.)
   cargo test -q --target "$triple" -p idwallet-core --lib -- \
-    face::tests::the_load_time_fold face::tests::tract_on face::tests::the_eye_model face::tests::the_same_person \
+    face::tests::tract_on face::tests::the_eye_model face::tests::the_same_person \
     face::tests::frames_without face::tests::camera_buffers credential:: crypto:: net:: report::tests
   cargo test -q --target "$triple" -p idwallet-core --test vectors --test http_signatures --test mdl_annex_d --test mdl_flow
 fi

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Face benchmarks in one run, side by side: tract (criterion, benches/face.rs) and ONNX
-# Runtime (PyPI, pinned, in a cached venv) on identical folded graphs and inputs, 1 and 2
-# threads, with the ratios; then the per-frame liveness step, the unlock verification and
-# the peak RSS of a whole CLI face unlock (model load + synthetic frames + liveness +
-# match). Outside CI.
+# Face benchmarks in one run, side by side: tract (criterion, benches/face.rs) on the
+# prepared models and ONNX Runtime (PyPI, pinned, in a cached venv) on the same graphs and
+# inputs, 1 and 2 threads, with the ratios; the per-frame liveness step (median, p95), the
+# unlock verification (frame → detect → align → embed → compare), the model load; the peak
+# RSS of a release CLI enrolment and liveness unlock; the stripped mobile app library on
+# x86_64 and aarch64 (scripts/size.sh, scripts/arm64.sh: cached builds, minutes cold).
+# Ends with one JSON line holding every figure (issue #19's targets), so runs compare.
+# Outside CI.
 #   scripts/bench-face.sh [extra criterion args]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,7 +38,12 @@ rss=$( { /usr/bin/time -f "%M" "$cli" face enrol "${face[@]}" "$models/photos/pe
 rss_unlock=$( { /usr/bin/time -f "%M" "$cli" face verify "${face[@]}" "$models/photos/person_b_1.jpg" \
   --challenges turn-left,look-up,turn-right >/dev/null; } 2>&1 | tail -1)
 
-python3 - "$target/criterion" "$ort" "$rss" "$rss_unlock" <<'PY'
+# The app library as shipped, both ABIs (their own target dirs; cached after the first run).
+IDWALLET_SIZE_TARGET=${IDWALLET_SIZE_TARGET:-$target/size} scripts/size.sh mobile >/dev/null
+x86=$(stat -c %s build/size/libidwallet_ffi-mobile.so)
+arm=$(IDWALLET_SIZE_TARGET=${IDWALLET_SIZE_TARGET_ARM64:-$target/size-arm64} scripts/arm64.sh size | sed -n 's/^arm64 mobile library: \([0-9]*\) bytes.*/\1/p')
+
+python3 - "$target/criterion" "$ort" "$rss" "$rss_unlock" "$x86" "$arm" <<'PY'
 import json, pathlib, sys
 base, ort = pathlib.Path(sys.argv[1]), json.loads(sys.argv[2])
 def median_ms(name):
@@ -50,9 +58,23 @@ for key, label in [("yunet", "yunet 320x320"), ("sface", "sface 112x112"), ("iri
     for t in (1, 2):
         tr, o = median_ms(f"{label} tract {t} thread"), ort[f"{key} {t}"]
         print(f"  {label:<15} {t:>7} {tr:>10.2f} {o:>16.2f} {tr / o:>10.2f}x")
-for name in ["load models", "detect (716x900 photo)", "analyze (716x900 photo)",
-             "liveness step (480 px frame)", "eye openness (iris model, 2 eyes x 2 crops)",
-             "unlock verification (after a passed session)"]:
+LOAD, UNLOCK = "load models (yunet, sface, iris)", "unlock verification (480 px frame: detect, align, embed, compare)"
+for name in [LOAD, "detect (716x900 photo)", "analyze (716x900 photo)",
+             "eye openness (iris model, 2 eyes x 2 crops)", UNLOCK]:
     print(f"  {name}: {median_ms(name):.2f} ms")
-print(f"  peak RSS: face enrol {int(sys.argv[3]) / 1024:.0f} MB, face verify (liveness unlock) {int(sys.argv[4]) / 1024:.0f} MB")
+steps = json.loads((base / "face-liveness-steps.json").read_text())
+print(f"  liveness step (480 px frames of a recorded session, {steps['steps']} steps): median {steps['median']:.2f} ms, p95 {steps['p95']:.2f} ms")
+rss_enrol, rss_unlock = int(sys.argv[3]) / 1024, int(sys.argv[4]) / 1024
+print(f"  peak RSS: face enrol {rss_enrol:.0f} MB, face verify (liveness unlock) {rss_unlock:.0f} MB")
+print(f"  stripped mobile app library: x86_64 {int(sys.argv[5]):,} bytes, aarch64 {int(sys.argv[6]):,} bytes")
+r = lambda x, n=2: round(x, n)
+print(json.dumps({
+    "liveness_step_ms": {"median": r(steps["median"]), "p95": r(steps["p95"])},
+    "unlock_verification_ms": r(median_ms(UNLOCK)),
+    "model_load_ms": r(median_ms(LOAD)),
+    "peak_rss_mb": {"enrol": r(rss_enrol, 1), "unlock": r(rss_unlock, 1)},
+    "tract_over_ort": {k: r(median_ms(f"{label} tract 1 thread") / ort[f"{k} 1"]) for k, label in
+                       [("yunet", "yunet 320x320"), ("sface", "sface 112x112"), ("iris", "iris 64x64")]},
+    "library_bytes": {"x86_64": int(sys.argv[5]), "aarch64": int(sys.argv[6])},
+}))
 PY

@@ -26,12 +26,12 @@ private val loadSteps = mutableListOf<Pair<UInt, UInt>>()
 internal val faceModels: FaceModels by lazy {
     runBlocking {
         FaceModels.load(
-            File(modelsDir, "face_detection_yunet_2023mar_int8bq.onnx").readBytes(),
-            File(modelsDir, "face_recognition_sface_2021dec_int8bq.onnx").readBytes(),
+            File(modelsDir, "face_detection_yunet_2023mar.nnef.tar").readBytes(),
+            File(modelsDir, "face_recognition_sface_2021dec.nnef.tar").readBytes(),
             object : ProgressListener {
                 override fun onProgress(done: UInt, total: UInt) { synchronized(loadSteps) { loadSteps += done to total } }
             },
-            File(modelsDir, "iris_landmark.onnx").readBytes(),
+            File(modelsDir, "iris_landmark.nnef.tar").readBytes(),
         )
     }
 }
@@ -222,10 +222,10 @@ val faceTests = linkedMapOf<String, () -> Unit>(
             }
             val job = launch(kotlinx.coroutines.Dispatchers.Default) {
                 FaceModels.load(
-                    File(modelsDir, "face_detection_yunet_2023mar_int8bq.onnx").readBytes(),
-                    File(modelsDir, "face_recognition_sface_2021dec_int8bq.onnx").readBytes(),
+                    File(modelsDir, "face_detection_yunet_2023mar.nnef.tar").readBytes(),
+                    File(modelsDir, "face_recognition_sface_2021dec.nnef.tar").readBytes(),
                     listener,
-                    File(modelsDir, "iris_landmark.onnx").readBytes(),
+                    File(modelsDir, "iris_landmark.nnef.tar").readBytes(),
                 )
             }
             started.await()

@@ -20,8 +20,8 @@ def photo(name):
 @functools.cache
 def face_models():
     return asyncio.run(idw.FaceModels.load(
-        (MODELS / "face_detection_yunet_2023mar_int8bq.onnx").read_bytes(),
-        (MODELS / "face_recognition_sface_2021dec_int8bq.onnx").read_bytes(),
+        (MODELS / "face_detection_yunet_2023mar.nnef.tar").read_bytes(),
+        (MODELS / "face_recognition_sface_2021dec.nnef.tar").read_bytes(),
     ))
 
 

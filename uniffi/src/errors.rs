@@ -444,7 +444,7 @@ pub enum FaceProblem {
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 #[uniffi::export(Display)]
 pub enum FaceError {
-    /// The model bytes are not the expected ONNX models.
+    /// The model bytes are not the expected prepared models (`models/fetch.sh`).
     #[error("{reason}")]
     BadModel { reason: String },
     /// No usable face: `problem` says which, for guidance; `reason` is the sentence.

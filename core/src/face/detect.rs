@@ -4,7 +4,7 @@
 
 use image::RgbImage;
 
-use super::model::OnnxModel;
+use super::model::Model;
 use super::FaceError;
 
 /// The detector's input side (a multiple of 32).
@@ -23,7 +23,7 @@ pub struct Face {
     pub score: f32,
 }
 
-pub(crate) fn run(model: &OnnxModel, image: &RgbImage) -> Result<Vec<Face>, FaceError> {
+pub(crate) fn run(model: &Model, image: &RgbImage) -> Result<Vec<Face>, FaceError> {
     let (w, h) = image.dimensions();
     if w == 0 || h == 0 {
         return Err(FaceError::BadImage);

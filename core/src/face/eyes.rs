@@ -10,7 +10,7 @@
 
 use image::RgbImage;
 
-use super::model::OnnxModel;
+use super::model::Model;
 use super::{align, Face, FaceError};
 
 /// The model's input side.
@@ -95,7 +95,7 @@ impl Crop {
 }
 
 /// Run the model on one 64×64 crop given as model input: the contour in crop pixels.
-pub(crate) fn run_crop(model: &OnnxModel, input: Vec<f32>) -> Result<(Vec<[f32; 2]>, Vec<f32>), FaceError> {
+pub(crate) fn run_crop(model: &Model, input: Vec<f32>) -> Result<(Vec<[f32; 2]>, Vec<f32>), FaceError> {
     let mut out = model.run(input)?.into_iter();
     let (contour, iris) = (out.next().ok_or(FaceError::Inference)?, out.next().ok_or(FaceError::Inference)?);
     if contour.len() != CONTOUR_POINTS * 3 || iris.len() != 15 || contour.iter().chain(&iris).any(|v| !v.is_finite()) {
@@ -105,7 +105,7 @@ pub(crate) fn run_crop(model: &OnnxModel, input: Vec<f32>) -> Result<(Vec<[f32; 
 }
 
 /// Both eyes of `face` in `image`, and their openness.
-pub(crate) fn run(model: &OnnxModel, image: &RgbImage, face: &Face) -> Result<Eyes, FaceError> {
+pub(crate) fn run(model: &Model, image: &RgbImage, face: &Face) -> Result<Eyes, FaceError> {
     let l = face.landmarks;
     let line = [l[1][0] - l[0][0], l[1][1] - l[0][1]];
     let iod = (line[0] * line[0] + line[1] * line[1]).sqrt().max(1.0);

@@ -1,6 +1,7 @@
 //! On-device face (DESIGN §5): frames → detection (YuNet) → main face → quality gate →
 //! 5-point similarity alignment to 112×112 → embedding (SFace, 128-d) → cosine similarity.
-//! Models load from bytes — apps ship them as assets — and run with tract, in pure Rust.
+//! Models load from bytes — apps ship them as assets, prepared at build time by
+//! `models/fetch.sh` (ADR 0013) — and run with tract, in pure Rust.
 //! Nothing here leaves the device; templates are stored sealed by the wallet.
 
 mod align;
@@ -18,13 +19,14 @@ mod track;
 pub use detect::Face;
 pub use eyes::{Eye, Eyes};
 pub use frame::{Frame, PixelFormat};
-pub use model::OnnxModel;
+pub use model::Model;
 
-/// The model files as `models/fetch.sh` names them (and apps ship them).
-pub const DETECTOR_FILE: &str = "face_detection_yunet_2023mar_int8bq.onnx";
-pub const EMBEDDER_FILE: &str = "face_recognition_sface_2021dec_int8bq.onnx";
-/// MediaPipe Iris, converted from TFLite by `models/fetch.sh` (optional: the blink).
-pub const IRIS_FILE: &str = "iris_landmark.onnx";
+/// The prepared model files as `models/fetch.sh` names them (and apps ship them): tract's
+/// NNEF archives of YuNet (for a 320×320 input), SFace (112×112) and MediaPipe Iris
+/// (64×64, optional: the blink).
+pub const DETECTOR_FILE: &str = "face_detection_yunet_2023mar.nnef.tar";
+pub const EMBEDDER_FILE: &str = "face_recognition_sface_2021dec.nnef.tar";
+pub const IRIS_FILE: &str = "iris_landmark.nnef.tar";
 
 /// Cosine similarity at or above which two faces are taken to be the same person.
 /// Calibration (data, ROC points, false-match rate) is in `docs/face-calibration.md`.
@@ -131,10 +133,10 @@ pub struct Comparison {
 
 /// The loaded models. Load once per process (about a second) and share.
 pub struct FaceModels {
-    detector: OnnxModel,
-    embedder: OnnxModel,
+    detector: Model,
+    embedder: Model,
     /// MediaPipe Iris, for the blink challenge; without it sessions ask only for movements.
-    iris: Option<OnnxModel>,
+    iris: Option<Model>,
     pub policy: QualityPolicy,
 }
 
@@ -145,7 +147,7 @@ impl std::fmt::Debug for FaceModels {
 }
 
 impl FaceModels {
-    /// Load YuNet and SFace from their shipped (int8, block-quantized) ONNX bytes.
+    /// Load YuNet and SFace from their prepared archives ([`DETECTOR_FILE`], [`EMBEDDER_FILE`]).
     pub fn load(yunet: &[u8], sface: &[u8]) -> Result<Self, FaceError> {
         Self::load_with_progress(yunet, sface, &mut |_, _| {})
     }
@@ -175,9 +177,9 @@ impl FaceModels {
         let mut go_on = |done| progress(done, total).then_some(()).ok_or(FaceError::Cancelled);
         go_on(0)?;
         let _span = tracing::info_span!(target: "idwallet::face", "load_models").entered();
-        let detector = OnnxModel::load(yunet, &[1, 3, detect::SIZE, detect::SIZE])?;
+        let detector = load(yunet, &[1, 3, detect::SIZE, detect::SIZE])?;
         go_on(1)?;
-        let embedder = OnnxModel::load(sface, &[1, 3, align::SIZE, align::SIZE])?;
+        let embedder = load(sface, &[1, 3, align::SIZE, align::SIZE])?;
         go_on(2)?;
         let mut models = Self { detector, embedder, iris: None, policy: QualityPolicy::default() };
         if let Some(iris) = iris {
@@ -188,9 +190,9 @@ impl FaceModels {
         Ok(models)
     }
 
-    /// Add MediaPipe Iris (`iris_landmark.onnx`), which the blink challenge needs.
+    /// Add MediaPipe Iris ([`IRIS_FILE`]), which the blink challenge needs.
     pub fn load_iris(&mut self, bytes: &[u8]) -> Result<(), FaceError> {
-        self.iris = Some(OnnxModel::load(bytes, &[1, eyes::SIZE, eyes::SIZE, 3])?);
+        self.iris = Some(load(bytes, &[1, eyes::SIZE, eyes::SIZE, 3])?);
         Ok(())
     }
 
@@ -278,6 +280,16 @@ impl FaceModels {
         }
         Ok(Template(v.into_iter().map(|x| x / norm).collect()))
     }
+}
+
+/// A prepared model, which must take `shape` (another file, or one prepared for another
+/// size, would be read wrong).
+fn load(bytes: &[u8], shape: &[usize]) -> Result<Model, FaceError> {
+    let model = Model::load(bytes)?;
+    if model.input_shape() != shape {
+        return Err(FaceError::BadModel { what: "the model was prepared for another input" });
+    }
+    Ok(model)
 }
 
 /// The holder's face: the largest; another face at least 70 % of its width makes the

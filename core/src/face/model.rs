@@ -1,45 +1,49 @@
-//! Loading ONNX models from bytes into tract.
+//! Loading the prepared face models into tract.
 //!
-//! YuNet and SFace ship as small int8 files whose weights are block-quantized
-//! `DequantizeLinear` nodes (opset 21), which tract does not load. Apps ship those small
-//! files, so we fold the constant `DequantizeLinear` nodes — and the constant `Reshape`s
-//! after them — into f32 initializers here, at load time, then hand the rewritten graph
-//! to tract. `y = (x − zero_point) · scale`, with the scale of each element's block along
-//! `axis`: exactly what ONNX Runtime computes, in the same order of operations.
+//! Apps ship each model as tract's NNEF archive, written at build time by
+//! `models/prepare` (run by `models/fetch.sh`; ADR 0013): the ONNX front end and protobuf
+//! stay on the build machine, and the app library carries tract-core and tract-nnef only.
+//! The archive's graph takes the image and then each int8 weight as inputs; the weights
+//! themselves are in the archive under `int8/`. Loading puts them back as constants and
+//! evaluates their dequantization (`(q − zero_point) · scale`, per block) once — the same
+//! single rounding as ONNX Runtime — then optimises the graph for the one input shape it
+//! was prepared for.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use tract_linalg::multithread::{multithread_tract_scope, Executor};
-use tract_onnx::pb::{tensor_proto::DataType, GraphProto, ModelProto, NodeProto, TensorProto};
-use tract_onnx::prelude::*;
+use tract_nnef::internal::{DatLoader, GraphNnefLoader, Identifier, Registry, ResourceLoader, TypeName, Value};
+use tract_nnef::prelude::*;
+use tract_nnef::tract_core::ops::konst::Const;
 
 use super::FaceError;
 
-/// An ONNX model loaded into tract for one input shape. Also the way to bring another
-/// model — e.g. a passive [`super::liveness::PresentationAttackDetector`] — to the phone.
+/// Where a prepared archive keeps the int8 weights its graph takes as inputs.
+const INT8_DIR: &str = "int8";
+
+/// A prepared model loaded into tract. Also the way to bring another model — e.g. a
+/// passive [`super::liveness::PresentationAttackDetector`] — to the phone.
 #[derive(Clone)]
-pub struct OnnxModel {
+pub struct Model {
     plan: Arc<TypedSimplePlan>,
     input_shape: Vec<usize>,
     executor: Executor,
 }
 
-impl std::fmt::Debug for OnnxModel {
+impl std::fmt::Debug for Model {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OnnxModel").field("input_shape", &self.input_shape).finish_non_exhaustive()
+        f.debug_struct("Model").field("input_shape", &self.input_shape).finish_non_exhaustive()
     }
 }
 
-impl OnnxModel {
-    /// Decode `bytes` (block-quantized weights are folded to f32, see the module doc) and
-    /// optimise the graph for `input_shape`. Runs on the calling thread until
-    /// `OnnxModel::set_threads` (feature `parallel`).
-    pub fn load(bytes: &[u8], input_shape: &[usize]) -> Result<Self, FaceError> {
-        Ok(Self {
-            plan: load(bytes, input_shape)?,
-            input_shape: input_shape.to_vec(),
-            executor: Executor::SingleThread,
-        })
+impl Model {
+    /// Read a prepared archive (`*.nnef.tar` from `models/fetch.sh`), restore and fold its
+    /// int8 weights, and optimise it. Runs on the calling thread until
+    /// `Model::set_threads` (feature `parallel`).
+    pub fn load(bytes: &[u8]) -> Result<Self, FaceError> {
+        let (plan, input_shape) = load(bytes)?;
+        Ok(Self { plan, input_shape, executor: Executor::SingleThread })
     }
 
     /// Split the matrix products of each run across a private pool of `threads` threads
@@ -59,12 +63,12 @@ impl OnnxModel {
         Ok(())
     }
 
-    /// The input shape the model was optimised for.
+    /// The input shape the model was prepared for.
     pub fn input_shape(&self) -> &[usize] {
         &self.input_shape
     }
 
-    /// Run on `input` (row-major, [`OnnxModel::input_shape`]); every output flattened.
+    /// Run on `input` (row-major, [`Model::input_shape`]); every output flattened.
     pub fn run(&self, input: Vec<f32>) -> Result<Vec<Vec<f32>>, FaceError> {
         let input = Tensor::from_shape(&self.input_shape, &input).map_err(|_| FaceError::Inference)?;
         let out = multithread_tract_scope(self.executor.clone(), || self.plan.run(tvec!(input.into())))
@@ -89,206 +93,158 @@ fn bad(what: &'static str) -> FaceError {
     FaceError::BadModel { what }
 }
 
-/// Decode `bytes`, fold constant dequantization, and optimise for a fixed input shape.
-fn load(bytes: &[u8], input_shape: &[usize]) -> Result<Arc<TypedSimplePlan>, FaceError> {
-    let mut proto = decode(bytes)?;
-    let graph = proto.graph.as_mut().ok_or(bad("no graph"))?;
-    fold_constants(graph)?;
-    // Shapes pinned for one input size would contradict another size.
-    graph.value_info.clear();
-    for output in &mut graph.output {
-        output.r#type = None;
-    }
-    let model = tract_onnx::onnx()
-        .model_for_proto_model(&proto)
-        .map_err(|_| bad("tract cannot build the graph"))?
-        .with_input_fact(0, f32::fact(input_shape).into())
-        .map_err(|_| bad("input"))?;
-    // The decoded protobuf holds a copy of every weight: free it before tract optimises
-    // (which makes its own packed copy), or peak memory holds three.
-    drop(proto);
-    model.into_optimized().and_then(|m| m.into_runnable()).map_err(|_| bad("tract cannot optimise the graph"))
-}
-
 /// An output tensor's values.
 fn to_vec(t: &TValue) -> Result<Vec<f32>, FaceError> {
     Ok(t.to_plain_array_view::<f32>().map_err(|_| FaceError::Inference)?.iter().copied().collect())
 }
 
-pub(crate) fn decode(bytes: &[u8]) -> Result<ModelProto, FaceError> {
-    tract_onnx::onnx().proto_model_for_read(&mut &*bytes).map_err(|_| bad("not an ONNX model"))
+/// Read, restore the weights, fold, optimise.
+fn load(bytes: &[u8]) -> Result<(Arc<TypedSimplePlan>, Vec<usize>), FaceError> {
+    let nnef = framework();
+    let mut proto = nnef.proto_model_for_read(&mut &*bytes).map_err(|_| bad("not a prepared model (NNEF archive)"))?;
+    let mut model = nnef.model_for_proto_model(&proto).map_err(|_| bad("tract cannot build the graph"))?;
+    restore_weights(&mut model, &mut proto.tensors)?;
+    // The archive's copy of every weight: free it before tract optimises (which makes its
+    // own packed copy), or peak memory holds three.
+    drop(proto);
+    fold_constants(&mut model).map_err(|_| bad("the weights cannot be dequantized"))?;
+    let input_shape = model
+        .input_fact(0)
+        .ok()
+        .and_then(|f| f.shape.as_concrete().map(<[usize]>::to_vec))
+        .ok_or(bad("the input shape is not fixed"))?;
+    let plan =
+        model.into_optimized().and_then(|m| m.into_runnable()).map_err(|_| bad("tract cannot optimise the graph"))?;
+    Ok((plan, input_shape))
 }
 
-/// A constant tensor as f32 values, or as the integers it holds.
-enum Values {
-    F32(Vec<f32>),
-    Int(Vec<i64>),
-}
-
-fn values(t: &TensorProto) -> Result<Values, FaceError> {
-    let n: usize = t.dims.iter().map(|d| *d as usize).product();
-    let raw = &t.raw_data;
-    let v = match DataType::try_from(t.data_type).map_err(|_| bad("tensor type"))? {
-        DataType::Float if !raw.is_empty() => {
-            Values::F32(raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
-        }
-        DataType::Float => Values::F32(t.float_data.clone()),
-        DataType::Int8 if !raw.is_empty() => Values::Int(raw.iter().map(|b| i64::from(*b as i8)).collect()),
-        DataType::Uint8 if !raw.is_empty() => Values::Int(raw.iter().map(|b| i64::from(*b)).collect()),
-        DataType::Int8 | DataType::Uint8 | DataType::Int32 if raw.is_empty() => {
-            Values::Int(t.int32_data.iter().map(|v| i64::from(*v)).collect())
-        }
-        DataType::Int32 => {
-            Values::Int(raw.chunks_exact(4).map(|c| i64::from(i32::from_le_bytes([c[0], c[1], c[2], c[3]]))).collect())
-        }
-        DataType::Int64 if !raw.is_empty() => {
-            Values::Int(raw.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().expect("8-byte chunk"))).collect())
-        }
-        DataType::Int64 => Values::Int(t.int64_data.clone()),
-        _ => return Err(bad("unsupported constant type")),
-    };
-    let len = match &v {
-        Values::F32(x) => x.len(),
-        Values::Int(x) => x.len(),
-    };
-    if len != n {
-        return Err(bad("constant size does not match its shape"));
-    }
-    Ok(v)
-}
-
-fn f32_tensor(name: &str, dims: Vec<i64>, data: &[f32]) -> TensorProto {
-    TensorProto {
-        name: name.to_owned(),
-        dims,
-        data_type: DataType::Float as i32,
-        raw_data: data.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        ..Default::default()
+/// tract's NNEF reader with the standard operators and [`tract_core_subset`]. Built field
+/// by field: `tract_nnef::nnef()` constructs the full `tract_core` registry (dropping it
+/// afterwards still links every operator it names).
+fn framework() -> tract_nnef::framework::Nnef {
+    tract_nnef::framework::Nnef {
+        stdlib: tract_nnef::framework::stdlib(),
+        registries: vec![tract_nnef::ops::tract_nnef(), tract_core_subset()],
+        resource_loaders: vec![GraphNnefLoader.into_boxed(), DatLoader.into_boxed()],
+        allow_extended_identifier_syntax: false,
+        extern_all_constants: false,
     }
 }
 
-fn attr_i(node: &NodeProto, name: &str) -> Option<i64> {
-    node.attribute.iter().find(|a| a.name == name).map(|a| a.i)
-}
-
-/// `DequantizeLinear` over constants: per-tensor, per-axis or blocked (opset 21).
-fn dequantize(node: &NodeProto, inputs: &[&TensorProto]) -> Result<(Vec<i64>, Vec<f32>), FaceError> {
-    let (x, scale) = (inputs[0], inputs[1]);
-    let Values::Int(xv) = values(x)? else { return Err(bad("DequantizeLinear input must be integers")) };
-    let Values::F32(sv) = values(scale)? else { return Err(bad("DequantizeLinear scale must be f32")) };
-    let zv = match inputs.get(2) {
-        Some(z) => match values(z)? {
-            Values::Int(z) => z,
-            Values::F32(_) => return Err(bad("zero point must be integers")),
+/// The operators of tract's `tract_core` extension the prepared archives use: the cast of
+/// the int8 weights, the int8 inputs they are declared as, and Iris's `nearest_upsample`
+/// (which tract takes from this extension, not from the NNEF standard library). tract's full extension
+/// registers every tract-core operator (FFT, STFT, recurrent, scan…), which makes all of
+/// them — and rustfft — reachable in the app library; an archive using another one is
+/// refused as unreadable. (Same parameters and semantics as tract-nnef's own loaders.)
+fn tract_core_subset() -> Registry {
+    let mut registry = Registry::new("tract_core");
+    registry.register_primitive(
+        "tract_core_cast",
+        &[TypeName::Scalar.tensor().named("input"), TypeName::String.named("to")],
+        &[("output", TypeName::Scalar.tensor())],
+        |builder, invocation| {
+            let input = invocation.named_arg_as(builder, "input")?;
+            let to: DatumType = invocation.named_arg_as::<String>(builder, "to")?.parse()?;
+            builder.wire(tract_nnef::tract_core::ops::cast::Cast { to }, &[input])
         },
-        None => vec![0; sv.len()],
-    };
-    if zv.len() != sv.len() {
-        return Err(bad("zero point and scale differ in shape"));
-    }
-    let dims: Vec<usize> = x.dims.iter().map(|d| *d as usize).collect();
-    let rank = dims.len() as i64;
-    let axis = attr_i(node, "axis").unwrap_or(1);
-    let axis = if axis < 0 { axis + rank } else { axis };
-    let block = attr_i(node, "block_size").unwrap_or(0);
-    // Row-major strides of x and of the scale tensor.
-    let strides = |d: &[usize]| -> Vec<usize> {
-        let mut s = vec![1; d.len()];
-        for i in (0..d.len().saturating_sub(1)).rev() {
-            s[i] = s[i + 1] * d[i + 1];
-        }
-        s
-    };
-    let xs = strides(&dims);
-    let scale_index: Box<dyn Fn(usize) -> usize> = if sv.len() == 1 {
-        Box::new(|_| 0)
-    } else {
-        let axis = usize::try_from(axis).ok().filter(|a| *a < dims.len()).ok_or(bad("DequantizeLinear axis"))?;
-        if block == 0 {
-            if sv.len() != dims[axis] {
-                return Err(bad("per-axis scale size"));
-            }
-            let (stride, len) = (xs[axis], dims[axis]);
-            Box::new(move |i| (i / stride) % len)
-        } else {
-            let block = usize::try_from(block).map_err(|_| bad("block size"))?;
-            let mut sdims = dims.clone();
-            sdims[axis] = dims[axis].div_ceil(block);
-            if sdims.iter().product::<usize>() != sv.len() {
-                return Err(bad("blocked scale shape"));
-            }
-            let ss = strides(&sdims);
-            let (dims, xs) = (dims.clone(), xs.clone());
-            Box::new(move |i| {
-                (0..dims.len()).map(|d| ((i / xs[d]) % dims[d] / if d == axis { block } else { 1 }) * ss[d]).sum()
-            })
-        }
-    };
-    let y = xv
-        .iter()
-        .enumerate()
-        .map(|(i, q)| {
-            let j = scale_index(i);
-            (q - zv[j]) as f32 * sv[j]
-        })
-        .collect();
-    Ok((x.dims.clone(), y))
+    );
+    registry.register_primitive(
+        "tract_core_external",
+        &[TypeName::String.named("datum_type"), TypeName::Integer.array().named("shape")],
+        &[("output", TypeName::Any.tensor())],
+        |builder, invocation| {
+            let shape: TVec<usize> = invocation.named_arg_as(builder, "shape")?;
+            let dt: DatumType = invocation.named_arg_as::<String>(builder, "datum_type")?.parse()?;
+            Ok(Value::Wire(builder.model.add_source("", dt.fact(&*shape))?))
+        },
+    );
+    registry.register_primitive(
+        "nearest_upsample",
+        &[TypeName::Scalar.tensor().named("input"), TypeName::Integer.array().named("factor")],
+        &[("output", TypeName::Scalar.tensor())],
+        |builder, invocation| {
+            let input: OutletId = invocation.named_arg_as(builder, "input")?;
+            let factor: TVec<usize> = invocation.named_arg_as(builder, "factor")?;
+            // The factors are the trailing (spatial) axes'; the leading ones stay.
+            let rank = builder.model.outlet_fact(input)?.rank();
+            let lead =
+                rank.checked_sub(factor.len()).ok_or_else(|| TractError::msg("more upsample factors than axes"))?;
+            let scales = std::iter::repeat_n(1, lead).chain(factor).collect();
+            builder.wire(tract_nnef::tract_core::ops::nn::resize::NearestUpsample { scales }, &[input])
+        },
+    );
+    registry
 }
 
-/// ONNX `Reshape` of a constant (0 copies the input dimension, −1 is inferred).
-fn reshape(data: &TensorProto, shape: &TensorProto) -> Result<(Vec<i64>, Vec<f32>), FaceError> {
-    let Values::F32(v) = values(data)? else { return Err(bad("only f32 constants are reshaped")) };
-    let Values::Int(target) = values(shape)? else { return Err(bad("Reshape shape must be integers")) };
-    let mut dims: Vec<i64> = target.iter().enumerate().map(|(i, d)| if *d == 0 { data.dims[i] } else { *d }).collect();
-    let known: i64 = dims.iter().filter(|d| **d != -1).product();
-    if let Some(unknown) = dims.iter_mut().find(|d| **d == -1) {
-        *unknown = v.len() as i64 / known.max(1);
+/// Replace every graph input after the image by its int8 tensor from the archive.
+fn restore_weights(model: &mut TypedModel, tensors: &mut HashMap<Identifier, Arc<Tensor>>) -> Result<(), FaceError> {
+    let inputs = model.input_outlets().map_err(|_| bad("no inputs"))?.to_vec();
+    let (image, weights) = inputs.split_first().ok_or(bad("no inputs"))?;
+    let mut patch = TypedModelPatch::default();
+    for outlet in weights {
+        let name = &model.node(outlet.node).name;
+        let weight = tensors.remove(&Identifier(format!("{INT8_DIR}/{name}"))).ok_or(bad("a weight is missing"))?;
+        let konst = patch.add_const(name, weight).map_err(|_| bad("a weight is unusable"))?;
+        patch.shunt_outside(model, *outlet, konst).map_err(|_| bad("a weight has the wrong type or shape"))?;
     }
-    if dims.iter().product::<i64>() != v.len() as i64 {
-        return Err(bad("Reshape size"));
-    }
-    Ok((dims, v))
+    patch.apply(model).map_err(|_| bad("the weights cannot be restored"))?;
+    model.set_input_outlets(&[*image]).map_err(|_| bad("no inputs"))?;
+    Ok(())
 }
 
-/// Replace every `DequantizeLinear` and `Reshape` whose inputs are all constants by the
-/// f32 constant it computes; drop the quantized initializers nothing uses any more.
-/// Returns how many nodes were folded.
-pub(crate) fn fold_constants(graph: &mut GraphProto) -> Result<usize, FaceError> {
-    let mut folded = 0;
-    let mut kept = Vec::with_capacity(graph.node.len());
-    for node in std::mem::take(&mut graph.node) {
-        let constant = |name: &str| graph.initializer.iter().find(|t| t.name == name);
-        let inputs: Option<Vec<&TensorProto>> =
-            node.input.iter().filter(|n| !n.is_empty()).map(|n| constant(n)).collect();
-        let result = match (node.op_type.as_str(), inputs) {
-            ("DequantizeLinear", Some(inputs)) if inputs.len() >= 2 => Some(dequantize(&node, &inputs)?),
-            ("Reshape", Some(inputs)) if inputs.len() == 2 && inputs[0].data_type == DataType::Float as i32 => {
-                Some(reshape(inputs[0], inputs[1])?)
-            }
-            _ => None,
-        };
-        match result {
-            Some((dims, data)) => {
-                let name = node.output.first().ok_or(bad("node without output"))?;
-                graph.initializer.push(f32_tensor(name, dims, &data));
-                folded += 1;
-            }
-            None => kept.push(node),
+/// Evaluate once every node whose inputs are all constants — the weights' dequantization —
+/// and hand what the rest of the graph reads to it as constants. tract's own constant
+/// propagation skips a fold that grows past 4 MiB, which the int8 → f32 cast of SFace's
+/// large weights does; left unfolded, each run would dequantize them again. A value is
+/// dropped as soon as its last reader has run, so the load holds few f32 copies at once.
+fn fold_constants(model: &mut TypedModel) -> TractResult<()> {
+    let outputs: std::collections::HashSet<OutletId> = model.output_outlets()?.iter().copied().collect();
+    let mut readers: HashMap<OutletId, usize> = HashMap::new();
+    for node in &model.nodes {
+        for input in &node.inputs {
+            *readers.entry(*input).or_default() += 1;
         }
     }
-    graph.node = kept;
-    let used: std::collections::HashSet<&str> = graph
-        .node
-        .iter()
-        .flat_map(|n| n.input.iter().map(String::as_str))
-        .chain(graph.output.iter().map(|o| o.name.as_str()))
-        .collect();
-    let used: std::collections::HashSet<String> = used.into_iter().map(str::to_owned).collect();
-    graph.initializer.retain(|t| used.contains(&t.name));
-    // Old exporters list weights as graph inputs too: keep only real inputs the graph reads
-    // (the first is the image), so tract sees one source.
-    let constants: std::collections::HashSet<String> = graph.initializer.iter().map(|t| t.name.clone()).collect();
-    let first = graph.input.first().map(|i| i.name.clone());
-    graph.input.retain(|i| Some(&i.name) == first.as_ref() || (used.contains(&i.name) && !constants.contains(&i.name)));
-    Ok(folded)
+    let mut values: HashMap<OutletId, TValue> = HashMap::new();
+    let mut frontier: Vec<(OutletId, TValue)> = Vec::new();
+    for id in model.eval_order()? {
+        let node = &model.nodes[id];
+        if let Some(konst) = node.op_as::<Const>() {
+            values.insert(OutletId::new(id, 0), konst.val().clone().into_tvalue());
+            continue;
+        }
+        let inputs: Option<TVec<TValue>> =
+            node.inputs.iter().map(|i| values.get(i).cloned()).collect::<Option<TVec<_>>>().filter(|i| !i.is_empty());
+        // None: it reads the image, keeps state, or cannot be evaluated yet — it stays.
+        let results = inputs.and_then(|inputs| node.op.eval_out_of_plan(inputs).ok().flatten());
+        for input in &node.inputs {
+            let Some(value) = values.get(input) else { continue };
+            if results.is_none() && !model.node(input.node).op_is::<Const>() {
+                frontier.push((*input, value.clone()));
+            }
+            let left = readers.get_mut(input).expect("counted above");
+            *left -= 1;
+            if *left == 0 && !outputs.contains(input) {
+                values.remove(input);
+            }
+        }
+        for (slot, value) in results.into_iter().flatten().enumerate() {
+            let outlet = OutletId::new(id, slot);
+            if outputs.contains(&outlet) {
+                frontier.push((outlet, value.clone()));
+            }
+            values.insert(outlet, value);
+        }
+    }
+    frontier.sort_by_key(|(o, _)| (o.node, o.slot));
+    frontier.dedup_by_key(|(o, _)| *o);
+    let mut patch = TypedModelPatch::default();
+    for (outlet, value) in frontier {
+        let name = format!("{}.folded.{}", model.node(outlet.node).name, outlet.slot);
+        let konst = patch.add_const(name, value.into_arc_tensor())?;
+        patch.shunt_outside(model, outlet, konst)?;
+    }
+    patch.apply(model)?;
+    model.compact()
 }

@@ -21,7 +21,7 @@ private final class ClosureProgress: ProgressListener, @unchecked Sendable {
 public extension FaceModels {
     /// Load the models (bytes from the app bundle) off the caller's thread, reporting
     /// `(done, total)` steps; throws `FaceError.BadModel` for files that are not the models.
-    /// `iris` (MediaPipe Iris, `iris_landmark.onnx`) adds the blink to liveness sessions.
+    /// `iris` (MediaPipe Iris, `iris_landmark.nnef.tar`) adds the blink to liveness sessions.
     static func load(detector: Data, embedder: Data, iris: Data? = nil,
                      progress: @escaping @Sendable (_ done: UInt32, _ total: UInt32) -> Void) async throws -> FaceModels {
         try await load(detector: detector, embedder: embedder, progress: ClosureProgress(progress), iris: iris)

@@ -22,7 +22,7 @@ sealed interface ModelsLoading {
 /**
  * Load the face models (bytes from the app's assets) off the main thread, as a Flow of
  * [ModelsLoading.Progress] steps ending in [ModelsLoading.Loaded]. [iris] (MediaPipe Iris,
- * `iris_landmark.onnx`) adds the blink to liveness sessions. A model that cannot be loaded
+ * `iris_landmark.nnef.tar`) adds the blink to liveness sessions. A model that cannot be loaded
  * fails the flow with [FaceException.BadModel].
  */
 fun FaceModels.Companion.loading(

@@ -66,8 +66,8 @@ val wrapperTests = linkedMapOf<String, () -> Unit>(
     "face models load as a Flow of progress steps ending in Loaded; bad bytes fail the flow" to {
         runBlocking {
             val steps = FaceModels.loading(
-                File(modelsDir, "face_detection_yunet_2023mar_int8bq.onnx").readBytes(),
-                File(modelsDir, "face_recognition_sface_2021dec_int8bq.onnx").readBytes(),
+                File(modelsDir, "face_detection_yunet_2023mar.nnef.tar").readBytes(),
+                File(modelsDir, "face_recognition_sface_2021dec.nnef.tar").readBytes(),
             ).toList()
             assertEquals(listOf(ModelsLoading.Progress(0u, 2u), ModelsLoading.Progress(1u, 2u), ModelsLoading.Progress(2u, 2u)), steps.dropLast(1))
             assertTrue(steps.last() is ModelsLoading.Loaded)
@@ -77,8 +77,8 @@ val wrapperTests = linkedMapOf<String, () -> Unit>(
     "the liveness Flow skips unreadable frames and ends in the session's typed failure" to {
         runBlocking {
             val models = (FaceModels.loading(
-                File(modelsDir, "face_detection_yunet_2023mar_int8bq.onnx").readBytes(),
-                File(modelsDir, "face_recognition_sface_2021dec_int8bq.onnx").readBytes(),
+                File(modelsDir, "face_detection_yunet_2023mar.nnef.tar").readBytes(),
+                File(modelsDir, "face_recognition_sface_2021dec.nnef.tar").readBytes(),
             ).toList().last() as ModelsLoading.Loaded).models
             val wallet = Wallet.open(File(Files.createTempDirectory("idwallet-flow").toFile(), "w.db").path, JcaKeyStore.ephemeral(), OpenOptions())
             SyntheticIssuer("Test Bureau").issueCitizen(wallet, 2u, 86_400, photo(syntheticFace(2u).idPhoto))
