@@ -721,11 +721,11 @@ open class FaceModels: FaceModelsProtocol, @unchecked Sendable {
 
     
     /**
-     * Load the detector (YuNet) and embedder (SFace) from their ONNX bytes, as shipped in
-     * the app's assets (`face_detection_yunet_2023mar_int8bq.onnx`,
-     * `face_recognition_sface_2021dec_int8bq.onnx`). Takes about a second.
+     * Load the detector (YuNet) and embedder (SFace) from the archives `models/fetch.sh`
+     * prepares and the app ships as assets (`face_detection_yunet_2023mar.nnef.tar`,
+     * `face_recognition_sface_2021dec.nnef.tar`; tract's NNEF, int8 weights).
      * `progress`, if given, hears `onProgress(done, total)` as each model is ready.
-     * `iris` (MediaPipe Iris, `iris_landmark.onnx`), if given, adds the blink to liveness
+     * `iris` (MediaPipe Iris, `iris_landmark.nnef.tar`), if given, adds the blink to liveness
      * sessions. Cancelling the coroutine or Task stops the load at the next model.
      */
 public static func load(detector: Data, embedder: Data, progress: ProgressListener? = nil, iris: Data? = nil)async throws  -> FaceModels  {
@@ -6944,7 +6944,7 @@ enum FaceError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     
     
     /**
-     * The model bytes are not the expected ONNX models.
+     * The model bytes are not the expected prepared models (`models/fetch.sh`).
      */
     case BadModel(reason: String
     )
@@ -10437,7 +10437,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_constructor_verifier_from_wallet() != 8486) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_constructor_facemodels_load() != 35952) {
+    if (uniffi_idwallet_ffi_checksum_constructor_facemodels_load() != 24668) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_constructor_mdlholdersession_new() != 25947) {

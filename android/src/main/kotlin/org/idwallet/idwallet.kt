@@ -2042,11 +2042,11 @@ open class FaceModels: Disposable, AutoCloseable, FaceModelsInterface
     companion object {
         
     /**
-     * Load the detector (YuNet) and embedder (SFace) from their ONNX bytes, as shipped in
-     * the app's assets (`face_detection_yunet_2023mar_int8bq.onnx`,
-     * `face_recognition_sface_2021dec_int8bq.onnx`). Takes about a second.
+     * Load the detector (YuNet) and embedder (SFace) from the archives `models/fetch.sh`
+     * prepares and the app ships as assets (`face_detection_yunet_2023mar.nnef.tar`,
+     * `face_recognition_sface_2021dec.nnef.tar`; tract's NNEF, int8 weights).
      * `progress`, if given, hears `onProgress(done, total)` as each model is ready.
-     * `iris` (MediaPipe Iris, `iris_landmark.onnx`), if given, adds the blink to liveness
+     * `iris` (MediaPipe Iris, `iris_landmark.nnef.tar`), if given, adds the blink to liveness
      * sessions. Cancelling the coroutine or Task stops the load at the next model.
      */
     @Throws(FaceException::class)
@@ -9030,7 +9030,7 @@ public object FfiConverterTypeErrorCode: FfiConverterRustBuffer<ErrorCode> {
 sealed class FaceException: kotlin.Exception() {
     
     /**
-     * The model bytes are not the expected ONNX models.
+     * The model bytes are not the expected prepared models (`models/fetch.sh`).
      */
     class BadModel(
         
