@@ -58,8 +58,9 @@ for key, label in [("yunet", "yunet 320x320"), ("sface", "sface 112x112"), ("iri
     for t in (1, 2):
         tr, o = median_ms(f"{label} tract {t} thread"), ort[f"{key} {t}"]
         print(f"  {label:<15} {t:>7} {tr:>10.2f} {o:>16.2f} {tr / o:>10.2f}x")
-LOAD, UNLOCK = "load models (yunet, sface, iris)", "unlock verification (480 px frame: detect, align, embed, compare)"
-for name in [LOAD, "detect (716x900 photo)", "analyze (716x900 photo)",
+LOAD, UNLOCK = "load models (yunet, sface, iris side by side)", "unlock verification (480 px frame: detect, align, embed, compare)"
+for name in [LOAD, *(f"{m} load (read, fold, optimise)" for m in ("yunet 320x320", "sface 112x112", "iris 64x64")),
+             "detect (716x900 photo)", "analyze (716x900 photo)",
              "eye openness (iris model, 2 eyes x 2 crops)", UNLOCK]:
     print(f"  {name}: {median_ms(name):.2f} ms")
 steps = json.loads((base / "face-liveness-steps.json").read_text())

@@ -1,5 +1,6 @@
 //! Face timings on real photos and models (`models/fetch.sh`): the load of all three
-//! prepared models (read each archive, dequantize, tract's optimisation); raw inference of
+//! prepared models (read each archive, dequantize, tract's optimisation; side by side on
+//! three threads, as `FaceModels::load_all` does) and of each alone; raw inference of
 //! each model on the deterministic input of `models/reference.py`, on 1 and 2 threads
 //! (`scripts/bench-face.sh` runs ONNX Runtime on the same inputs and prints the ratios);
 //! detection and analysis of a photo; the eye openness a blink step adds to a frame
@@ -36,7 +37,7 @@ fn face(c: &mut Criterion) {
     let mut group = c.benchmark_group("face");
     group.sample_size(10);
     let iris = std::fs::read(dir.join(IRIS_FILE)).unwrap();
-    group.bench_function("load models (yunet, sface, iris)", |b| {
+    group.bench_function("load models (yunet, sface, iris side by side)", |b| {
         b.iter(|| FaceModels::load_all(&yunet, &sface, Some(&iris), &mut |_, _| true).unwrap())
     });
     // The iris model takes NHWC in 0…1: the same values, laid out as models/ort_bench.py does.
@@ -47,6 +48,7 @@ fn face(c: &mut Criterion) {
         ("sface 112x112", &sface, pattern(112)),
         ("iris 64x64", &iris, iris_input),
     ] {
+        group.bench_function(format!("{name} load (read, fold, optimise)"), |b| b.iter(|| Model::load(bytes).unwrap()));
         let mut model = Model::load(bytes).unwrap();
         for threads in [1, 2] {
             model.set_threads(threads).unwrap();

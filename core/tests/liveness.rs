@@ -55,7 +55,9 @@ fn a_live_holder_following_the_prompts_passes() {
     assert_eq!(evidence.challenges, ORDER);
     assert_eq!(evidence.parallax.len(), 3);
     assert!(evidence.parallax.iter().all(|p| *p >= LivenessPolicy::default().min_parallax), "{:?}", evidence.parallax);
-    assert!(evidence.min_continuity >= 0.25, "{}", evidence.min_continuity);
+    // The identity checks, answered off the frame path, were all read before the pass: a
+    // turned face never scores a perfect 1.0 against the frontal one.
+    assert!((0.25..1.0).contains(&evidence.min_continuity), "{}", evidence.min_continuity);
     // The starting face is the holder's: it matches another photo of them.
     let other = common::face_models().analyze(&common::photo("person_b_2")).unwrap();
     assert!(evidence.template.similarity(&other.template) >= idwallet_core::face::MATCH_THRESHOLD);
@@ -104,7 +106,8 @@ fn another_person_spliced_in_mid_session_is_caught() {
     let mut holder = Subject::new(m, common::photo("person_b_1"), Act::Genuine).unwrap();
     let mut other = Subject::new(m, common::photo("person_a_1"), Act::Genuine).unwrap();
     let out = play_spliced(&mut session(), m, &mut holder, &mut other, 150).unwrap();
-    assert!(matches!(failure(out), LivenessFailure::IdentityChanged { .. }));
+    let f = failure(out);
+    assert!(matches!(f, LivenessFailure::IdentityChanged { .. }), "{f:?}");
 }
 
 #[test]

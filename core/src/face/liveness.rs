@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use super::colour::{
     ColourChallenge, ColourOutcome, ColourPolicy, ColourRequirement, ColourUnavailable, ColourVerdict,
 };
+use super::identity::{Changed, IdentityChecks};
 use super::track::Tracker;
 use super::{align, detect, main_face, Face, FaceError, FaceModels, Frame, Template, MATCH_THRESHOLD};
 
@@ -233,11 +234,10 @@ enum Phase {
 }
 
 /// The start of the session: where the landmarks sat and the pose.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 struct Baseline {
     yaw: f32,
     pitch: f32,
-    template: Template,
 }
 
 /// One liveness check. Feed it camera frames with their capture times; it answers with
@@ -259,7 +259,8 @@ pub struct LivenessSession {
     blink_shape: [f32; 2],
     seen: HashSet<u64>,
     frames: u32,
-    min_continuity: f32,
+    /// The identity checks, answered off the frame path; started with the baseline.
+    identity: Option<IdentityChecks>,
     parallax: Vec<f32>,
     colour: Option<ColourChallenge>,
     colour_outcome: ColourOutcome,
@@ -307,7 +308,7 @@ impl LivenessSession {
             blink_shape: [0.0; 2],
             seen: HashSet::new(),
             frames: 0,
-            min_continuity: 1.0,
+            identity: None,
             parallax: Vec::new(),
             colour: None,
             colour_outcome: ColourOutcome::NotAsked,
@@ -344,7 +345,7 @@ impl LivenessSession {
         let image = frame.to_rgb()?;
         let progress = match self.step(models, &image, at_ms)? {
             Ok(p) => p,
-            Err(failure) => Progress::Failed(failure),
+            Err(failure) => Progress::Failed(self.explain(failure)?),
         };
         if matches!(progress, Progress::Passed(_) | Progress::Failed(_)) {
             tracing::info!(target: "idwallet::face", frames = self.frames, passed = matches!(progress, Progress::Passed(_)), "liveness session ended");
@@ -376,6 +377,9 @@ impl LivenessSession {
             return Ok(Err(LivenessFailure::ReplayedFrame));
         }
         self.frames += 1;
+        if let Some(fail) = self.answered_identity()? {
+            return Ok(Err(fail));
+        }
 
         let faces = detect::run(&models.detector, image)?;
         let face = match main_face(&faces) {
@@ -398,15 +402,15 @@ impl LivenessSession {
             return Ok(Ok(self.current(0.0)));
         }
 
-        let Some(base) = self.baseline.clone() else {
+        let Some(base) = self.baseline else {
             if yaw.abs() > 2.0 * self.policy.neutral || (pitch - 0.5).abs() > 0.25 {
                 return Ok(Ok(self.hint(Hint::FaceTheCamera)));
             }
-            let template = models.embed_face(image, &face)?;
             if let Some(fail) = self.detect_attack(image, &face)? {
                 return Ok(Err(fail));
             }
-            self.baseline = Some(Baseline { yaw, pitch, template });
+            self.identity = Some(IdentityChecks::start(&models.embedder, align::warp(image, &face.landmarks)));
+            self.baseline = Some(Baseline { yaw, pitch });
             self.tracker = Some(Tracker::seed(image, &face.landmarks));
             if self.policy.colour.requirement != ColourRequirement::Off {
                 self.colour = Some(ColourChallenge::new(self.policy.colour, at_ms));
@@ -416,7 +420,7 @@ impl LivenessSession {
         };
 
         if jumped {
-            if let Some(fail) = self.check_identity(models, image, &face, &base, self.policy.turned_continuity)? {
+            if let Some(fail) = self.check_identity(image, &face, self.policy.turned_continuity)? {
                 return Ok(Err(fail));
             }
         }
@@ -436,7 +440,7 @@ impl LivenessSession {
                     colour.identity_at_ms = u64::MAX;
                 }
                 if identity_due || complete {
-                    if let Some(fail) = self.check_identity(models, image, &face, &base, self.policy.continuity)? {
+                    if let Some(fail) = self.check_identity(image, &face, self.policy.continuity)? {
                         return Ok(Err(fail));
                     }
                 }
@@ -511,7 +515,7 @@ impl LivenessSession {
                         return Ok(Err(LivenessFailure::Flat { parallax }));
                     }
                 }
-                if let Some(fail) = self.check_identity(models, image, &face, &base, self.policy.turned_continuity)? {
+                if let Some(fail) = self.check_identity(image, &face, self.policy.turned_continuity)? {
                     return Ok(Err(fail));
                 }
                 Ok(Ok(self.advance(Phase::Returning(i), at_ms)))
@@ -524,17 +528,23 @@ impl LivenessSession {
                 if eyes_shut || d_yaw.abs() > self.policy.neutral || d_pitch.abs() > self.policy.neutral {
                     return Ok(Ok(Progress::Returning { index: i, count: self.challenges.len() }));
                 }
-                if let Some(fail) = self.check_identity(models, image, &face, &base, self.policy.continuity)? {
+                if let Some(fail) = self.check_identity(image, &face, self.policy.continuity)? {
                     return Ok(Err(fail));
                 }
                 if i + 1 < self.challenges.len() {
                     self.tracker = Some(Tracker::seed(image, &face.landmarks));
                     return Ok(Ok(self.advance(Phase::Moving(i + 1), at_ms)));
                 }
+                // Every identity check answered, and passed, before a pass.
+                let Some(identity) = &mut self.identity else { return Ok(Err(LivenessFailure::LostTrack)) };
+                let (template, min_continuity) = match identity.finish()? {
+                    Ok(done) => done,
+                    Err(Changed { similarity }) => return Ok(Err(LivenessFailure::IdentityChanged { similarity })),
+                };
                 self.phase = Phase::Done;
                 Ok(Ok(Progress::Passed(Evidence {
-                    template: base.template,
-                    min_continuity: self.min_continuity,
+                    template,
+                    min_continuity,
                     parallax: self.parallax.clone(),
                     challenges: self.challenges.clone(),
                     frames: self.frames,
@@ -580,20 +590,38 @@ impl LivenessSession {
         Ok(Some(models.eyes(image, face)?.openness).filter(|o| *o > 0.0))
     }
 
+    /// Ask whether this is still the face the session started with (answered at a later
+    /// frame, and before any pass: `identity.rs`), and run the attack detector on it.
     fn check_identity(
         &mut self,
-        models: &FaceModels,
         image: &RgbImage,
         face: &Face,
-        base: &Baseline,
         threshold: f32,
     ) -> Result<Option<LivenessFailure>, FaceError> {
-        let similarity = models.embed_face(image, face)?.similarity(&base.template);
-        self.min_continuity = self.min_continuity.min(similarity);
-        if similarity < threshold {
-            return Ok(Some(LivenessFailure::IdentityChanged { similarity }));
+        if let Some(identity) = &mut self.identity {
+            identity.check(align::warp(image, &face.landmarks), threshold);
         }
         self.detect_attack(image, face)
+    }
+
+    /// A session that fails waits for its pending identity checks first: another face
+    /// spliced in is the reason behind the jump or the lost track it causes, and the one to
+    /// report.
+    fn explain(&mut self, failure: LivenessFailure) -> Result<LivenessFailure, FaceError> {
+        if matches!(failure, LivenessFailure::IdentityChanged { .. }) {
+            return Ok(failure);
+        }
+        let Some(identity) = &mut self.identity else { return Ok(failure) };
+        Ok(match identity.collect(true)? {
+            Some(Changed { similarity }) => LivenessFailure::IdentityChanged { similarity },
+            None => failure,
+        })
+    }
+
+    /// The identity checks answered so far: the first that failed.
+    fn answered_identity(&mut self) -> Result<Option<LivenessFailure>, FaceError> {
+        let Some(identity) = &mut self.identity else { return Ok(None) };
+        Ok(identity.collect(false)?.map(|Changed { similarity }| LivenessFailure::IdentityChanged { similarity }))
     }
 
     fn detect_attack(&self, image: &RgbImage, face: &Face) -> Result<Option<LivenessFailure>, FaceError> {

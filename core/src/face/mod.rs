@@ -10,6 +10,7 @@ mod detect;
 mod eyes;
 mod frame;
 pub mod gate;
+mod identity;
 pub mod liveness;
 pub mod model;
 #[cfg(feature = "testing")]
@@ -165,8 +166,14 @@ impl FaceModels {
     }
 
     /// Load YuNet, SFace and, if given, MediaPipe Iris (the blink), telling `progress`
-    /// `(done, total)` before the first and after each; it answers whether to go on, so a
-    /// cancelled load stops at the next model with [`FaceError::Cancelled`].
+    /// `(done, total)` before the first and as each is ready; it answers whether to go on,
+    /// so a cancelled load ends with [`FaceError::Cancelled`].
+    ///
+    /// SFace and Iris load on threads of their own while YuNet loads on the caller's: each
+    /// load is tract optimising one graph on one core, so on a phone's several cores the
+    /// slowest (SFace) sets the time, not the sum. A cancel is therefore seen once the
+    /// models in flight are in (a load cannot be stopped half-way). Where no thread can be
+    /// started, they load one after another.
     pub fn load_all(
         yunet: &[u8],
         sface: &[u8],
@@ -177,15 +184,19 @@ impl FaceModels {
         let mut go_on = |done| progress(done, total).then_some(()).ok_or(FaceError::Cancelled);
         go_on(0)?;
         let _span = tracing::info_span!(target: "idwallet::face", "load_models").entered();
-        let detector = load(yunet, &[1, 3, detect::SIZE, detect::SIZE])?;
-        go_on(1)?;
-        let embedder = load(sface, &[1, 3, align::SIZE, align::SIZE])?;
-        go_on(2)?;
-        let mut models = Self { detector, embedder, iris: None, policy: QualityPolicy::default() };
-        if let Some(iris) = iris {
-            models.load_iris(iris)?;
-            go_on(3)?;
-        }
+        let models = std::thread::scope(|s| {
+            let embedder = load_beside(s, sface, [1, 3, align::SIZE, align::SIZE]);
+            let iris = iris.map(|bytes| load_beside(s, bytes, [1, eyes::SIZE, eyes::SIZE, 3]));
+            let detector = load(yunet, &[1, 3, detect::SIZE, detect::SIZE])?;
+            go_on(1)?;
+            let embedder = embedder.join()?;
+            go_on(2)?;
+            let iris = iris.map(Beside::join).transpose()?;
+            if iris.is_some() {
+                go_on(3)?;
+            }
+            Ok::<_, FaceError>(Self { detector, embedder, iris, policy: QualityPolicy::default() })
+        })?;
         tracing::info!(target: "idwallet::face", iris = models.iris.is_some(), "face models loaded");
         Ok(models)
     }
@@ -230,7 +241,7 @@ impl FaceModels {
         let aligned = align::warp(&image, &face.landmarks);
         let quality = align::measure(&aligned, &face.landmarks);
         self.check(&quality)?;
-        let template = self.embed_aligned(&aligned)?;
+        let template = embed(&self.embedder, &aligned)?;
         Ok(Analysis { face, others, quality, template })
     }
 
@@ -238,12 +249,6 @@ impl FaceModels {
     pub fn compare(&self, a: &Frame, b: &Frame) -> Result<Comparison, FaceError> {
         let similarity = self.analyze(a)?.template.similarity(&self.analyze(b)?.template);
         Ok(Comparison { similarity, threshold: MATCH_THRESHOLD, same_person: similarity >= MATCH_THRESHOLD })
-    }
-
-    /// Align and embed `face` found in `image`, without the quality gate (liveness checks
-    /// the identity on turned faces).
-    pub(crate) fn embed_face(&self, image: &image::RgbImage, face: &Face) -> Result<Template, FaceError> {
-        self.embed_aligned(&align::warp(image, &face.landmarks))
     }
 
     fn check(&self, q: &Quality) -> Result<(), FaceError> {
@@ -265,21 +270,43 @@ impl FaceModels {
         }
         Ok(())
     }
+}
 
-    fn embed_aligned(&self, aligned: &image::RgbImage) -> Result<Template, FaceError> {
-        // SFace takes BGR 0..255 (it normalises inside the graph).
-        let v = self
-            .embedder
-            .run(model::bgr_planes(aligned, align::SIZE))?
-            .into_iter()
-            .next()
-            .ok_or(FaceError::Inference)?;
-        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-        if v.len() != 128 || norm <= f32::EPSILON || !norm.is_finite() {
-            return Err(FaceError::Inference);
-        }
-        Ok(Template(v.into_iter().map(|x| x / norm).collect()))
+/// A model loading on a scoped thread of its own, or loaded already where none could start.
+enum Beside<'s> {
+    Thread(std::thread::ScopedJoinHandle<'s, Result<Model, FaceError>>),
+    Done(Result<Model, FaceError>),
+}
+
+fn load_beside<'s>(scope: &'s std::thread::Scope<'s, '_>, bytes: &'s [u8], shape: [usize; 4]) -> Beside<'s> {
+    let thread = std::thread::Builder::new().name("idwallet-face-load".into());
+    match thread.spawn_scoped(scope, move || load(bytes, &shape)) {
+        Ok(handle) => Beside::Thread(handle),
+        Err(_) => Beside::Done(load(bytes, &shape)),
     }
+}
+
+impl Beside<'_> {
+    fn join(self) -> Result<Model, FaceError> {
+        match self {
+            // A panic in tract while loading: the model is unusable, not the app.
+            Beside::Thread(handle) => {
+                handle.join().unwrap_or(Err(FaceError::BadModel { what: "the model could not be loaded" }))
+            }
+            Beside::Done(done) => done,
+        }
+    }
+}
+
+/// SFace's unit-length embedding of an aligned face.
+fn embed(embedder: &Model, aligned: &image::RgbImage) -> Result<Template, FaceError> {
+    // SFace takes BGR 0..255 (it normalises inside the graph).
+    let v = embedder.run(model::bgr_planes(aligned, align::SIZE))?.into_iter().next().ok_or(FaceError::Inference)?;
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if v.len() != 128 || norm <= f32::EPSILON || !norm.is_finite() {
+        return Err(FaceError::Inference);
+    }
+    Ok(Template(v.into_iter().map(|x| x / norm).collect()))
 }
 
 /// A prepared model, which must take `shape` (another file, or one prepared for another

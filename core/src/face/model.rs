@@ -24,6 +24,7 @@ const INT8_DIR: &str = "int8";
 
 /// A prepared model loaded into tract. Also the way to bring another model — e.g. a
 /// passive [`super::liveness::PresentationAttackDetector`] — to the phone.
+/// Clones share the loaded plan (one copy of the weights).
 #[derive(Clone)]
 pub struct Model {
     plan: Arc<TypedSimplePlan>,

@@ -54,6 +54,40 @@ fn tract_on_the_folded_models_agrees_with_onnx_runtime() {
     agrees_with_onnx_runtime(models());
 }
 
+/// SFace and Iris load beside YuNet (threads of their own); what the caller sees is as if
+/// one after another: progress 0…3, a cancel, a bad or swapped file a typed error.
+#[test]
+fn models_loaded_side_by_side_report_progress_cancel_and_refuse_bad_files() {
+    let (yunet, sface, iris) = (read(DETECTOR_FILE), read(EMBEDDER_FILE), read(IRIS_FILE));
+    let mut seen = Vec::new();
+    let m = FaceModels::load_all(&yunet, &sface, Some(&iris), &mut |done, total| {
+        seen.push((done, total));
+        true
+    })
+    .unwrap();
+    assert_eq!(seen, [(0, 3), (1, 3), (2, 3), (3, 3)]);
+    assert!(m.can_blink());
+    // The models loaded on other threads are the same models: the same embedding.
+    let frame = Frame::Encoded(photo("person_b_1"));
+    let similarity = m.analyze(&frame).unwrap().template.similarity(&models().analyze(&frame).unwrap().template);
+    assert!(similarity > 0.999, "{similarity}");
+
+    let mut calls = 0;
+    let cancelled = FaceModels::load_all(&yunet, &sface, Some(&iris), &mut |done, _| {
+        calls += 1;
+        done < 1
+    });
+    assert!(matches!(cancelled, Err(FaceError::Cancelled)), "{cancelled:?}");
+    assert_eq!(calls, 2, "no progress after the cancel");
+
+    let mut torn = sface.clone();
+    torn.truncate(sface.len() / 2);
+    for (y, s, i) in [(&yunet, &torn, &iris), (&yunet, &sface, &yunet), (&sface, &yunet, &iris)] {
+        let err = FaceModels::load_all(y, s, Some(i), &mut |_, _| true).unwrap_err();
+        assert!(matches!(err, FaceError::BadModel { .. }), "{err:?}");
+    }
+}
+
 /// The same work split across two threads must give the same answer.
 #[cfg(feature = "parallel")]
 #[test]
