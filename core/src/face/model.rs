@@ -115,7 +115,7 @@ fn load(bytes: &[u8]) -> Result<(Arc<TypedSimplePlan>, Vec<usize>), FaceError> {
         .and_then(|f| f.shape.as_concrete().map(<[usize]>::to_vec))
         .ok_or(bad("the input shape is not fixed"))?;
     let plan =
-        model.into_optimized().and_then(|m| m.into_runnable()).map_err(|_| bad("tract cannot optimise the graph"))?;
+        model.optimize().and_then(|()| model.into_runnable()).map_err(|_| bad("tract cannot optimise the graph"))?;
     Ok((plan, input_shape))
 }
 
@@ -215,22 +215,33 @@ fn fold_constants(model: &mut TypedModel) -> TractResult<()> {
             values.insert(OutletId::new(id, 0), konst.val().clone().into_tvalue());
             continue;
         }
-        let inputs: Option<TVec<TValue>> =
-            node.inputs.iter().map(|i| values.get(i).cloned()).collect::<Option<TVec<_>>>().filter(|i| !i.is_empty());
-        // None: it reads the image, keeps state, or cannot be evaluated yet — it stays.
-        let results = inputs.and_then(|inputs| node.op.eval_out_of_plan(inputs).ok().flatten());
-        for input in &node.inputs {
-            let Some(value) = values.get(input) else { continue };
-            if results.is_none() && !model.node(input.node).op_is::<Const>() {
-                frontier.push((*input, value.clone()));
+        let foldable = !node.inputs.is_empty() && node.inputs.iter().all(|i| values.contains_key(i));
+        if !foldable {
+            // It reads the image: it stays, and the constants it reads become the graph's.
+            for input in &node.inputs {
+                let Some(value) = values.get(input) else { continue };
+                if !model.node(input.node).op_is::<Const>() {
+                    frontier.push((*input, value.clone()));
+                }
+                release(&mut values, &mut readers, &outputs, input);
             }
-            let left = readers.get_mut(input).expect("counted above");
-            *left -= 1;
-            if *left == 0 && !outputs.contains(input) {
-                values.remove(input);
-            }
+            continue;
         }
-        for (slot, value) in results.into_iter().flatten().enumerate() {
+        // The value this node reads last is moved, not shared, so a reshape or an
+        // element-wise op can reuse its buffer instead of copying the weights. (What is left
+        // constant in a prepared archive is the weights' dequantization, stateless: a node
+        // that cannot be evaluated makes the archive unreadable.)
+        let mut inputs = TVec::new();
+        for input in &node.inputs {
+            let last = readers[input] == 1 && !outputs.contains(input);
+            inputs.push(if last { values.remove(input) } else { values.get(input).cloned() }.expect("checked above"));
+            release(&mut values, &mut readers, &outputs, input);
+        }
+        let results = node
+            .op
+            .eval_out_of_plan(inputs)?
+            .ok_or_else(|| tract_nnef::internal::anyhow!("a constant sub-graph keeps state"))?;
+        for (slot, value) in results.into_iter().enumerate() {
             let outlet = OutletId::new(id, slot);
             if outputs.contains(&outlet) {
                 frontier.push((outlet, value.clone()));
@@ -248,4 +259,19 @@ fn fold_constants(model: &mut TypedModel) -> TractResult<()> {
     }
     patch.apply(model)?;
     model.compact()
+}
+
+/// One reader of `outlet` has run: forget its value after the last, unless the graph
+/// returns it.
+fn release(
+    values: &mut HashMap<OutletId, TValue>,
+    readers: &mut HashMap<OutletId, usize>,
+    outputs: &std::collections::HashSet<OutletId>,
+    outlet: &OutletId,
+) {
+    let left = readers.get_mut(outlet).expect("counted above");
+    *left -= 1;
+    if *left == 0 && !outputs.contains(outlet) {
+        values.remove(outlet);
+    }
 }
