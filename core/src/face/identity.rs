@@ -2,9 +2,9 @@
 //! whether the face is still the one it started with; the answer takes an SFace run (about
 //! 30 ms on this desktop, more on a phone) that would stall a 30 fps camera. So the face is
 //! aligned on the caller's thread (a 112×112 warp, cheap) and embedded on one worker thread,
-//! in order; the session reads the answers at later frames and waits for all of them before
-//! it passes. A check therefore fails a few frames after the frame it was asked on — never
-//! after a pass. The worker shares the loaded model (one copy of the weights); if no thread
+//! in order; the session reads the answers at later frames and passes only once all of them
+//! have come back and passed (ADR 0014). A check therefore fails a few frames after the frame
+//! it was asked on — never after a pass. The worker shares the loaded model (one copy of the weights); if no thread
 //! can be started, the checks run inline, as before.
 
 use std::collections::VecDeque;
@@ -88,14 +88,13 @@ impl IdentityChecks {
         Ok(None)
     }
 
-    /// Wait for every answer: the first face's template and the lowest similarity to it, or
-    /// the first failed check.
-    pub(crate) fn finish(&mut self) -> Result<Result<(Template, f32), Changed>, FaceError> {
-        if let Some(changed) = self.collect(true)? {
-            return Ok(Err(changed));
+    /// Once every check has been answered (by [`IdentityChecks::collect`], none failed): the
+    /// first face's template and the lowest similarity to it.
+    pub(crate) fn answered(&self) -> Result<Option<(Template, f32)>, FaceError> {
+        if self.pending > 0 {
+            return Ok(None);
         }
-        let baseline = self.baseline.clone().ok_or(FaceError::Inference)?;
-        Ok(Ok((baseline, self.min_similarity)))
+        Ok(Some((self.baseline.clone().ok_or(FaceError::Inference)?, self.min_similarity)))
     }
 
     fn submit(&mut self, job: Job) {

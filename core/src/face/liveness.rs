@@ -230,6 +230,8 @@ enum Phase {
     Colour,
     Moving(usize),
     Returning(usize),
+    /// Every movement made; the identity checks still being answered (`identity.rs`).
+    Confirming,
     Done,
 }
 
@@ -379,6 +381,9 @@ impl LivenessSession {
         self.frames += 1;
         if let Some(fail) = self.answered_identity()? {
             return Ok(Err(fail));
+        }
+        if self.phase == Phase::Confirming {
+            return self.confirm(at_ms, started);
         }
 
         let faces = detect::run(&models.detector, image)?;
@@ -535,25 +540,31 @@ impl LivenessSession {
                     self.tracker = Some(Tracker::seed(image, &face.landmarks));
                     return Ok(Ok(self.advance(Phase::Moving(i + 1), at_ms)));
                 }
-                // Every identity check answered, and passed, before a pass.
-                let Some(identity) = &mut self.identity else { return Ok(Err(LivenessFailure::LostTrack)) };
-                let (template, min_continuity) = match identity.finish()? {
-                    Ok(done) => done,
-                    Err(Changed { similarity }) => return Ok(Err(LivenessFailure::IdentityChanged { similarity })),
-                };
-                self.phase = Phase::Done;
-                Ok(Ok(Progress::Passed(Evidence {
-                    template,
-                    min_continuity,
-                    parallax: self.parallax.clone(),
-                    challenges: self.challenges.clone(),
-                    frames: self.frames,
-                    elapsed_ms: at_ms - started,
-                    colour: self.colour_outcome,
-                })))
+                self.advance(Phase::Confirming, at_ms);
+                self.confirm(at_ms, started)
             }
-            Phase::Searching | Phase::Done => Ok(Ok(self.current(0.0))),
+            Phase::Searching | Phase::Confirming | Phase::Done => Ok(Ok(self.current(0.0))),
         }
+    }
+
+    /// The pass, once every identity check has answered and passed. Until then each frame
+    /// only asks (no frame waits for SFace: the answers come a frame or two later).
+    fn confirm(&mut self, at_ms: u64, started: u64) -> Result<Result<Progress, LivenessFailure>, FaceError> {
+        let Some(identity) = &mut self.identity else { return Ok(Err(LivenessFailure::LostTrack)) };
+        if let Some(Changed { similarity }) = identity.collect(false)? {
+            return Ok(Err(LivenessFailure::IdentityChanged { similarity }));
+        }
+        let Some((template, min_continuity)) = identity.answered()? else { return Ok(Ok(self.current(0.0))) };
+        self.phase = Phase::Done;
+        Ok(Ok(Progress::Passed(Evidence {
+            template,
+            min_continuity,
+            parallax: self.parallax.clone(),
+            challenges: self.challenges.clone(),
+            frames: self.frames,
+            elapsed_ms: at_ms - started,
+            colour: self.colour_outcome,
+        })))
     }
 
     fn advance(&mut self, phase: Phase, at_ms: u64) -> Progress {
@@ -570,6 +581,8 @@ impl LivenessSession {
         match self.phase {
             Phase::Moving(index) => Progress::Moving { index, count, challenge: self.challenges[index], done },
             Phase::Returning(index) => Progress::Returning { index, count },
+            // Facing the camera again after the last movement, the answers on their way.
+            Phase::Confirming => Progress::Returning { index: count.saturating_sub(1), count },
             Phase::Colour => match self.colour.as_ref().zip(self.last_ms).and_then(|(c, at)| c.showing(at)) {
                 Some((rgb, until_ms)) => Progress::ShowColour { rgb, until_ms },
                 None => Progress::Searching { hint: Hint::HoldStill },
