@@ -42,7 +42,7 @@ if [ "$what" = tests ] || [ "$what" = all ]; then
   # (Not the calibration sweep or the 719-order colour search: minutes natively, an hour emulated.)
   cargo test -q --target "$triple" -p idwallet-core --lib -- \
     face::tests::tract_on face::tests::the_eye_model face::tests::the_same_person \
-    face::tests::frames_without face::tests::camera_buffers credential:: crypto:: net:: report::tests
+    face::tests::frames_without face::tests::camera_buffers face::tests::models_loaded credential:: crypto:: net:: report::tests
   cargo test -q --target "$triple" -p idwallet-core --test vectors --test http_signatures --test mdl_annex_d --test mdl_flow
 fi
 if [ "$what" = size ] || [ "$what" = all ]; then

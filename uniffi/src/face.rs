@@ -42,7 +42,8 @@ impl FaceModels {
     /// `face_recognition_sface_2021dec.nnef.tar`; tract's NNEF, int8 weights).
     /// `progress`, if given, hears `onProgress(done, total)` as each model is ready.
     /// `iris` (MediaPipe Iris, `iris_landmark.nnef.tar`), if given, adds the blink to liveness
-    /// sessions. Cancelling the coroutine or Task stops the load at the next model.
+    /// sessions. The models load side by side on threads of their own (the slowest sets the
+    /// time); cancelling the coroutine or Task ends the load once those in flight are in.
     #[uniffi::constructor(default(progress = None, iris = None))]
     pub async fn load(
         detector: Vec<u8>,

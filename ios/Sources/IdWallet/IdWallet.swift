@@ -726,7 +726,8 @@ open class FaceModels: FaceModelsProtocol, @unchecked Sendable {
      * `face_recognition_sface_2021dec.nnef.tar`; tract's NNEF, int8 weights).
      * `progress`, if given, hears `onProgress(done, total)` as each model is ready.
      * `iris` (MediaPipe Iris, `iris_landmark.nnef.tar`), if given, adds the blink to liveness
-     * sessions. Cancelling the coroutine or Task stops the load at the next model.
+     * sessions. The models load side by side on threads of their own (the slowest sets the
+     * time); cancelling the coroutine or Task ends the load once those in flight are in.
      */
 public static func load(detector: Data, embedder: Data, progress: ProgressListener? = nil, iris: Data? = nil)async throws  -> FaceModels  {
     return
@@ -10437,7 +10438,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_idwallet_ffi_checksum_constructor_verifier_from_wallet() != 8486) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_idwallet_ffi_checksum_constructor_facemodels_load() != 24668) {
+    if (uniffi_idwallet_ffi_checksum_constructor_facemodels_load() != 64201) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_idwallet_ffi_checksum_constructor_mdlholdersession_new() != 25947) {
