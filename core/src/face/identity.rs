@@ -8,7 +8,7 @@
 //! can be started, the checks run inline, as before.
 
 use std::collections::VecDeque;
-use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
 
 use image::RgbImage;
 
@@ -68,7 +68,9 @@ impl IdentityChecks {
                 (None, Some((_, answers))) if wait => answers.recv().map_err(|_| FaceError::Inference)?,
                 (None, Some((_, answers))) => match answers.try_recv() {
                     Ok(answer) => answer,
-                    Err(_) => return Ok(None),
+                    Err(TryRecvError::Empty) => return Ok(None),
+                    // The worker died (a panic in tract): its answers will never come.
+                    Err(TryRecvError::Disconnected) => return Err(FaceError::Inference),
                 },
                 (None, None) => return Err(FaceError::Inference),
             };

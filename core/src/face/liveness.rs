@@ -350,6 +350,8 @@ impl LivenessSession {
             Err(failure) => Progress::Failed(self.explain(failure)?),
         };
         if matches!(progress, Progress::Passed(_) | Progress::Failed(_)) {
+            // Every answer is in (or no longer matters): let the worker thread end.
+            self.identity = None;
             tracing::info!(target: "idwallet::face", frames = self.frames, passed = matches!(progress, Progress::Passed(_)), "liveness session ended");
             self.end = Some(progress.clone());
         }
