@@ -230,7 +230,8 @@ enum Phase {
     Colour,
     Moving(usize),
     Returning(usize),
-    /// Every movement made; the identity checks still being answered (`identity.rs`).
+    /// Every movement made: the next frame passes once every identity check has answered
+    /// (`identity.rs`).
     Confirming,
     Done,
 }
@@ -542,21 +543,22 @@ impl LivenessSession {
                     self.tracker = Some(Tracker::seed(image, &face.landmarks));
                     return Ok(Ok(self.advance(Phase::Moving(i + 1), at_ms)));
                 }
-                self.advance(Phase::Confirming, at_ms);
-                self.confirm(at_ms, started)
+                Ok(Ok(self.advance(Phase::Confirming, at_ms)))
             }
             Phase::Searching | Phase::Confirming | Phase::Done => Ok(Ok(self.current(0.0))),
         }
     }
 
-    /// The pass, once every identity check has answered and passed. Until then each frame
-    /// only asks (no frame waits for SFace: the answers come a frame or two later).
+    /// The frame after the last movement: the pass, once every identity check has answered
+    /// and passed. The last check was asked a frame ago, so at a camera's pace its answer
+    /// is in or nearly; a feed faster than the worker waits here. Always this frame, so the
+    /// outcome and the frame count never depend on the worker's speed.
     fn confirm(&mut self, at_ms: u64, started: u64) -> Result<Result<Progress, LivenessFailure>, FaceError> {
         let Some(identity) = &mut self.identity else { return Ok(Err(LivenessFailure::LostTrack)) };
-        if let Some(Changed { similarity }) = identity.collect(false)? {
+        if let Some(Changed { similarity }) = identity.collect(true)? {
             return Ok(Err(LivenessFailure::IdentityChanged { similarity }));
         }
-        let Some((template, min_continuity)) = identity.answered()? else { return Ok(Ok(self.current(0.0))) };
+        let Some((template, min_continuity)) = identity.answered()? else { return Err(FaceError::Inference) };
         self.phase = Phase::Done;
         Ok(Ok(Progress::Passed(Evidence {
             template,
