@@ -382,7 +382,7 @@ impl LivenessSession {
             return Ok(Err(LivenessFailure::ReplayedFrame));
         }
         self.frames += 1;
-        if let Some(fail) = self.answered_identity()? {
+        if let Some(fail) = self.identity_failure(false)? {
             return Ok(Err(fail));
         }
         if self.phase == Phase::Confirming {
@@ -554,10 +554,10 @@ impl LivenessSession {
     /// is in or nearly; a feed faster than the worker waits here. Always this frame, so the
     /// outcome and the frame count never depend on the worker's speed.
     fn confirm(&mut self, at_ms: u64, started: u64) -> Result<Result<Progress, LivenessFailure>, FaceError> {
-        let Some(identity) = &mut self.identity else { return Ok(Err(LivenessFailure::LostTrack)) };
-        if let Some(Changed { similarity }) = identity.collect(true)? {
-            return Ok(Err(LivenessFailure::IdentityChanged { similarity }));
+        if let Some(fail) = self.identity_failure(true)? {
+            return Ok(Err(fail));
         }
+        let Some(identity) = &self.identity else { return Ok(Err(LivenessFailure::LostTrack)) };
         let Some((template, min_continuity)) = identity.answered()? else { return Err(FaceError::Inference) };
         self.phase = Phase::Done;
         Ok(Ok(Progress::Passed(Evidence {
@@ -628,17 +628,13 @@ impl LivenessSession {
         if matches!(failure, LivenessFailure::IdentityChanged { .. }) {
             return Ok(failure);
         }
-        let Some(identity) = &mut self.identity else { return Ok(failure) };
-        Ok(match identity.collect(true)? {
-            Some(Changed { similarity }) => LivenessFailure::IdentityChanged { similarity },
-            None => failure,
-        })
+        Ok(self.identity_failure(true)?.unwrap_or(failure))
     }
 
-    /// The identity checks answered so far: the first that failed.
-    fn answered_identity(&mut self) -> Result<Option<LivenessFailure>, FaceError> {
+    /// The first identity check that failed, of those answered so far (all, if `wait`).
+    fn identity_failure(&mut self, wait: bool) -> Result<Option<LivenessFailure>, FaceError> {
         let Some(identity) = &mut self.identity else { return Ok(None) };
-        Ok(identity.collect(false)?.map(|Changed { similarity }| LivenessFailure::IdentityChanged { similarity }))
+        Ok(identity.collect(wait)?.map(|Changed { similarity }| LivenessFailure::IdentityChanged { similarity }))
     }
 
     fn detect_attack(&self, image: &RgbImage, face: &Face) -> Result<Option<LivenessFailure>, FaceError> {
